@@ -1,0 +1,304 @@
+"""Probability distributions written in the words an analyst uses.
+
+A visit "takes 18 minutes on average, give or take 8" is a lognormal with ``mean: 18, sd: 8``, not a
+lognormal with numpy's raw ``mu`` and ``sigma``. Every distribution here is parameterised by its mean and a
+measure of spread (or by its support), knows its theoretical mean and variance (so tests compare sample
+moments with theory), and turns uniform random numbers into samples by the inverse of its distribution
+function. Inverse transform is what makes common random numbers work well: the same uniform gives a longer
+visit under both plans being compared, so the comparison sees only the effect of the plan.
+
+A bare number in a scenario file is shorthand for a fixed value: ``check_in: 3`` means ``{kind: fixed, value: 3}``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from scipy import special
+
+from clinicsim.streams import uniforms_open
+
+
+class _Distribution(BaseModel):
+    """Common behaviour: theoretical moments and inverse-transform sampling."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @property
+    def mean(self) -> float:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    @property
+    def variance(self) -> float:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    @property
+    def minimum(self) -> float:
+        """Smallest value the distribution can produce (minutes)."""
+        return -math.inf
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:  # pragma: no cover - every subclass overrides
+        """Map uniforms in (0, 1) to samples (inverse distribution function)."""
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Draw ``size`` samples from ``rng`` (by inverse transform, one uniform per sample)."""
+        return self.from_uniform(uniforms_open(rng, size))
+
+
+class Fixed(_Distribution):
+    """Always the same value."""
+
+    kind: Literal["fixed"] = "fixed"
+    value: float = Field(description="The value every draw takes.")
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+    @property
+    def variance(self) -> float:
+        return 0.0
+
+    @property
+    def minimum(self) -> float:
+        return self.value
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        return np.full(np.shape(u), self.value, dtype=float)
+
+
+class Exponential(_Distribution):
+    """Exponential with the given mean (memoryless; the textbook service time)."""
+
+    kind: Literal["exponential"] = "exponential"
+    mean_: float = Field(alias="mean", gt=0, description="Mean of the distribution.")
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def variance(self) -> float:
+        return self.mean_**2
+
+    @property
+    def minimum(self) -> float:
+        return 0.0
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        return -self.mean_ * np.log1p(-u)
+
+
+class Normal(_Distribution):
+    """Normal with the given mean and standard deviation (for lateness, which can be negative)."""
+
+    kind: Literal["normal"] = "normal"
+    mean_: float = Field(alias="mean", description="Mean of the distribution.")
+    sd: float = Field(ge=0, description="Standard deviation.")
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def variance(self) -> float:
+        return self.sd**2
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        return self.mean_ + self.sd * special.ndtri(u)
+
+
+class Lognormal(_Distribution):
+    """Lognormal given by its own mean and standard deviation (not those of the underlying normal)."""
+
+    kind: Literal["lognormal"] = "lognormal"
+    mean_: float = Field(alias="mean", gt=0, description="Mean of the distribution.")
+    sd: float = Field(gt=0, description="Standard deviation of the distribution.")
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def variance(self) -> float:
+        return self.sd**2
+
+    @property
+    def minimum(self) -> float:
+        return 0.0
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        sigma2 = math.log1p((self.sd / self.mean_) ** 2)
+        mu = math.log(self.mean_) - sigma2 / 2
+        return np.exp(mu + math.sqrt(sigma2) * special.ndtri(u))
+
+
+class Gamma(_Distribution):
+    """Gamma given by its mean and coefficient of variation (sd / mean)."""
+
+    kind: Literal["gamma"] = "gamma"
+    mean_: float = Field(alias="mean", gt=0, description="Mean of the distribution.")
+    cv: float = Field(gt=0, description="Coefficient of variation, sd / mean (1 is exponential).")
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def variance(self) -> float:
+        return (self.cv * self.mean_) ** 2
+
+    @property
+    def minimum(self) -> float:
+        return 0.0
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        shape = 1.0 / self.cv**2
+        return special.gammaincinv(shape, u) * (self.mean_ / shape)
+
+
+class Triangular(_Distribution):
+    """Triangular on [low, high] with its peak at mode (for "usually 10, between 5 and 25" estimates)."""
+
+    kind: Literal["triangular"] = "triangular"
+    low: float = Field(description="Smallest value.")
+    mode: float = Field(description="Most likely value.")
+    high: float = Field(description="Largest value.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not (self.low <= self.mode <= self.high and self.low < self.high):
+            raise ValueError("triangular needs low <= mode <= high and low < high")
+        return self
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3
+
+    @property
+    def variance(self) -> float:
+        a, c, b = self.low, self.mode, self.high
+        return (a * a + b * b + c * c - a * b - a * c - b * c) / 18
+
+    @property
+    def minimum(self) -> float:
+        return self.low
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        a, c, b = self.low, self.mode, self.high
+        split = (c - a) / (b - a)
+        left = a + np.sqrt(u * (b - a) * (c - a))
+        right = b - np.sqrt((1 - u) * (b - a) * (b - c))
+        return np.where(u < split, left, right)
+
+
+class Uniform(_Distribution):
+    """Uniform on [low, high]."""
+
+    kind: Literal["uniform"] = "uniform"
+    low: float = Field(description="Smallest value.")
+    high: float = Field(description="Largest value.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if not self.low < self.high:
+            raise ValueError("uniform needs low < high")
+        return self
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    @property
+    def variance(self) -> float:
+        return (self.high - self.low) ** 2 / 12
+
+    @property
+    def minimum(self) -> float:
+        return self.low
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        return self.low + u * (self.high - self.low)
+
+
+class Empirical(_Distribution):
+    """Resample observed values (e.g. visit lengths from an EHR audit log), each equally likely or weighted."""
+
+    kind: Literal["empirical"] = "empirical"
+    values: list[float] = Field(min_length=1, description="Observed values to resample.")
+    weights: list[float] | None = Field(
+        default=None, description="Relative weight of each value; equal weights when omitted."
+    )
+
+    @model_validator(mode="after")
+    def _weights_match(self) -> Empirical:
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError("weights must have one entry per value")
+            if min(self.weights) < 0 or sum(self.weights) <= 0:
+                raise ValueError("weights must be non-negative and not all zero")
+        return self
+
+    def _probabilities(self) -> np.ndarray:
+        w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights, dtype=float)
+        return w / w.sum()
+
+    @property
+    def mean(self) -> float:
+        return float(np.dot(self._probabilities(), self.values))
+
+    @property
+    def variance(self) -> float:
+        p, v = self._probabilities(), np.asarray(self.values, dtype=float)
+        return float(np.dot(p, (v - np.dot(p, v)) ** 2))
+
+    @property
+    def minimum(self) -> float:
+        return min(self.values)
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        cumulative = np.cumsum(self._probabilities())
+        index = np.minimum(np.searchsorted(cumulative, u, side="right"), len(self.values) - 1)
+        return np.asarray(self.values, dtype=float)[index]
+
+
+def _number_means_fixed(value: Any) -> Any:
+    """Let a bare number stand for a fixed value."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"kind": "fixed", "value": value}
+    return value
+
+
+Distribution = Annotated[
+    Fixed | Exponential | Normal | Lognormal | Gamma | Triangular | Uniform | Empirical,
+    Field(discriminator="kind"),
+    BeforeValidator(_number_means_fixed),
+]
+"""Any distribution; a bare number means fixed."""
+
+
+def _non_negative(value: Any) -> Any:
+    if isinstance(value, Fixed) and value.value < 0:
+        raise ValueError(f"a duration cannot be negative, got {value.value:g}")
+    if isinstance(value, _Distribution) and value.minimum < 0:
+        raise ValueError(
+            f"a duration cannot be negative, but this {value.kind} distribution can go below 0 "
+            "(use lognormal, gamma, triangular or a non-negative range)"
+        )
+    return value
+
+
+Duration = Annotated[Distribution, AfterValidator(_non_negative)]
+"""A distribution of durations (minutes): it can never produce a negative value."""

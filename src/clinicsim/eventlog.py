@@ -1,0 +1,102 @@
+"""The event log of one simulated clinic day: what happened, with no KPI computed.
+
+Four tables, each a dict of equal-length numpy columns (cheap to build, one conversion to pandas on request):
+
+- ``steps``: one row per patient step: ``patient``, ``step`` (check_in, rooming, exam_room, provider_visit,
+  documentation, check_out), ``queued_min``, ``start_min``, ``end_min`` and the ``resource`` that did it. The
+  ``exam_room`` row spans the room's whole occupation, from the patient taking it to the end of turnover.
+- ``patients``: one row per patient: identity, appointment and arrival, ``status`` (seen, no_show,
+  turned_away, left_without_being_seen, not_seen_at_close), the provider who saw them, ``departure_min``.
+- ``resources``: one row per provider, person and room: ``kind``, ``group``, scheduled minutes and the end of
+  the last scheduled session or shift.
+- ``duty``: one row per on-duty interval of a provider, person or room.
+
+Plus ``sessions``: each provider's scheduled sessions (for idle time). All times are minutes from midnight.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from clinicsim.patients import Patient
+
+STATUSES = ("seen", "no_show", "turned_away", "left_without_being_seen", "not_seen_at_close")
+LOG_STEPS = ("check_in", "rooming", "exam_room", "provider_visit", "documentation", "check_out")
+
+Columns = dict[str, np.ndarray]
+
+
+def columns(rows: list[tuple], names: tuple[str, ...]) -> Columns:
+    """Rows of tuples as numpy columns: float for ``*_min`` names, int for counts and ids, else object."""
+    out = {}
+    for k, name in enumerate(names):
+        values = [row[k] for row in rows]
+        dtype = float if name.endswith("_min") else np.int64 if name in ("patient", "ordinal") else object
+        out[name] = np.array(values, dtype=dtype)
+    return out
+
+
+@dataclass
+class EventLog:
+    """Everything recorded in one replication (tables as dicts of numpy columns)."""
+
+    replication: int
+    steps: Columns
+    patients: Columns
+    resources: Columns
+    duty: Columns
+    sessions: Columns
+
+    def frame(self, table: str) -> pd.DataFrame:
+        """One table as a DataFrame with a leading ``replication`` column."""
+        columns = getattr(self, table)
+        n = len(next(iter(columns.values()))) if columns else 0
+        return pd.DataFrame({"replication": np.full(n, self.replication), **columns})
+
+
+@dataclass
+class Recorder:
+    """Collects rows while the engine runs; ``finish`` turns them into an EventLog."""
+
+    patients: list[Patient]
+    step_rows: list[tuple] = field(default_factory=list)
+    status: list[str] = field(init=False)
+    seen_by: list[str] = field(init=False)
+    departure: list[float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.patients)
+        self.status = ["not_seen_at_close"] * n
+        self.seen_by = [""] * n
+        self.departure = [math.nan] * n
+
+    def step(self, patient: int, step: str, queued: float, start: float, end: float, resource: str) -> None:
+        self.step_rows.append((patient, step, queued, start, end, resource))
+
+    def outcome(self, patient: int, status: str, departure: float) -> None:
+        self.status[patient] = status
+        self.departure[patient] = departure
+
+    def finish(self, *, replication: int, resources: Columns, duty: Columns, sessions: Columns) -> EventLog:
+        steps = columns(self.step_rows, ("patient", "step", "queued_min", "start_min", "end_min", "resource"))
+        ps = self.patients
+        patients = {
+            "patient": np.array([p.patient for p in ps], dtype=np.int64),
+            "source": np.array([p.source for p in ps], dtype=object),
+            "ordinal": np.array([p.ordinal for p in ps], dtype=np.int64),
+            "booked_with": np.array([p.route or "" for p in ps], dtype=object),
+            "visit_type": np.array([p.visit_type for p in ps], dtype=object),
+            "booking": np.array([p.booking for p in ps], dtype=object),
+            "appointment_min": np.array([p.appointment_min for p in ps], dtype=float),
+            "arrival_min": np.array([p.arrival_min for p in ps], dtype=float),
+            "status": np.array(self.status, dtype=object),
+            "provider": np.array(self.seen_by, dtype=object),
+            "departure_min": np.array(self.departure, dtype=float),
+        }
+        return EventLog(
+            replication=replication, steps=steps, patients=patients, resources=resources, duty=duty, sessions=sessions
+        )

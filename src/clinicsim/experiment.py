@@ -1,0 +1,133 @@
+"""Replications of a scenario and their summary with confidence intervals.
+
+Replication ``r`` of a scenario under base seed ``s`` always sees the same random numbers (see ``streams``),
+so results are reproducible, and two scenarios run with the same seed share their patients' draws.
+Intervals use Student's t over replications (one replication is one simulated day).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from clinicsim import __version__
+from clinicsim.engine import simulate_day
+from clinicsim.eventlog import EventLog
+from clinicsim.metrics import KPI_NAMES, REGISTRY, compute_kpis, resource_usage
+from clinicsim.plan import plan_day
+from clinicsim.scenario import Scenario, load_scenario
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SEED = 20261126
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` after each replication."""
+
+
+def summarize(kpis: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+    """Per KPI column: mean, sd, n, and the Student-t confidence interval of the mean over replications."""
+    rows = []
+    for name in [c for c in kpis.columns if c != "replication"]:
+        values = kpis[name].to_numpy(dtype=float)
+        values = values[~np.isnan(values)]
+        n = len(values)
+        mean = values.mean() if n else np.nan
+        sd = values.std(ddof=1) if n > 1 else np.nan
+        half = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan
+        metric = REGISTRY.get(name)
+        rows.append(
+            {
+                "kpi": name,
+                "label": metric.label if metric else name,
+                "unit": metric.unit if metric else "",
+                "mean": mean,
+                "sd": sd,
+                "n": n,
+                "ci_low": mean - half,
+                "ci_high": mean + half,
+                "half_width": half,
+            }
+        )
+    return pd.DataFrame(rows).set_index("kpi")
+
+
+@dataclass
+class Results:
+    """Replications of one scenario: KPIs per replication and the tables behind them."""
+
+    scenario: Scenario
+    seed: int
+    logs: list[EventLog] = field(repr=False)
+    kpis: pd.DataFrame = field(repr=False)
+    """One row per replication, one column per KPI."""
+
+    @property
+    def replications(self) -> int:
+        return len(self.kpis)
+
+    def summary(self, *, confidence: float = 0.95) -> pd.DataFrame:
+        """Per KPI: mean, sd, n and the confidence interval over replications."""
+        return summarize(self.kpis, confidence=confidence)
+
+    def _table(self, table: str) -> pd.DataFrame:
+        return pd.concat([log.frame(table) for log in self.logs], ignore_index=True)
+
+    @property
+    def patients(self) -> pd.DataFrame:
+        """One row per patient per replication: identity, appointment, arrival, status, departure."""
+        return self._table("patients")
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The event log: one row per patient step per replication (queued, start, end, resource)."""
+        return self._table("steps")
+
+    @property
+    def resources(self) -> pd.DataFrame:
+        """Per resource and replication: busy, on-duty and scheduled minutes, utilization, overtime."""
+        frames = [pd.DataFrame({"replication": log.replication, **resource_usage(log)}) for log in self.logs]
+        return pd.concat(frames, ignore_index=True)
+
+    @property
+    def provenance(self) -> dict:
+        """What produced these results: package version, scenario hash, seed and replication ids."""
+        return {
+            "clinicsim_version": __version__,
+            "scenario": self.scenario.name,
+            "scenario_sha256": self.scenario.content_hash,
+            "seed": self.seed,
+            "replications": [int(r) for r in self.kpis["replication"]],
+        }
+
+
+def simulate(
+    scenario: Scenario | str | Path,
+    *,
+    replications: int = 30,
+    seed: int = DEFAULT_SEED,
+    first_replication: int = 0,
+    progress: Progress | None = None,
+) -> Results:
+    """Simulate ``replications`` clinic days of ``scenario`` (a Scenario or a scenario file's path)."""
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    plan = plan_day(scenario)
+    logs, rows = [], []
+    for k in range(replications):
+        replication = first_replication + k
+        log = simulate_day(plan, seed=seed, replication=replication)
+        logs.append(log)
+        rows.append({"replication": replication, **compute_kpis(log)})
+        if progress is not None:
+            progress(k + 1, replications)
+    logger.info("simulated %d replications of %r (seed %d)", replications, scenario.name, seed)
+    kpis = pd.DataFrame(rows, columns=["replication", *KPI_NAMES])
+    return Results(scenario=scenario, seed=seed, logs=logs, kpis=kpis)

@@ -1,0 +1,120 @@
+"""The plan of a clinic day: who works when, which appointments are booked, who may serve whom.
+
+A pure expansion of the scenario (no randomness, no SimPy): each working provider's template becomes concrete
+appointments, each staff group becomes named people with shifts, the exam rooms become named rooms, and for
+every kind of work (a step for a provider's patient) the plan lists the people or rooms that may do it, in the
+order they are preferred.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from clinicsim.scenario.checks import STAFF_STEPS, staff_groups_for
+from clinicsim.scenario.model import Interval, Provider, Scenario, Shift
+from clinicsim.templates import Appointment, expand_template
+
+ANY_PROVIDER = None
+"""Routing key of walk-ins seen by the first free provider."""
+
+
+@dataclass(frozen=True)
+class ProviderDay:
+    """A working provider's day: their scheduled sessions and booked appointments."""
+
+    provider: Provider
+    sessions: tuple[Interval, ...]
+    appointments: tuple[Appointment, ...]
+
+    @property
+    def name(self) -> str:
+        return self.provider.name
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """One person of a staff group."""
+
+    name: str
+    group: str
+    role: str
+    shifts: tuple[Shift, ...]
+
+
+@dataclass(frozen=True)
+class ExamRoom:
+    """One exam room; ``owner`` is the provider it is dedicated to, or None when pooled."""
+
+    name: str
+    owner: str | None
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """Everything about the day that is known before any random draw."""
+
+    scenario: Scenario
+    providers: tuple[ProviderDay, ...]
+    staff: tuple[StaffMember, ...]
+    rooms: tuple[ExamRoom, ...]
+
+    @cached_property
+    def provider_index(self) -> dict[str, int]:
+        """Position of each working provider by name."""
+        return {p.name: i for i, p in enumerate(self.providers)}
+
+    @cached_property
+    def staff_eligible(self) -> dict[tuple[str, str | None], tuple[int, ...]]:
+        """Staff members (indices) who may do each (step, provider) work, in order of preference."""
+        eligible = {}
+        for route in [p.name for p in self.providers] + [ANY_PROVIDER]:
+            for step in STAFF_STEPS:
+                groups = [g.name for g in staff_groups_for(self.scenario, step, route)]
+                eligible[(step, route)] = tuple(i for g in groups for i, m in enumerate(self.staff) if m.group == g)
+        return eligible
+
+    @cached_property
+    def room_eligible(self) -> dict[str | None, tuple[int, ...]]:
+        """Exam rooms (indices) each provider's patients may use; ``None``: walk-ins for any provider."""
+        eligible = {ANY_PROVIDER: tuple(i for i, r in enumerate(self.rooms) if r.owner is None)}
+        for p in self.providers:
+            eligible[p.name] = tuple(i for i, r in enumerate(self.rooms) if r.owner in (None, p.name))
+        return eligible
+
+    @cached_property
+    def provider_eligible(self) -> dict[str | None, tuple[int, ...]]:
+        """Providers (indices) who may see a patient routed to each provider, or to the first free one."""
+        eligible: dict[str | None, tuple[int, ...]] = {ANY_PROVIDER: tuple(range(len(self.providers)))}
+        eligible.update({p.name: (i,) for i, p in enumerate(self.providers)})
+        return eligible
+
+
+def _staff_members(scenario: Scenario) -> tuple[StaffMember, ...]:
+    members = []
+    for group in scenario.staff:
+        for k in range(group.count):
+            name = group.name if group.count == 1 else f"{group.name}#{k + 1}"
+            members.append(StaffMember(name=name, group=group.name, role=group.role, shifts=tuple(group.shifts)))
+    return tuple(members)
+
+
+def _exam_rooms(scenario: Scenario) -> tuple[ExamRoom, ...]:
+    rooms = scenario.clinic.exam_rooms
+    if isinstance(rooms, int):
+        return tuple(ExamRoom(name=f"room {k + 1}", owner=None) for k in range(rooms))
+    return tuple(ExamRoom(name=f"{owner} room {k + 1}", owner=owner) for owner, n in rooms.items() for k in range(n))
+
+
+def plan_day(scenario: Scenario) -> DayPlan:
+    """Expand a scenario into the plan of its simulated weekday."""
+    providers = []
+    for provider in scenario.working_providers():
+        template = scenario.templates[provider.template_on(scenario.weekday)]
+        appointments = expand_template(template, scenario.visit_types)
+        providers.append(
+            ProviderDay(provider=provider, sessions=tuple(template.sessions), appointments=tuple(appointments))
+        )
+    return DayPlan(
+        scenario=scenario, providers=tuple(providers), staff=_staff_members(scenario), rooms=_exam_rooms(scenario)
+    )

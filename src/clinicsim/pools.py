@@ -1,0 +1,145 @@
+"""Servers that patients queue for: people on shifts, providers in sessions, exam rooms.
+
+SimPy's own ``Resource`` has one capacity for the whole day and cannot say *which* server a patient gets. A
+``ServerPool`` holds named servers, each on or off duty, and one first-come-first-served queue of requests.
+Each request lists the servers that may take it, in order of preference (a provider's own medical assistant
+before the pool; a provider's dedicated rooms). A server going off duty (end of shift, a break) first finishes
+the patient in hand: it never interrupts service. The pool records each server's on-duty intervals, which is
+what utilization is measured against.
+
+``Demand`` counts, for each kind of work, the patients in the clinic who will still need it, so that the last
+people on duty can stay until that work is done (the overtime a clinic really pays).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable
+
+import simpy
+
+
+class Request(simpy.Event):
+    """A patient's request for one server of a pool; its value is the granted server's index."""
+
+    __slots__ = ("eligible", "members")
+
+    def __init__(self, env: simpy.Environment, eligible: tuple[int, ...], members: frozenset[int]) -> None:
+        super().__init__(env)
+        self.eligible = eligible
+        self.members = members
+
+
+class ServerPool:
+    """Servers with duty periods and a FIFO queue of requests, each naming the servers it may use."""
+
+    def __init__(self, env: simpy.Environment, names: list[str], *, on_duty: bool = False) -> None:
+        self.env = env
+        self.names = names
+        self.on = [on_duty] * len(names)
+        self.busy = [False] * len(names)
+        self._leaving: list[simpy.Event | None] = [None] * len(names)
+        self._on_since = [env.now if on_duty else None] * len(names)
+        self.queue: list[Request] = []
+        self.duty: list[tuple[int, float, float]] = []
+        """Closed on-duty intervals (server, on_min, off_min)."""
+        self._members: dict[tuple[int, ...], frozenset[int]] = {}
+
+    def request(self, eligible: tuple[int, ...]) -> Request:
+        """Ask for the first free, on-duty server of ``eligible``; queue (FIFO) if none is."""
+        members = self._members.get(eligible)
+        if members is None:
+            members = self._members[eligible] = frozenset(eligible)
+        request = Request(self.env, eligible, members)
+        for server in eligible:
+            if self.on[server] and not self.busy[server]:
+                self._grant(request, server)
+                return request
+        self.queue.append(request)
+        return request
+
+    def cancel(self, request: Request) -> None:
+        """Withdraw a request still in the queue (a patient who leaves)."""
+        if request in self.queue:
+            self.queue.remove(request)
+
+    def release(self, server: int) -> None:
+        """The server finished with its patient: it goes off duty if due to, else takes the next request."""
+        self.busy[server] = False
+        leaving = self._leaving[server]
+        if leaving is not None:
+            self._leaving[server] = None
+            self._off(server)
+            leaving.succeed()
+        else:
+            self._offer(server)
+
+    def go_on(self, server: int) -> None:
+        """The server comes on duty and takes the first waiting request it may serve."""
+        if self.on[server]:
+            return
+        self.on[server] = True
+        self._on_since[server] = self.env.now
+        self._offer(server)
+
+    def go_off(self, server: int) -> simpy.Event:
+        """Take the server off duty once it is free; the returned event fires when it is off."""
+        done = self.env.event()
+        if not self.on[server]:
+            done.succeed()
+        elif self.busy[server]:
+            self._leaving[server] = done
+        else:
+            self._off(server)
+            done.succeed()
+        return done
+
+    def close(self) -> None:
+        """Close the duty intervals of servers still on duty (at the end of a run)."""
+        for server, on in enumerate(self.on):
+            if on:
+                self._off(server)
+
+    def _off(self, server: int) -> None:
+        self.on[server] = False
+        self.duty.append((server, self._on_since[server], self.env.now))
+
+    def _grant(self, request: Request, server: int) -> None:
+        self.busy[server] = True
+        request.succeed(server)
+
+    def _offer(self, server: int) -> None:
+        for position, request in enumerate(self.queue):
+            if server in request.members:
+                del self.queue[position]
+                self._grant(request, server)
+                return
+
+
+class Demand:
+    """Patients in the clinic who will still need each kind of work (a hashable key per kind)."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.count: defaultdict[Hashable, int] = defaultdict(int)
+        self._waiters: defaultdict[Hashable, list[simpy.Event]] = defaultdict(list)
+
+    def add(self, key: Hashable) -> None:
+        self.count[key] += 1
+
+    def remove(self, key: Hashable) -> None:
+        self.count[key] -= 1
+        if self.count[key] == 0:
+            for waiter in self._waiters.pop(key, []):
+                waiter.succeed()
+
+    def cleared(self, keys):
+        """Process body: wait until no patient needs any of ``keys``."""
+        keys = list(keys)
+        while True:
+            busy = next((key for key in keys if self.count[key] > 0), None)
+            if busy is None:
+                return
+            waiter = self.env.event()
+            self._waiters[busy].append(waiter)
+            yield waiter

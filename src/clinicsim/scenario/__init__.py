@@ -1,0 +1,45 @@
+"""The scenario language (pydantic models) and scenario files (YAML with line-precise errors)."""
+
+from clinicsim.scenario.checks import staff_groups_for
+from clinicsim.scenario.files import Problem, ScenarioError, load_scenario, parse_scenario_text, scenario_to_yaml
+from clinicsim.scenario.model import (
+    BLOCKED,
+    BaileyWelch,
+    Clinic,
+    FixedInterval,
+    Interval,
+    Overbooking,
+    PatientBehaviour,
+    Provider,
+    Scenario,
+    StaffGroup,
+    Template,
+    VisitType,
+    WalkIns,
+    Wave,
+    format_clock,
+)
+
+__all__ = [
+    "BLOCKED",
+    "BaileyWelch",
+    "Clinic",
+    "FixedInterval",
+    "Interval",
+    "Overbooking",
+    "PatientBehaviour",
+    "Problem",
+    "Provider",
+    "Scenario",
+    "ScenarioError",
+    "StaffGroup",
+    "Template",
+    "VisitType",
+    "WalkIns",
+    "Wave",
+    "format_clock",
+    "load_scenario",
+    "parse_scenario_text",
+    "scenario_to_yaml",
+    "staff_groups_for",
+]

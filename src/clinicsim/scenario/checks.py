@@ -1,0 +1,161 @@
+"""Checks that span several parts of a scenario: names that refer to each other, and work nobody can do.
+
+Each problem is reported at the exact place in the file that causes it (``providers.1.template``), so the
+error message can point at the line.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+if TYPE_CHECKING:
+    from clinicsim.scenario.model import Scenario, StaffGroup
+
+STAFF_STEPS = ("check_in", "rooming", "check_out")
+
+
+def staff_groups_for(scenario: Scenario, step: str, provider: str | None) -> list[StaffGroup]:
+    """Staff groups that do ``step`` for a patient of ``provider`` (None: a walk-in for the first free provider).
+
+    A provider's assigned groups come first; when the provider has none for the step, the pooled groups serve.
+    Patients without a provider yet are served by the pooled groups, or by anyone doing the step if none is pooled.
+    """
+    doing = [g for g in scenario.staff if step in g.serves]
+    pooled = [g for g in doing if g.assigned_to is None]
+    if provider is None:
+        return pooled or doing
+    assigned = [g for g in doing if g.assigned_to is not None and provider in g.assigned_to]
+    return assigned or pooled
+
+
+def _unknown(kind: str, name: str, known) -> str:
+    return f"unknown {kind} {name!r} (known: {', '.join(sorted(known)) or 'none'})"
+
+
+def _visit_types_seen(scenario: Scenario, provider: str) -> set[str]:
+    """Visit types a provider sees on the simulated day: their template's, and walk-ins routed to them or to anyone."""
+    from clinicsim.scenario.model import BLOCKED
+
+    template = scenario.templates.get(scenario.provider(provider).template_on(scenario.weekday) or "")
+    seen = set() if template is None else {t for t in template.pattern if t != BLOCKED}
+    seen |= {w.visit_type for w in scenario.walk_ins if w.provider in (None, provider)}
+    return seen & set(scenario.visit_types)
+
+
+def find_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
+    """Every cross-reference problem as (location, message)."""
+    from clinicsim.scenario.model import BLOCKED
+
+    problems: list[tuple[tuple, str]] = []
+    providers = [p.name for p in scenario.providers]
+    visit_types = set(scenario.visit_types)
+
+    for kind, names, field in (
+        ("provider", providers, "providers"),
+        ("staff group", [g.name for g in scenario.staff], "staff"),
+    ):
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                problems.append(((field, i, "name"), f"{kind} name {name!r} is used twice"))
+
+    for t_name, template in scenario.templates.items():
+        for i, vt in enumerate(template.pattern):
+            if vt != BLOCKED and vt not in visit_types:
+                problems.append((("templates", t_name, "pattern", i), _unknown("visit type", vt, visit_types)))
+        if template.overbooking and template.overbooking.visit_type not in (None, *visit_types):
+            problems.append(
+                (
+                    ("templates", t_name, "overbooking", "visit_type"),
+                    _unknown("visit type", template.overbooking.visit_type, visit_types),
+                )
+            )
+
+    for i, p in enumerate(scenario.providers):
+        named = [p.template] if isinstance(p.template, str) else list(p.template.values())
+        keys = [()] if isinstance(p.template, str) else [(day,) for day in p.template]
+        for key, t_name in zip(keys, named):
+            if t_name not in scenario.templates:
+                problems.append((("providers", i, "template", *key), _unknown("template", t_name, scenario.templates)))
+
+    for i, g in enumerate(scenario.staff):
+        for j, name in enumerate(g.assigned_to or []):
+            if name not in providers:
+                problems.append((("staff", i, "assigned_to", j), _unknown("provider", name, providers)))
+
+    if isinstance(scenario.clinic.exam_rooms, dict):
+        for name in scenario.clinic.exam_rooms:
+            if name not in providers:
+                problems.append((("clinic", "exam_rooms", name), _unknown("provider", name, providers)))
+
+    for i, w in enumerate(scenario.walk_ins):
+        if w.visit_type not in visit_types:
+            problems.append((("walk_ins", i, "visit_type"), _unknown("visit type", w.visit_type, visit_types)))
+        if w.provider is not None and w.provider not in providers:
+            problems.append((("walk_ins", i, "provider"), _unknown("provider", w.provider, providers)))
+        if (
+            w.provider is None
+            and isinstance(scenario.clinic.exam_rooms, dict)
+            and scenario.visit_types.get(w.visit_type, None)
+            and scenario.visit_types[w.visit_type].needs_room
+        ):
+            problems.append(
+                (
+                    ("walk_ins", i, "provider"),
+                    "walk-ins for the first free provider need a shared room pool; name a provider or pool the rooms",
+                )
+            )
+
+    if problems:
+        return problems
+    problems.extend(_uncovered_work(scenario))
+    return problems
+
+
+def _uncovered_work(scenario: Scenario) -> list[tuple[tuple, str]]:
+    """Steps that some patient needs but no staff group does, and providers without a room."""
+    problems = []
+    working = scenario.working_providers()
+    if not working:
+        return [(("weekday",), f"no provider has a template on {scenario.weekday}")]
+    for index, p in enumerate(scenario.providers):
+        if p not in working:
+            continue
+        for vt_name in sorted(_visit_types_seen(scenario, p.name)):
+            vt = scenario.visit_types[vt_name]
+            for step in STAFF_STEPS:
+                if getattr(vt.durations_min, step) is not None and not staff_groups_for(scenario, step, p.name):
+                    problems.append(
+                        (
+                            ("visit_types", vt_name, "durations_min", step),
+                            f"nobody does {step} for {p.name}'s {vt_name} visits: add a staff group that serves it",
+                        )
+                    )
+            rooms = scenario.clinic.exam_rooms
+            if vt.needs_room and isinstance(rooms, dict) and rooms.get(p.name, 0) < 1:
+                problems.append(
+                    (
+                        ("providers", index, "name"),
+                        f"{p.name} sees {vt_name} visits, which need a room, but has no exam room",
+                    )
+                )
+    return problems
+
+
+def raise_if_inconsistent(scenario: Scenario) -> None:
+    """Raise a pydantic ValidationError listing every cross-reference problem at its location."""
+    problems = find_problems(scenario)
+    if problems:
+        raise ValidationError.from_exception_data(
+            "Scenario",
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError("scenario", message.replace("{", "{{").replace("}", "}}")),
+                    loc=loc,
+                    input=None,
+                )
+                for loc, message in problems
+            ],
+        )

@@ -1,0 +1,318 @@
+"""The scenario language: everything that defines one clinic day, validated and immutable.
+
+A scenario says what the clinic has (hours, exam rooms), what visits it offers (visit types and the duration
+of each step), who works (providers with their scheduling templates, front-desk staff and medical assistants
+with shifts and breaks) and how patients behave (no-shows, lateness, late policy, walk-ins, reneging). It holds
+nothing random and nothing running: the same scenario always describes the same clinic.
+
+Clock times are written ``"08:00"`` and held as minutes from midnight; durations are minutes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
+
+from clinicsim.distributions import Distribution, Duration
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+StaffStep = Literal["check_in", "rooming", "check_out"]
+BLOCKED = "blocked"
+"""Pattern entry for a slot kept free of patients (admin time, huddle, a same-day hold left empty)."""
+
+_CLOCK = re.compile(r"(\d{1,2}):([0-5]\d)")
+
+
+def _parse_clock(value: Any) -> float:
+    if isinstance(value, str):
+        match = _CLOCK.fullmatch(value.strip())
+        if match:
+            return float(int(match.group(1)) * 60 + int(match.group(2)))
+    raise ValueError(f'clock times are written as "HH:MM" (for example "08:30"), got {value!r}')
+
+
+def format_clock(minutes: float) -> str:
+    """Minutes from midnight as ``"HH:MM"`` (hours may pass 24 for runs longer than a day)."""
+    whole = int(round(minutes))
+    return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
+ClockTime = Annotated[
+    float,
+    BeforeValidator(_parse_clock),
+    PlainSerializer(format_clock, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:[0-5]\d$", "description": 'clock time "HH:MM"'}),
+]
+"""A clock time, written "HH:MM" and held as minutes from midnight."""
+
+Probability = Annotated[float, Field(ge=0, le=1)]
+Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\- ]+$")]
+
+
+class Model(BaseModel):
+    """Base of every scenario model: immutable, and a misspelt key is an error, never a silent default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Interval(Model):
+    """A stretch of the day from ``start`` to ``end``."""
+
+    start: ClockTime = Field(description='Start time, "HH:MM".')
+    end: ClockTime = Field(description='End time, "HH:MM"; after the start.')
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Interval:
+        if self.end <= self.start:
+            raise ValueError(
+                f"ends at {format_clock(self.end)}, which is not after its start {format_clock(self.start)}"
+            )
+        return self
+
+    @property
+    def length_min(self) -> float:
+        """Length of the interval (minutes)."""
+        return self.end - self.start
+
+
+class Clinic(Model):
+    """The site: opening hours, exam rooms and room turnover."""
+
+    opens: ClockTime = Field(description='Time the doors open, "HH:MM".')
+    closes: ClockTime = Field(
+        description='Scheduled closing time, "HH:MM" (room utilization is measured over open hours).'
+    )
+    exam_rooms: int | dict[str, int] = Field(
+        description="Exam rooms: a number for a shared pool, or rooms per provider name for dedicated rooms."
+    )
+    room_turnover_min: Duration = Field(
+        default=0, description="Time to clean and reset a room after a visit before the next patient (minutes)."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Clinic:
+        if self.closes <= self.opens:
+            raise ValueError("the clinic closes before it opens")
+        counts = [self.exam_rooms] if isinstance(self.exam_rooms, int) else list(self.exam_rooms.values())
+        if any(n < 0 for n in counts) or sum(counts) < 1:
+            raise ValueError("exam_rooms must be at least one room in all, and no count negative")
+        return self
+
+
+class StepDurations(Model):
+    """Duration of each step of a visit (minutes). A step left out or set to null is not part of the visit."""
+
+    check_in: Duration | None = Field(default=None, description="Check-in at the front desk (minutes).")
+    rooming: Duration | None = Field(
+        default=None, description="Rooming by a medical assistant: vitals, history, in the exam room (minutes)."
+    )
+    provider_visit: Duration = Field(description="Face-to-face time with the provider (minutes, before speed factor).")
+    check_out: Duration | None = Field(default=None, description="Check-out at the front desk (minutes).")
+
+
+class VisitType(Model):
+    """A kind of visit (new, established, procedure, telehealth, ...)."""
+
+    p_no_show: Probability = Field(default=0.0, description="Probability that a booked patient does not come.")
+    durations_min: StepDurations = Field(description="Duration of each step; leave a step out to switch it off.")
+    needs_room: bool = Field(default=True, description="Whether the visit needs an exam room (false for telehealth).")
+    description: str = Field(default="", description="Free text shown in reports.")
+
+
+class FixedInterval(Model):
+    """One patient at the start of every slot."""
+
+    kind: Literal["fixed_interval"] = "fixed_interval"
+
+
+class BaileyWelch(Model):
+    """Bailey-Welch: ``k`` patients at the start of each session, then one a slot; the last k-1 slots close."""
+
+    kind: Literal["bailey_welch"] = "bailey_welch"
+    k: int = Field(default=2, ge=1, description="Patients booked at the session's start.")
+
+
+class Wave(Model):
+    """Wave scheduling: the patients of each wave all booked at the wave's start."""
+
+    kind: Literal["wave"] = "wave"
+    wave_min: float = Field(gt=0, description="Length of a wave (minutes), e.g. 60 for an hourly wave.")
+
+
+AppointmentRule = Annotated[FixedInterval | BaileyWelch | Wave, Field(discriminator="kind")]
+
+
+class Overbooking(Model):
+    """Extra appointments in each session to offset the no-shows the template expects."""
+
+    extra_per_session: int | Literal["auto"] = Field(
+        default="auto",
+        description='Extra appointments per session; "auto" books round(n * p / (1 - p)) with p the mean no-show '
+        "probability of the session's booked visits.",
+    )
+    placement: Literal["spread", "start", "end"] = Field(
+        default="spread",
+        description="Where the extras go: spread evenly as double bookings, double-booked from the first slots, "
+        "or from the last slots.",
+    )
+    visit_type: str | None = Field(default=None, description="Visit type of the extras; by default the slot's own.")
+
+
+class Template(Model):
+    """A scheduling template: sessions cut into slots, a pattern of visit types and an appointment rule."""
+
+    sessions: list[Interval] = Field(min_length=1, description="Working sessions of the provider, in time order.")
+    slot_min: float = Field(gt=0, description="Slot length (minutes).")
+    pattern: list[str] = Field(
+        min_length=1,
+        description=f'Visit type of each slot, repeated over each session; "{BLOCKED}" keeps a slot free (admin time).',
+    )
+    rule: AppointmentRule = Field(default_factory=FixedInterval, description="How appointment times follow slots.")
+    double_book: list[ClockTime] = Field(
+        default_factory=list, description='Slot start times ("HH:MM") that get a second patient of the same type.'
+    )
+    overbooking: Overbooking | None = Field(default=None, description="Overbooking to offset expected no-shows.")
+
+    @model_validator(mode="after")
+    def _sessions_in_order(self) -> Template:
+        for earlier, later in zip(self.sessions, self.sessions[1:]):
+            if later.start < earlier.end:
+                raise ValueError("sessions must be in time order and must not overlap")
+        return self
+
+
+class Provider(Model):
+    """A provider (physician, NP, PA) with their own scheduling template per weekday."""
+
+    name: Name = Field(description="Unique name, used in reports and to assign rooms and staff.")
+    template: str | dict[Weekday, str] = Field(
+        description="Template name for every weekday, or a template name per weekday (days left out: not working)."
+    )
+    speed_factor: float = Field(
+        default=1.0, gt=0, description="Visit durations are divided by this: 1.25 means visits 20% shorter."
+    )
+    late_start_min: Duration = Field(
+        default=0, description="How late the provider starts each session (minutes); the session waits."
+    )
+    documentation_min: Duration = Field(
+        default=0, description="Charting after each visit (minutes); the provider is busy, the room is free."
+    )
+
+    def template_on(self, weekday: str) -> str | None:
+        """Name of the template the provider works on ``weekday``, or None when off that day."""
+        if isinstance(self.template, str):
+            return self.template
+        return self.template.get(weekday)
+
+
+class Break(Model):
+    """A break within a shift. It starts when the person finishes the patient in hand."""
+
+    start: ClockTime = Field(description='Planned start of the break, "HH:MM".')
+    duration_min: float = Field(gt=0, description="Length of the break (minutes).")
+
+
+class Shift(Interval):
+    """A shift with its breaks."""
+
+    breaks: list[Break] = Field(default_factory=list, description="Breaks within the shift.")
+
+    @model_validator(mode="after")
+    def _breaks_inside(self) -> Shift:
+        for b in self.breaks:
+            if not (self.start <= b.start and b.start + b.duration_min <= self.end):
+                raise ValueError(f"the break at {format_clock(b.start)} does not fit inside the shift")
+        return self
+
+
+class StaffGroup(Model):
+    """One or more people of the same role with the same shifts (front desk, medical assistants, nurses)."""
+
+    name: Name = Field(description="Unique name of the group, used in reports.")
+    role: Literal["front_desk", "medical_assistant", "nurse"] = Field(description="Role, for reports and costs.")
+    count: int = Field(default=1, ge=1, description="Number of people in the group.")
+    serves: list[StaffStep] = Field(min_length=1, description="Steps these people do: check_in, rooming, check_out.")
+    assigned_to: list[str] | None = Field(
+        default=None, description="Providers whose patients they serve; omit for a pool serving everyone."
+    )
+    shifts: list[Shift] = Field(min_length=1, description="Shifts in time order; every person works all of them.")
+
+    @model_validator(mode="after")
+    def _shifts_in_order(self) -> StaffGroup:
+        for earlier, later in zip(self.shifts, self.shifts[1:]):
+            if later.start < earlier.end:
+                raise ValueError("shifts must be in time order and must not overlap")
+        return self
+
+
+class PatientBehaviour(Model):
+    """How booked patients arrive and how long they wait."""
+
+    lateness_min: Distribution = Field(
+        default=0, description="Arrival minus appointment time (minutes); negative means early."
+    )
+    turn_away_if_late_by_min: float | None = Field(
+        default=None, ge=0, description="Patients later than this are turned away and rebooked; null: all are seen."
+    )
+    renege_after_min: float | None = Field(
+        default=None,
+        gt=0,
+        description="Patients still in the waiting room this long after arriving leave without being seen; "
+        "null: nobody leaves.",
+    )
+
+
+class RatePeriod(Interval):
+    """A stretch of the day with a constant walk-in rate."""
+
+    per_hour: float = Field(ge=0, description="Mean walk-in arrivals per hour in this period.")
+
+
+class WalkIns(Model):
+    """Unscheduled patients arriving as a Poisson process whose rate changes over the day."""
+
+    name: Name = Field(description="Unique name of this walk-in stream.")
+    visit_type: str = Field(description="Visit type of these walk-ins.")
+    provider: str | None = Field(
+        default=None, description="Provider who sees them; omit to have the first free provider see them."
+    )
+    rates: list[RatePeriod] = Field(min_length=1, description="Arrival rate by period of the day.")
+
+
+class Scenario(Model):
+    """A complete clinic day: site, visits, providers and templates, staff, patients."""
+
+    name: str = Field(description="Short name of the scenario, used in tables and reports.")
+    description: str = Field(default="", description="What this scenario represents, and where its numbers come from.")
+    weekday: Weekday = Field(default="mon", description="Weekday simulated; picks each provider's template.")
+    clinic: Clinic = Field(description="The site.")
+    visit_types: dict[str, VisitType] = Field(min_length=1, description="Visit types by name.")
+    templates: dict[str, Template] = Field(min_length=1, description="Scheduling templates by name.")
+    providers: list[Provider] = Field(min_length=1, description="Providers.")
+    staff: list[StaffGroup] = Field(default_factory=list, description="Front desk, medical assistants and nurses.")
+    patients: PatientBehaviour = Field(default_factory=PatientBehaviour, description="Patient behaviour.")
+    walk_ins: list[WalkIns] = Field(default_factory=list, description="Walk-in streams.")
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        from clinicsim.scenario.checks import raise_if_inconsistent
+
+        raise_if_inconsistent(self)
+        return self
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the scenario's canonical JSON: equal for equal scenarios, for provenance and caching."""
+        return hashlib.sha256(self.model_dump_json().encode("utf-8")).hexdigest()
+
+    def provider(self, name: str) -> Provider:
+        """The provider called ``name``."""
+        return next(p for p in self.providers if p.name == name)
+
+    def working_providers(self) -> list[Provider]:
+        """Providers with a template on the simulated weekday, in scenario order."""
+        return [p for p in self.providers if p.template_on(self.weekday) is not None]
