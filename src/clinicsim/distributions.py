@@ -16,16 +16,24 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_serializer, model_validator
 from scipy import special
 
 from clinicsim.streams import uniforms_open
 
 
-class _Distribution(BaseModel):
-    """Common behaviour: theoretical moments and inverse-transform sampling."""
+class Tagged(BaseModel):
+    """A variant of a union told apart by its ``kind``; the kind is always written out, even as a default."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    @model_serializer(mode="wrap")
+    def _with_kind(self, handler):
+        return {"kind": self.kind, **handler(self)}
+
+
+class _Distribution(Tagged):
+    """Common behaviour: theoretical moments and inverse-transform sampling."""
 
     @property
     def mean(self) -> float:  # pragma: no cover - every subclass overrides
@@ -77,8 +85,6 @@ class Exponential(_Distribution):
     kind: Literal["exponential"] = "exponential"
     mean_: float = Field(alias="mean", gt=0, description="Mean of the distribution.")
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
-
     @property
     def mean(self) -> float:
         return self.mean_
@@ -102,8 +108,6 @@ class Normal(_Distribution):
     mean_: float = Field(alias="mean", description="Mean of the distribution.")
     sd: float = Field(ge=0, description="Standard deviation.")
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
-
     @property
     def mean(self) -> float:
         return self.mean_
@@ -122,8 +126,6 @@ class Lognormal(_Distribution):
     kind: Literal["lognormal"] = "lognormal"
     mean_: float = Field(alias="mean", gt=0, description="Mean of the distribution.")
     sd: float = Field(gt=0, description="Standard deviation of the distribution.")
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
     @property
     def mean(self) -> float:
@@ -149,8 +151,6 @@ class Gamma(_Distribution):
     kind: Literal["gamma"] = "gamma"
     mean_: float = Field(alias="mean", gt=0, description="Mean of the distribution.")
     cv: float = Field(gt=0, description="Coefficient of variation, sd / mean (1 is exponential).")
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
     @property
     def mean(self) -> float:

@@ -47,24 +47,32 @@ def _visit_types_seen(scenario: Scenario, provider: str) -> set[str]:
 
 def find_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
     """Every cross-reference problem as (location, message)."""
-    from clinicsim.scenario.model import BLOCKED
+    from clinicsim.scenario.model import BLOCKED, format_clock
+    from clinicsim.templates import slot_times
 
     problems: list[tuple[tuple, str]] = []
     providers = [p.name for p in scenario.providers]
     visit_types = set(scenario.visit_types)
 
-    for kind, names, field in (
-        ("provider", providers, "providers"),
-        ("staff group", [g.name for g in scenario.staff], "staff"),
-    ):
+    staff_names = [g.name for g in scenario.staff]
+    for kind, names, field in (("provider", providers, "providers"), ("staff group", staff_names, "staff")):
         for i, name in enumerate(names):
             if name in names[:i]:
                 problems.append(((field, i, "name"), f"{kind} name {name!r} is used twice"))
+    for i, name in enumerate(staff_names):
+        if name in providers:
+            problems.append((("staff", i, "name"), f"{name!r} is already a provider's name"))
 
     for t_name, template in scenario.templates.items():
         for i, vt in enumerate(template.pattern):
             if vt != BLOCKED and vt not in visit_types:
                 problems.append((("templates", t_name, "pattern", i), _unknown("visit type", vt, visit_types)))
+        slots = {t for session in template.sessions for t in slot_times(session, template.slot_min)}
+        for i, time in enumerate(template.double_book):
+            if time not in slots:
+                problems.append(
+                    (("templates", t_name, "double_book", i), f"{format_clock(time)} is not the start of a slot")
+                )
         if template.overbooking and template.overbooking.visit_type not in (None, *visit_types):
             problems.append(
                 (

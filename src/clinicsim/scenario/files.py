@@ -86,7 +86,7 @@ def parse_scenario_text(text: str, *, source: str = "<scenario>") -> Scenario:
     try:
         document = _yaml().load(text)
     except MarkedYAMLError as error:
-        mark = error.problem_mark
+        mark = error.context_mark or error.problem_mark
         line = mark.line + 1 if mark is not None else None
         raise ScenarioError(
             source, [Problem(line=line, field="", message=f"not valid YAML: {error.problem}")]

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 
-from clinicsim.distributions import Distribution, Duration
+from clinicsim.distributions import Distribution, Duration, Tagged
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -56,7 +56,7 @@ Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\- ]+$")]
 class Model(BaseModel):
     """Base of every scenario model: immutable, and a misspelt key is an error, never a silent default."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
 
 class Interval(Model):
@@ -123,20 +123,20 @@ class VisitType(Model):
     description: str = Field(default="", description="Free text shown in reports.")
 
 
-class FixedInterval(Model):
+class FixedInterval(Tagged):
     """One patient at the start of every slot."""
 
     kind: Literal["fixed_interval"] = "fixed_interval"
 
 
-class BaileyWelch(Model):
+class BaileyWelch(Tagged):
     """Bailey-Welch: ``k`` patients at the start of each session, then one a slot; the last k-1 slots close."""
 
     kind: Literal["bailey_welch"] = "bailey_welch"
     k: int = Field(default=2, ge=1, description="Patients booked at the session's start.")
 
 
-class Wave(Model):
+class Wave(Tagged):
     """Wave scheduling: the patients of each wave all booked at the wave's start."""
 
     kind: Literal["wave"] = "wave"

@@ -1,0 +1,55 @@
+"""Shared fixtures: paths of the repository and a small scenario built in code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import clinicsim
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+
+
+def make_small_clinic(**overrides) -> dict:
+    """A two-provider clinic as a plain dict (fixed durations unless overridden), for tests to adjust."""
+    scenario = {
+        "name": "small clinic",
+        "clinic": {"opens": "08:00", "closes": "12:00", "exam_rooms": 3},
+        "visit_types": {
+            "est": {
+                "durations_min": {"check_in": 3, "rooming": 5, "provider_visit": 15, "check_out": 2},
+            }
+        },
+        "templates": {"am": {"sessions": [{"start": "08:00", "end": "10:00"}], "slot_min": 20, "pattern": ["est"]}},
+        "providers": [{"name": "Dr A", "template": "am"}, {"name": "Dr B", "template": "am"}],
+        "staff": [
+            {
+                "name": "desk",
+                "role": "front_desk",
+                "serves": ["check_in", "check_out"],
+                "shifts": [{"start": "07:45", "end": "12:00"}],
+            },
+            {
+                "name": "ma",
+                "role": "medical_assistant",
+                "count": 2,
+                "serves": ["rooming"],
+                "shifts": [{"start": "07:45", "end": "12:00"}],
+            },
+        ],
+    }
+    scenario.update(overrides)
+    return scenario
+
+
+@pytest.fixture
+def family_medicine() -> clinicsim.Scenario:
+    return clinicsim.load_scenario(SCENARIOS / "family_medicine.yaml")
+
+
+@pytest.fixture
+def small_clinic():
+    """Factory of the small two-provider clinic dict: ``small_clinic(**top_level_overrides)``."""
+    return make_small_clinic

@@ -1,0 +1,88 @@
+"""Distributions in domain terms: parameters mean what an analyst means, moments match theory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from clinicsim.distributions import Distribution, Duration, Fixed
+
+ANY = TypeAdapter(Distribution)
+DURATION = TypeAdapter(Duration)
+
+SPECS = [
+    {"kind": "fixed", "value": 7},
+    {"kind": "exponential", "mean": 15},
+    {"kind": "normal", "mean": -8, "sd": 10},
+    {"kind": "lognormal", "mean": 18, "sd": 8},
+    {"kind": "gamma", "mean": 12, "cv": 0.5},
+    {"kind": "triangular", "low": 1, "mode": 2, "high": 6},
+    {"kind": "uniform", "low": 2, "high": 5},
+    {"kind": "empirical", "values": [5, 10, 20], "weights": [1, 2, 1]},
+]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s["kind"])
+def test_sample_moments_match_theory(spec):
+    dist = ANY.validate_python(spec)
+    n = 200_000
+    x = dist.sample(np.random.default_rng(12345), n)
+    sd = np.sqrt(dist.variance)
+    # the sample mean is within 5 standard errors; the sample variance within 5% (plus an absolute floor for fixed)
+    assert abs(x.mean() - dist.mean) <= 5 * sd / np.sqrt(n) + 1e-12
+    assert x.var() == pytest.approx(dist.variance, rel=0.05, abs=1e-12)
+
+
+def test_lognormal_is_given_by_its_own_mean_and_sd_not_numpys_parameters():
+    dist = ANY.validate_python({"kind": "lognormal", "mean": 18, "sd": 8})
+    assert (dist.mean, dist.variance) == (18, 64)
+    x = dist.sample(np.random.default_rng(1), 100_000)
+    assert x.mean() == pytest.approx(18, rel=0.01)
+
+
+def test_a_bare_number_means_fixed():
+    assert ANY.validate_python(3) == Fixed(value=3)
+
+
+def test_inverse_transform_is_monotone_so_common_random_numbers_couple_samples():
+    u = np.linspace(0.01, 0.99, 50)
+    for spec in SPECS:
+        values = ANY.validate_python(spec).from_uniform(u)
+        assert np.all(np.diff(values) >= 0), spec["kind"]
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        (-3, "cannot be negative"),
+        ({"kind": "normal", "mean": 10, "sd": 2}, "can go below 0"),
+        ({"kind": "uniform", "low": -1, "high": 2}, "can go below 0"),
+    ],
+)
+def test_durations_cannot_be_negative(spec, message):
+    with pytest.raises(ValidationError, match=message):
+        DURATION.validate_python(spec)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"kind": "lognormal", "mean": 10},
+        {"kind": "lognormal", "mean": -1, "sd": 2},
+        {"kind": "triangular", "low": 5, "mode": 2, "high": 6},
+        {"kind": "uniform", "low": 3, "high": 3},
+        {"kind": "empirical", "values": [1, 2], "weights": [1]},
+        {"kind": "gamma", "mean": 10, "cv": 0.5, "shape": 4},
+        {"kind": "weibull", "mean": 10},
+    ],
+)
+def test_invalid_parameters_are_rejected(spec):
+    with pytest.raises(ValidationError):
+        ANY.validate_python(spec)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s["kind"])
+def test_round_trip_through_plain_data(spec):
+    dist = ANY.validate_python(spec)
+    assert ANY.validate_python(ANY.dump_python(dist, mode="json")) == dist
