@@ -79,38 +79,44 @@ class Fixed(_Distribution):
         return np.full(np.shape(u), self.value, dtype=float)
 
 
-class Exponential(_Distribution):
-    """Exponential with the given mean (memoryless; the textbook service time)."""
+class _ByMean(_Distribution):
+    """A distribution parameterised by its mean (the ``mean`` key of the file)."""
 
-    kind: Literal["exponential"] = "exponential"
-    mean_: float = Field(alias="mean", gt=0, description="Mean of the distribution.")
+    mean_: float = Field(alias="mean", description="Mean of the distribution.")
 
     @property
     def mean(self) -> float:
         return self.mean_
 
-    @property
-    def variance(self) -> float:
-        return self.mean_**2
+
+class _PositiveByMean(_ByMean):
+    """A distribution of positive values parameterised by its (positive) mean."""
+
+    mean_: float = Field(alias="mean", gt=0, description="Mean of the distribution.")
 
     @property
     def minimum(self) -> float:
         return 0.0
 
+
+class Exponential(_PositiveByMean):
+    """Exponential with the given mean (memoryless; the textbook service time)."""
+
+    kind: Literal["exponential"] = "exponential"
+
+    @property
+    def variance(self) -> float:
+        return self.mean_**2
+
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
         return -self.mean_ * np.log1p(-u)
 
 
-class Normal(_Distribution):
+class Normal(_ByMean):
     """Normal with the given mean and standard deviation (for lateness, which can be negative)."""
 
     kind: Literal["normal"] = "normal"
-    mean_: float = Field(alias="mean", description="Mean of the distribution.")
     sd: float = Field(ge=0, description="Standard deviation.")
-
-    @property
-    def mean(self) -> float:
-        return self.mean_
 
     @property
     def variance(self) -> float:
@@ -120,24 +126,15 @@ class Normal(_Distribution):
         return self.mean_ + self.sd * special.ndtri(u)
 
 
-class Lognormal(_Distribution):
+class Lognormal(_PositiveByMean):
     """Lognormal given by its own mean and standard deviation (not those of the underlying normal)."""
 
     kind: Literal["lognormal"] = "lognormal"
-    mean_: float = Field(alias="mean", gt=0, description="Mean of the distribution.")
     sd: float = Field(gt=0, description="Standard deviation of the distribution.")
-
-    @property
-    def mean(self) -> float:
-        return self.mean_
 
     @property
     def variance(self) -> float:
         return self.sd**2
-
-    @property
-    def minimum(self) -> float:
-        return 0.0
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
         sigma2 = math.log1p((self.sd / self.mean_) ** 2)
@@ -145,24 +142,15 @@ class Lognormal(_Distribution):
         return np.exp(mu + math.sqrt(sigma2) * special.ndtri(u))
 
 
-class Gamma(_Distribution):
+class Gamma(_PositiveByMean):
     """Gamma given by its mean and coefficient of variation (sd / mean)."""
 
     kind: Literal["gamma"] = "gamma"
-    mean_: float = Field(alias="mean", gt=0, description="Mean of the distribution.")
     cv: float = Field(gt=0, description="Coefficient of variation, sd / mean (1 is exponential).")
-
-    @property
-    def mean(self) -> float:
-        return self.mean_
 
     @property
     def variance(self) -> float:
         return (self.cv * self.mean_) ** 2
-
-    @property
-    def minimum(self) -> float:
-        return 0.0
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
         shape = 1.0 / self.cv**2

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -78,17 +79,17 @@ class Results:
     def _table(self, table: str) -> pd.DataFrame:
         return pd.concat([log.frame(table) for log in self.logs], ignore_index=True)
 
-    @property
+    @cached_property
     def patients(self) -> pd.DataFrame:
         """One row per patient per replication: identity, appointment, arrival, status, departure."""
         return self._table("patients")
 
-    @property
+    @cached_property
     def events(self) -> pd.DataFrame:
         """The event log: one row per patient step per replication (queued, start, end, resource)."""
         return self._table("steps")
 
-    @property
+    @cached_property
     def resources(self) -> pd.DataFrame:
         """Per resource and replication: busy, on-duty and scheduled minutes, utilization, overtime."""
         frames = [pd.DataFrame({"replication": log.replication, **resource_usage(log)}) for log in self.logs]

@@ -79,6 +79,12 @@ class Interval(Model):
         return self.end - self.start
 
 
+def _require_in_order(intervals: list[Interval], what: str) -> None:
+    for earlier, later in zip(intervals, intervals[1:]):
+        if later.start < earlier.end:
+            raise ValueError(f"{what} must be in time order and must not overlap")
+
+
 class Clinic(Model):
     """The site: opening hours, exam rooms and room turnover."""
 
@@ -179,9 +185,7 @@ class Template(Model):
 
     @model_validator(mode="after")
     def _sessions_in_order(self) -> Template:
-        for earlier, later in zip(self.sessions, self.sessions[1:]):
-            if later.start < earlier.end:
-                raise ValueError("sessions must be in time order and must not overlap")
+        _require_in_order(self.sessions, "sessions")
         return self
 
 
@@ -243,9 +247,7 @@ class StaffGroup(Model):
 
     @model_validator(mode="after")
     def _shifts_in_order(self) -> StaffGroup:
-        for earlier, later in zip(self.shifts, self.shifts[1:]):
-            if later.start < earlier.end:
-                raise ValueError("shifts must be in time order and must not overlap")
+        _require_in_order(self.shifts, "shifts")
         return self
 
 
