@@ -27,9 +27,17 @@ import simpy
 from clinicsim.eventlog import Columns, EventLog, Recorder, columns
 from clinicsim.patients import Patient, draw_patients
 from clinicsim.plan import ANY_PROVIDER, DayPlan
-from clinicsim.pools import Demand, ServerPool
+from clinicsim.pools import NOBODY, Demand, ServerPool
 from clinicsim.scenario.checks import STAFF_STEPS
 from clinicsim.streams import Streams
+
+
+class Unserved(Exception):
+    """A patient leaves before the provider visit; ``status`` says why."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 class ClinicDay:
@@ -57,32 +65,38 @@ class ClinicDay:
             yield self.env.timeout(time_min - self.env.now)
 
     def _staff_duty(self, server: int):
+        """A person's shifts and breaks. A shift (or the rest of a shift after a break) that the patient in hand
+        pushed past its end is skipped, except the last: whoever is still there then stays if needed."""
         member = self.plan.staff[server]
-        final_keys = [key for key, servers in self.plan.staff_eligible.items() if server in servers]
         for index, shift in enumerate(member.shifts):
+            final = index == len(member.shifts) - 1
             yield from self._wait_until(shift.start)
-            self.staff.go_on(server)
+            if self.env.now < shift.end or final:
+                self.staff.go_on(server)
             for pause in shift.breaks:
                 yield from self._wait_until(pause.start)
                 yield self.staff.go_off(server)
                 yield self.env.timeout(pause.duration_min)
-                self.staff.go_on(server)
+                if self.env.now < shift.end:
+                    self.staff.go_on(server)
             yield from self._wait_until(shift.end)
-            if index == len(member.shifts) - 1:
-                yield from self.demand.cleared(final_keys)
-            yield self.staff.go_off(server)
+            if not final:
+                yield self.staff.go_off(server)
+        work = {key: servers for key, servers in self.plan.staff_eligible.items() if server in servers}
+        yield from self._leave_when_not_needed(self.staff, server, work)
 
     def _room_duty(self, server: int):
         clinic = self.scenario.clinic
         yield from self._wait_until(clinic.opens)
         self.rooms.go_on(server)
         yield from self._wait_until(clinic.closes)
-        yield from self.demand.cleared(
-            [("exam_room", route) for route, rooms in self.plan.room_eligible.items() if server in rooms]
-        )
-        yield self.rooms.go_off(server)
+        work = {("exam_room", route): rooms for route, rooms in self.plan.room_eligible.items() if server in rooms}
+        yield from self._leave_when_not_needed(self.rooms, server, work)
 
     def _provider_duty(self, server: int, last_arrivals: list[float]):
+        """A provider's sessions: a session ends once its last booked patient has arrived and the provider's
+        waiting patients are seen (including any who came early for the next session); after the last session
+        the provider also stays for walk-ins for the first free provider while no colleague is there for them."""
         day = self.plan.providers[server]
         own = ("provider_visit", day.name)
         starts = [s.start + late for s, late in zip(day.sessions, self.late_starts[server])]
@@ -90,50 +104,83 @@ class ClinicDay:
             yield from self._wait_until(starts[index])
             self.providers.go_on(server)
             yield from self._wait_until(max(session.end, last_arrivals[index]))
-            final = index == len(day.sessions) - 1
-            yield from self.demand.cleared([own, ("provider_visit", ANY_PROVIDER)] if final else [own])
-            if final or self.env.now < starts[index + 1]:
-                yield self.providers.go_off(server)
+            if index < len(day.sessions) - 1:
+                yield from self.demand.cleared([own])
+                if self.env.now < starts[index + 1]:
+                    yield self.providers.go_off(server)
+        any_provider = ("provider_visit", ANY_PROVIDER)
+        work = {own: (server,), any_provider: self.plan.provider_eligible[ANY_PROVIDER]}
+        yield from self._leave_when_not_needed(self.providers, server, work)
+
+    def _needed(self, pool: ServerPool, server: int, work: dict[tuple, tuple[int, ...]]) -> list[tuple]:
+        """Kinds of work still waiting that no other server able to do them is on duty for (and staying)."""
+        return [
+            key
+            for key, servers in work.items()
+            if self.demand.count[key] > 0
+            and not any(pool.on[o] and not pool.winding_down[o] for o in servers if o != server)
+        ]
+
+    def _leave_when_not_needed(self, pool: ServerPool, server: int, work: dict[tuple, tuple[int, ...]]):
+        """Process body: at the end of the day's last shift, session or opening, stay on (overtime) while patients
+        in the clinic still need work that nobody else on duty can do, then go off after the patient in hand and
+        retire for the day. Someone off duty at that moment (on a break that ran to the end) just retires."""
+        pool.winding_down[server] = True
+        while pool.on[server]:
+            needed = self._needed(pool, server, work)
+            if needed:
+                yield simpy.AnyOf(self.env, [self.demand.zero_event(key) for key in needed] + [pool.duty_changed()])
+                continue
+            # after the patient in hand, stay on if someone queued meanwhile whom nobody else can take
+            yield pool.go_off(server, unless=lambda: bool(self._needed(pool, server, work)))
+        pool.retire(server)
 
     def _last_arrivals(self) -> list[list[float]]:
         """Per provider and session: when the last booked patient who will be seen arrives (minutes)."""
-        limit = self.scenario.patients.turn_away_if_late_by_min
         last = [[-math.inf] * len(day.sessions) for day in self.plan.providers]
         for p in self.patients:
-            if (
-                p.source == "booked"
-                and p.shows
-                and not (limit is not None and p.arrival_min - p.appointment_min > limit)
-            ):
+            if p.source == "booked" and p.shows and not self._too_late(p):
                 row = last[self.plan.provider_index[p.route]]
                 row[p.session] = max(row[p.session], p.arrival_min)
         return last
 
+    def _too_late(self, p: Patient) -> bool:
+        """Whether a booked patient arrives later than the late policy allows."""
+        limit = self.scenario.patients.turn_away_if_late_by_min
+        return p.source == "booked" and limit is not None and p.arrival_min - p.appointment_min > limit
+
     # -- the patient pathway ------------------------------------------------------------------------------
 
     def _take(self, pool: ServerPool, eligible: tuple[int, ...], deadline: float | None):
-        """Process body: wait for a server; None if the patient gives up at ``deadline`` first."""
-        request = pool.request(eligible)
-        if deadline is None or request.triggered:
-            return (yield request)
-        yield request | self.env.timeout(max(deadline - self.env.now, 0.0))
-        if request.triggered:
-            return request.value
-        pool.cancel(request)
-        return None
+        """Process body: wait for a server and return its index.
 
-    def _staff_step(self, p: Patient, step: str, minutes: float, deadline: float | None = None):
-        """Process body: queue for a staff member, be served for ``minutes``; False if the patient left."""
+        Raises Unserved if the patient gives up at ``deadline`` first, or if nobody is left to serve them.
+        """
+        request = pool.request(eligible)
+        if deadline is not None and not request.triggered:
+            yield request | self.env.timeout(max(deadline - self.env.now, 0.0))
+            if not request.triggered:
+                pool.cancel(request)
+                raise Unserved("left_without_being_seen")
+        server = yield request
+        if server == NOBODY:
+            raise Unserved("not_seen_at_close")
+        return server
+
+    def _start(self, work: list[tuple], key: tuple) -> None:
+        """A piece of the patient's remaining work starts: it is no longer demand."""
+        work.remove(key)
+        self.demand.remove(key)
+
+    def _staff_step(self, p: Patient, work: list[tuple], step: str, minutes: float, deadline: float | None = None):
+        """Process body: queue for a staff member and be served for ``minutes``."""
         queued = self.env.now
         server = yield from self._take(self.staff, self.plan.staff_eligible[(step, p.route)], deadline)
-        if server is None:
-            return False
-        self.demand.remove((step, p.route))
+        self._start(work, (step, p.route))
         start = self.env.now
         yield self.env.timeout(minutes)
         self.staff.release(server)
         self.recorder.step(p.patient, step, queued, start, self.env.now, self.staff.names[server])
-        return True
 
     def _release_later(self, pool: ServerPool, server: int, minutes: float) -> None:
         """Free ``server`` after ``minutes`` (turnover, documentation) without a process of its own."""
@@ -142,13 +189,11 @@ class ClinicDay:
         else:
             pool.release(server)
 
-    def _provider_visit(self, p: Patient, deadline: float | None):
-        """Process body: wait for the provider, the visit, then documentation; False if the patient left."""
+    def _provider_visit(self, p: Patient, work: list[tuple], deadline: float | None):
+        """Process body: wait for the provider, the visit, then the provider's documentation."""
         queued = self.env.now
         server = yield from self._take(self.providers, self.plan.provider_eligible[p.route], deadline)
-        if server is None:
-            return False
-        self.demand.remove(("provider_visit", p.route))
+        self._start(work, ("provider_visit", p.route))
         provider = self.plan.providers[server].provider
         visit = self.scenario.visit_types[p.visit_type].durations_min.provider_visit
         start = self.env.now
@@ -160,19 +205,22 @@ class ClinicDay:
         self.recorder.step(p.patient, "provider_visit", queued, start, end, provider.name)
         if documentation > 0:
             self.recorder.step(p.patient, "documentation", end, end, end + documentation, provider.name)
-        return True
 
-    def _leave_unseen(self, p: Patient, work: list[tuple]) -> None:
-        for key in work:
-            self.demand.remove(key)
-        self.recorder.outcome(p.patient, "left_without_being_seen", self.env.now)
+    def _take_room(self, p: Patient, work: list[tuple], deadline: float | None):
+        """Process body: wait for an exam room; returns (room, queued_min, start_min)."""
+        queued = self.env.now
+        room = yield from self._take(self.rooms, self.plan.room_eligible[p.route], deadline)
+        self._start(work, ("exam_room", p.route))
+        return room, queued, self.env.now
 
     def _visit(self, p: Patient):
         """Process body: one patient's day at the clinic."""
         yield from self._wait_until(p.arrival_min)
-        limit = self.scenario.patients.turn_away_if_late_by_min
-        if p.source == "booked" and limit is not None and p.arrival_min - p.appointment_min > limit:
+        if self._too_late(p):
             self.recorder.outcome(p.patient, "turned_away", self.env.now)
+            return
+        if all(self.providers.retired[s] for s in self.plan.provider_eligible[p.route]):
+            self.recorder.outcome(p.patient, "not_seen_at_close", self.env.now)
             return
         visit_type = self.scenario.visit_types[p.visit_type]
         durations = visit_type.durations_min
@@ -182,35 +230,38 @@ class ClinicDay:
             self.demand.add(key)
         renege = self.scenario.patients.renege_after_min
         deadline = None if renege is None else p.arrival_min + renege
-
-        if durations.check_in is not None:
-            yield from self._staff_step(p, "check_in", p.check_in_min)
-            work.remove(("check_in", p.route))
         room = None
-        if visit_type.needs_room:
-            queued = self.env.now
-            room = yield from self._take(self.rooms, self.plan.room_eligible[p.route], deadline)
-            if room is None:
-                return self._leave_unseen(p, work)
-            work.remove(("exam_room", p.route))
-            self.demand.remove(("exam_room", p.route))
-            room_start = self.env.now
-            deadline = None  # roomed patients stay
-        if durations.rooming is not None:
-            if not (yield from self._staff_step(p, "rooming", p.rooming_min, deadline)):
-                return self._leave_unseen(p, work)
-            work.remove(("rooming", p.route))
-            deadline = None
-        if not (yield from self._provider_visit(p, deadline)):
-            return self._leave_unseen(p, work)
+        try:
+            if durations.check_in is not None:
+                yield from self._staff_step(p, work, "check_in", p.check_in_min)
+            if visit_type.needs_room:
+                room, room_queued, room_start = yield from self._take_room(p, work, deadline)
+                deadline = None  # a roomed patient stays
+            if durations.rooming is not None:
+                yield from self._staff_step(p, work, "rooming", p.rooming_min, deadline)
+                deadline = None
+            yield from self._provider_visit(p, work, deadline)
+        except Unserved as reason:
+            for key in work:
+                self.demand.remove(key)
+            if room is not None:
+                self.rooms.release(room)
+                self.recorder.step(
+                    p.patient, "exam_room", room_queued, room_start, self.env.now, self.rooms.names[room]
+                )
+            self.recorder.outcome(p.patient, reason.status, self.env.now)
+            return
         if room is not None:
             self._release_later(self.rooms, room, p.turnover_min)
-            self.recorder.step(
-                p.patient, "exam_room", queued, room_start, self.env.now + p.turnover_min, self.rooms.names[room]
-            )
-        if durations.check_out is not None:
-            yield from self._staff_step(p, "check_out", p.check_out_min)
+            end = self.env.now + p.turnover_min
+            self.recorder.step(p.patient, "exam_room", room_queued, room_start, end, self.rooms.names[room])
         self.recorder.outcome(p.patient, "seen", self.env.now)
+        if durations.check_out is not None:
+            try:
+                yield from self._staff_step(p, work, "check_out", p.check_out_min)
+            except Unserved:
+                self.demand.remove(("check_out", p.route))  # nobody left to check them out: they just leave
+            self.recorder.outcome(p.patient, "seen", self.env.now)
 
     # -- running ------------------------------------------------------------------------------------------
 
@@ -233,39 +284,37 @@ class ClinicDay:
         for pool in (self.providers, self.staff, self.rooms):
             pool.close()
         return self.recorder.finish(
-            replication=self.replication, resources=self._resources(), duty=self._duty(), sessions=self._sessions()
+            replication=self.replication, resources=self._resources(), duty=self._duty(), schedule=self._schedule()
         )
 
-    def _resources(self) -> Columns:
+    def _windows(self) -> list[tuple[str, str, str, list[tuple[float, float, float]]]]:
+        """Per resource: kind, name, group and scheduled (start, end, break minutes) windows."""
         clinic = self.scenario.clinic
         rows = [
-            ("provider", d.name, "providers", sum(s.length_min for s in d.sessions), d.sessions[-1].end)
-            for d in self.plan.providers
+            ("provider", d.name, "providers", [(s.start, s.end, 0.0) for s in d.sessions]) for d in self.plan.providers
         ]
         rows += [
-            (
-                m.role,
-                m.name,
-                m.group,
-                sum(s.length_min - sum(b.duration_min for b in s.breaks) for s in m.shifts),
-                m.shifts[-1].end,
-            )
+            (m.role, m.name, m.group, [(s.start, s.end, sum(b.duration_min for b in s.breaks)) for s in m.shifts])
             for m in self.plan.staff
         ]
         rows += [
-            ("exam_room", r.name, r.owner or "exam rooms", clinic.closes - clinic.opens, clinic.closes)
+            ("exam_room", r.name, r.owner or "exam rooms", [(clinic.opens, clinic.closes, 0.0)])
             for r in self.plan.rooms
         ]
-        return columns(rows, ("kind", "resource", "group", "scheduled_min", "scheduled_end_min"))
+        return rows
+
+    def _resources(self) -> Columns:
+        rows = [(kind, name, group, sum(e - s - b for s, e, b in w)) for kind, name, group, w in self._windows()]
+        return columns(rows, ("kind", "resource", "group", "scheduled_min"))
+
+    def _schedule(self) -> Columns:
+        rows = [(name, s, e, b) for _, name, _, windows in self._windows() for s, e, b in windows]
+        return columns(rows, ("resource", "start_min", "end_min", "break_min"))
 
     def _duty(self) -> Columns:
         pools = (self.providers, self.staff, self.rooms)
         rows = [(pool.names[s], on, off) for pool in pools for s, on, off in pool.duty]
         return columns(rows, ("resource", "on_min", "off_min"))
-
-    def _sessions(self) -> Columns:
-        rows = [(day.name, s.start, s.end) for day in self.plan.providers for s in day.sessions]
-        return columns(rows, ("provider", "start_min", "end_min"))
 
 
 def late_starts(plan: DayPlan, streams: Streams) -> list[list[float]]:

@@ -7,11 +7,13 @@ Four tables, each a dict of equal-length numpy columns (cheap to build, one conv
   ``exam_room`` row spans the room's whole occupation, from the patient taking it to the end of turnover.
 - ``patients``: one row per patient: identity, appointment and arrival, ``status`` (seen, no_show,
   turned_away, left_without_being_seen, not_seen_at_close), the provider who saw them, ``departure_min``.
-- ``resources``: one row per provider, person and room: ``kind``, ``group``, scheduled minutes and the end of
-  the last scheduled session or shift.
-- ``duty``: one row per on-duty interval of a provider, person or room.
+- ``resources``: one row per provider, person and room: ``kind``, ``group`` and scheduled minutes (sessions,
+  shifts less breaks, or opening hours).
+- ``schedule``: one row per scheduled window: a provider's session, a person's shift (with its ``break_min``),
+  a room's opening hours.
+- ``duty``: one row per interval a provider, person or room was actually on duty.
 
-Plus ``sessions``: each provider's scheduled sessions (for idle time). All times are minutes from midnight.
+All times are minutes from midnight.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class EventLog:
     patients: Columns
     resources: Columns
     duty: Columns
-    sessions: Columns
+    schedule: Columns
 
     def frame(self, table: str) -> pd.DataFrame:
         """One table as a DataFrame with a leading ``replication`` column."""
@@ -81,7 +83,7 @@ class Recorder:
         self.status[patient] = status
         self.departure[patient] = departure
 
-    def finish(self, *, replication: int, resources: Columns, duty: Columns, sessions: Columns) -> EventLog:
+    def finish(self, *, replication: int, resources: Columns, duty: Columns, schedule: Columns) -> EventLog:
         steps = columns(self.step_rows, ("patient", "step", "queued_min", "start_min", "end_min", "resource"))
         ps = self.patients
         patients = {
@@ -98,5 +100,5 @@ class Recorder:
             "departure_min": np.array(self.departure, dtype=float),
         }
         return EventLog(
-            replication=replication, steps=steps, patients=patients, resources=resources, duty=duty, sessions=sessions
+            replication=replication, steps=steps, patients=patients, resources=resources, duty=duty, schedule=schedule
         )

@@ -54,7 +54,8 @@ REGISTRY: dict[str, Metric] = {
             "provider_wait_mean_min",
             "Provider wait, mean",
             "min",
-            "Mean over seen patients of provider start minus the later of arrival and appointment (walk-ins: arrival).",
+            "Mean over seen patients of provider start minus the later of arrival and appointment (walk-ins: "
+            "arrival); 0 for a patient seen before the appointment time.",
         ),
         _m(
             "provider_wait_p90_min",
@@ -73,7 +74,8 @@ REGISTRY: dict[str, Metric] = {
             "lobby_wait_mean_min",
             "Waiting-room wait, mean",
             "min",
-            "Mean time from check-in end (or arrival) to being taken to a room (or to the provider, without a room).",
+            "Mean time from check-in end (or arrival) to being taken to an exam room or rooming; visits with "
+            "neither (telehealth) have no waiting room.",
         ),
         _m(
             "exam_room_wait_mean_min",
@@ -104,7 +106,8 @@ REGISTRY: dict[str, Metric] = {
             "provider_overtime_mean_min",
             "Provider overtime, mean",
             "min",
-            "Per provider: time the last work ends past the last session's end (0 if none); mean over providers.",
+            "Per provider: time on duty outside the scheduled sessions (running into lunch or past the last "
+            "session); mean over providers.",
         ),
         _m(
             "room_utilization",
@@ -123,7 +126,7 @@ REGISTRY: dict[str, Metric] = {
             "staff_overtime_mean_min",
             "Staff overtime, mean",
             "min",
-            "Per staff member: time past the end of the last shift; mean over staff.",
+            "Per staff member: time on duty outside the scheduled shifts (past a shift's end); mean over staff.",
         ),
         _m(
             "last_departure_min",
@@ -148,21 +151,51 @@ def _first_by_patient(log: EventLog, step: str, column: str) -> np.ndarray:
     return out
 
 
-def _waits(log: EventLog) -> dict[str, float]:
+@dataclass(frozen=True)
+class _Milestones:
+    """Per patient (indexed by patient id), the times each part of the pathway began or ended (NaN: skipped)."""
+
+    seen: np.ndarray
+    arrival: np.ndarray
+    due: np.ndarray
+    """The later of arrival and appointment (walk-ins: arrival)."""
+    check_in_start: np.ndarray
+    ready: np.ndarray
+    """End of check-in, or arrival without check-in."""
+    left_lobby: np.ndarray
+    """Taken to an exam room or to rooming; NaN for visits with neither (telehealth)."""
+    in_room_from: np.ndarray
+    """Roomed (room taken and rooming done): from here the patient waits for the provider."""
+    visit_start: np.ndarray
+    visit_end: np.ndarray
+    check_out_start: np.ndarray
+    departure: np.ndarray
+
+
+def _milestones(log: EventLog) -> _Milestones:
     pt = log.patients
-    seen = pt["status"] == "seen"
-    due = np.fmax(pt["arrival_min"], pt["appointment_min"])  # fmax ignores the NaN appointment of a walk-in
-    visit_start = _first_by_patient(log, "provider_visit", "start_min")
-    provider_wait = (visit_start - due)[seen]
     check_in_start = _first_by_patient(log, "check_in", "start_min")
-    ready = np.where(np.isnan(check_in_start), pt["arrival_min"], _first_by_patient(log, "check_in", "end_min"))
     room_start = _first_by_patient(log, "exam_room", "start_min")
     rooming_start = _first_by_patient(log, "rooming", "start_min")
-    rooming_end = _first_by_patient(log, "rooming", "end_min")
-    left_lobby = np.fmin(np.fmin(room_start, rooming_start), visit_start)
-    in_room_from = np.fmax(room_start, rooming_end)
-    check_out_start = _first_by_patient(log, "check_out", "start_min")
-    visit_end = _first_by_patient(log, "provider_visit", "end_min")
+    return _Milestones(
+        seen=pt["status"] == "seen",
+        arrival=pt["arrival_min"],
+        due=np.fmax(pt["arrival_min"], pt["appointment_min"]),  # fmax ignores a walk-in's NaN appointment
+        check_in_start=check_in_start,
+        ready=np.where(np.isnan(check_in_start), pt["arrival_min"], _first_by_patient(log, "check_in", "end_min")),
+        left_lobby=np.fmin(room_start, rooming_start),
+        in_room_from=np.fmax(room_start, _first_by_patient(log, "rooming", "end_min")),
+        visit_start=_first_by_patient(log, "provider_visit", "start_min"),
+        visit_end=_first_by_patient(log, "provider_visit", "end_min"),
+        check_out_start=_first_by_patient(log, "check_out", "start_min"),
+        departure=pt["departure_min"],
+    )
+
+
+def _waits(log: EventLog) -> dict[str, float]:
+    m = _milestones(log)
+    provider_wait = np.maximum(m.visit_start - m.due, 0.0)[m.seen]  # seen before the appointment time: no wait
+    roomed = ~np.isnan(_first_by_patient(log, "exam_room", "start_min"))
 
     def mean_of(values: np.ndarray) -> float:
         return _mean(values[~np.isnan(values)])
@@ -171,12 +204,39 @@ def _waits(log: EventLog) -> dict[str, float]:
         "provider_wait_mean_min": _mean(provider_wait),
         "provider_wait_p90_min": float(np.percentile(provider_wait, 90)) if len(provider_wait) else math.nan,
         "pct_seen_within_15_min": 100 * _mean((provider_wait <= 15).astype(float)),
-        "check_in_wait_mean_min": mean_of(check_in_start - pt["arrival_min"]),
-        "lobby_wait_mean_min": mean_of(left_lobby - ready),
-        "exam_room_wait_mean_min": mean_of(np.where(np.isnan(room_start), np.nan, visit_start - in_room_from)),
-        "check_out_wait_mean_min": mean_of(check_out_start - visit_end),
-        "cycle_time_mean_min": _mean((pt["departure_min"] - pt["arrival_min"])[seen]),
+        "check_in_wait_mean_min": mean_of(m.check_in_start - m.arrival),
+        "lobby_wait_mean_min": mean_of(m.left_lobby - m.ready),
+        "exam_room_wait_mean_min": mean_of(np.where(roomed, m.visit_start - m.in_room_from, np.nan)),
+        "check_out_wait_mean_min": mean_of(m.check_out_start - m.visit_end),
+        "cycle_time_mean_min": _mean((m.departure - m.arrival)[m.seen]),
     }
+
+
+WAIT_STAGES = {
+    "check_in_queue": "Check-in queue",
+    "waiting_room": "Waiting room",
+    "roomed_waiting_for_provider": "Roomed, waiting for the provider",
+    "waiting_for_provider_unroomed": "Waiting for the provider (no room or rooming)",
+    "check_out_queue": "Check-out queue",
+}
+"""Where a patient's waiting happens, in pathway order."""
+
+
+def wait_by_stage(log: EventLog) -> dict[str, float]:
+    """Mean minutes per seen patient spent waiting in each stage of the pathway (0 where a stage is skipped).
+
+    The stages add up to the patient's whole waiting time, so they say where the wait comes from.
+    """
+    m = _milestones(log)
+    unroomed = np.isnan(m.in_room_from)
+    stages = {
+        "check_in_queue": m.check_in_start - m.arrival,
+        "waiting_room": m.left_lobby - m.ready,
+        "roomed_waiting_for_provider": np.where(unroomed, np.nan, m.visit_start - m.in_room_from),
+        "waiting_for_provider_unroomed": np.where(unroomed, m.visit_start - m.ready, np.nan),
+        "check_out_queue": m.check_out_start - m.visit_end,
+    }
+    return {stage: _mean(np.nan_to_num(values[m.seen], nan=0.0)) for stage, values in stages.items()}
 
 
 def _counts(log: EventLog) -> dict[str, float]:
@@ -204,34 +264,47 @@ def _sum_by(keys: np.ndarray, values: np.ndarray, names: np.ndarray) -> np.ndarr
     return out
 
 
-def _max_by(keys: np.ndarray, values: np.ndarray, names: np.ndarray) -> np.ndarray:
-    index = {name: i for i, name in enumerate(names)}
-    out = np.full(len(names), -math.inf)
-    for key, value in zip(keys, values):
-        out[index[key]] = max(out[index[key]], value)
-    return out
+def _overlap(starts: np.ndarray, ends: np.ndarray, windows: list[tuple[float, float]]) -> float:
+    """Minutes of the intervals [starts, ends) that fall inside the (disjoint) windows."""
+    return float(sum(np.clip(np.minimum(ends, e) - np.maximum(starts, s), 0, None).sum() for s, e in windows))
 
 
-def _busy_within(log: EventLog, provider: str, start: float, end: float) -> float:
-    steps = log.steps
-    mask = (steps["resource"] == provider) & np.isin(steps["step"], ("provider_visit", "documentation"))
-    overlap = np.minimum(steps["end_min"][mask], end) - np.maximum(steps["start_min"][mask], start)
-    return float(np.clip(overlap, 0, None).sum())
+def _windows(log: EventLog, resource: str) -> tuple[list[tuple[float, float]], float]:
+    """A resource's scheduled windows and their total break minutes."""
+    mine = log.schedule["resource"] == resource
+    windows = list(zip(log.schedule["start_min"][mine], log.schedule["end_min"][mine]))
+    return windows, float(log.schedule["break_min"][mine].sum())
 
 
 def resource_usage(log: EventLog) -> Columns:
-    """Per provider, staff member and room: busy, on-duty and scheduled minutes, utilization and overtime."""
+    """Per provider, staff member and room: busy, on-duty and scheduled minutes, utilization, idle and overtime.
+
+    ``idle_min`` is scheduled time (less breaks) with no patient (and, for a provider, no documentation);
+    ``overtime_min`` is on-duty time outside the scheduled windows: past the end of a session or shift, whether
+    into lunch, into the gap before the next shift or past the end of the day.
+    """
     res, steps, duty = log.resources, log.steps, log.duty
     names = res["resource"]
     busy = _sum_by(steps["resource"], steps["end_min"] - steps["start_min"], names)
     on_duty = _sum_by(duty["resource"], duty["off_min"] - duty["on_min"], names)
-    last_off = (
-        _max_by(duty["resource"], duty["off_min"], names) if len(duty["resource"]) else np.full(len(names), -math.inf)
-    )
+    idle, overtime = np.zeros(len(names)), np.zeros(len(names))
+    for i, name in enumerate(names):
+        windows, breaks = _windows(log, name)
+        on = duty["resource"] == name
+        overtime[i] = on_duty[i] - _overlap(duty["on_min"][on], duty["off_min"][on], windows)
+        worked = steps["resource"] == name
+        busy_inside = _overlap(steps["start_min"][worked], steps["end_min"][worked], windows)
+        idle[i] = max(0.0, sum(e - s for s, e in windows) - breaks - busy_inside)
     with np.errstate(invalid="ignore", divide="ignore"):
         utilization = np.where(on_duty > 0, busy / on_duty, math.nan)
-    overtime = np.clip(last_off - res["scheduled_end_min"], 0, None)
-    return {**res, "busy_min": busy, "on_duty_min": on_duty, "utilization": utilization, "overtime_min": overtime}
+    return {
+        **res,
+        "busy_min": busy,
+        "on_duty_min": on_duty,
+        "utilization": utilization,
+        "idle_min": idle,
+        "overtime_min": overtime,
+    }
 
 
 def _utilization(usage: Columns, kinds: tuple[str, ...]) -> float:
@@ -240,34 +313,18 @@ def _utilization(usage: Columns, kinds: tuple[str, ...]) -> float:
     return float(usage["busy_min"][mask].sum() / duty) if duty > 0 else math.nan
 
 
-def _providers(log: EventLog, usage: Columns) -> dict[str, float]:
-    providers = usage["kind"] == "provider"
-    sessions = log.sessions
-    idle = []
-    for name in usage["resource"][providers]:
-        mine = sessions["provider"] == name
-        idle.append(
-            sum(
-                e - s - _busy_within(log, name, s, e)
-                for s, e in zip(sessions["start_min"][mine], sessions["end_min"][mine])
-            )
-        )
-    return {
-        "provider_utilization": _utilization(usage, ("provider",)),
-        "provider_idle_mean_min": _mean(np.array(idle)),
-        "provider_overtime_mean_min": _mean(usage["overtime_min"][providers]),
-    }
-
-
 def compute_kpis(log: EventLog) -> dict[str, float]:
     """Every registered KPI of one replication (NaN where undefined, e.g. a wait with nobody seen)."""
     usage = resource_usage(log)
     staff = ~np.isin(usage["kind"], ("provider", "exam_room"))
+    providers = usage["kind"] == "provider"
     departures = log.patients["departure_min"]
     return {
         **_counts(log),
         **_waits(log),
-        **_providers(log, usage),
+        "provider_utilization": _utilization(usage, ("provider",)),
+        "provider_idle_mean_min": _mean(usage["idle_min"][providers]),
+        "provider_overtime_mean_min": _mean(usage["overtime_min"][providers]),
         "room_utilization": _utilization(usage, ("exam_room",)),
         "ma_utilization": _utilization(usage, ("medical_assistant",)),
         "front_desk_utilization": _utilization(usage, ("front_desk",)),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from clinicsim.scenario.checks import STAFF_STEPS, staff_groups_for
-from clinicsim.scenario.model import Interval, Provider, Scenario, Shift
+from clinicsim.scenario.model import Interval, Provider, Scenario, Shift, StaffGroup
 from clinicsim.templates import Appointment, expand_template
 
 ANY_PROVIDER = None
@@ -90,13 +90,17 @@ class DayPlan:
         return eligible
 
 
+def staff_member_names(group: StaffGroup) -> list[str]:
+    """Names of the people of a staff group: the group's name, numbered when it has several people."""
+    return [group.name] if group.count == 1 else [f"{group.name}#{k + 1}" for k in range(group.count)]
+
+
 def _staff_members(scenario: Scenario) -> tuple[StaffMember, ...]:
-    members = []
-    for group in scenario.staff:
-        for k in range(group.count):
-            name = group.name if group.count == 1 else f"{group.name}#{k + 1}"
-            members.append(StaffMember(name=name, group=group.name, role=group.role, shifts=tuple(group.shifts)))
-    return tuple(members)
+    return tuple(
+        StaffMember(name=name, group=group.name, role=group.role, shifts=tuple(group.shifts))
+        for group in scenario.staff
+        for name in staff_member_names(group)
+    )
 
 
 def _exam_rooms(scenario: Scenario) -> tuple[ExamRoom, ...]:
@@ -104,6 +108,11 @@ def _exam_rooms(scenario: Scenario) -> tuple[ExamRoom, ...]:
     if isinstance(rooms, int):
         return tuple(ExamRoom(name=f"room {k + 1}", owner=None) for k in range(rooms))
     return tuple(ExamRoom(name=f"{owner} room {k + 1}", owner=owner) for owner, n in rooms.items() for k in range(n))
+
+
+def exam_room_names(scenario: Scenario) -> list[str]:
+    """Names of the exam rooms: "room 1", ... for a pool; "Dr Lee room 1", ... for dedicated rooms."""
+    return [room.name for room in _exam_rooms(scenario)]
 
 
 def plan_day(scenario: Scenario) -> DayPlan:

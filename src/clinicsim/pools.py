@@ -4,8 +4,9 @@ SimPy's own ``Resource`` has one capacity for the whole day and cannot say *whic
 ``ServerPool`` holds named servers, each on or off duty, and one first-come-first-served queue of requests.
 Each request lists the servers that may take it, in order of preference (a provider's own medical assistant
 before the pool; a provider's dedicated rooms). A server going off duty (end of shift, a break) first finishes
-the patient in hand: it never interrupts service. The pool records each server's on-duty intervals, which is
-what utilization is measured against.
+the patient in hand: it never interrupts service. A server done for the day is retired; a request that only
+retired servers could take is answered at once with ``NOBODY``, so no patient waits for someone who has gone
+home. The pool records each server's on-duty intervals, which is what utilization is measured against.
 
 ``Demand`` counts, for each kind of work, the patients in the clinic who will still need it, so that the last
 people on duty can stay until that work is done (the overtime a clinic really pays).
@@ -14,9 +15,12 @@ people on duty can stay until that work is done (the overtime a clinic really pa
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 import simpy
+
+NOBODY = -1
+"""The value of a request that no server will ever take: all the servers it may use are done for the day."""
 
 
 class Request(simpy.Event):
@@ -38,7 +42,12 @@ class ServerPool:
         self.names = names
         self.on = [on_duty] * len(names)
         self.busy = [False] * len(names)
+        self.retired = [False] * len(names)
+        self.winding_down = [False] * len(names)
+        """Servers past the end of their last shift, staying only while nobody else can do what is waiting."""
+        self._duty_watchers: list[simpy.Event] = []
         self._leaving: list[simpy.Event | None] = [None] * len(names)
+        self._unless: list[Callable[[], bool] | None] = [None] * len(names)
         self._on_since = [env.now if on_duty else None] * len(names)
         self.queue: list[Request] = []
         self.duty: list[tuple[int, float, float]] = []
@@ -55,8 +64,22 @@ class ServerPool:
             if self.on[server] and not self.busy[server]:
                 self._grant(request, server)
                 return request
-        self.queue.append(request)
+        if self._hopeless(request):
+            request.succeed(NOBODY)
+        else:
+            self.queue.append(request)
         return request
+
+    def retire(self, server: int) -> None:
+        """The server is off duty for the rest of the day: answer NOBODY to requests only it could have taken."""
+        self.retired[server] = True
+        hopeless = [r for r in self.queue if server in r.members and self._hopeless(r)]
+        for request in hopeless:
+            self.queue.remove(request)
+            request.succeed(NOBODY)
+
+    def _hopeless(self, request: Request) -> bool:
+        return all(self.retired[s] for s in request.eligible)
 
     def cancel(self, request: Request) -> None:
         """Withdraw a request still in the queue (a patient who leaves)."""
@@ -69,8 +92,13 @@ class ServerPool:
         leaving = self._leaving[server]
         if leaving is not None:
             self._leaving[server] = None
+            unless = self._unless[server]
+            if unless is not None and unless():
+                self._offer(server)
+                leaving.succeed(False)
+                return
             self._off(server)
-            leaving.succeed()
+            leaving.succeed(True)
         else:
             self._offer(server)
 
@@ -81,17 +109,31 @@ class ServerPool:
         self.on[server] = True
         self._on_since[server] = self.env.now
         self._offer(server)
+        self._notify_duty_watchers()
 
-    def go_off(self, server: int) -> simpy.Event:
-        """Take the server off duty once it is free; the returned event fires when it is off."""
+    def duty_changed(self) -> simpy.Event:
+        """An event that fires the next time a server comes on duty."""
+        event = self.env.event()
+        self._duty_watchers.append(event)
+        return event
+
+    def _notify_duty_watchers(self) -> None:
+        watchers, self._duty_watchers = self._duty_watchers, []
+        for event in watchers:
+            event.succeed()
+
+    def go_off(self, server: int, *, unless: Callable[[], bool] | None = None) -> simpy.Event:
+        """Take the server off duty once it is free. The returned event fires with True when it is off, or with
+        False if, when the patient in hand is done, ``unless()`` says it must stay after all."""
         done = self.env.event()
+        self._unless[server] = unless
         if not self.on[server]:
-            done.succeed()
+            done.succeed(True)
         elif self.busy[server]:
             self._leaving[server] = done
         else:
             self._off(server)
-            done.succeed()
+            done.succeed(True)
         return done
 
     def close(self) -> None:
@@ -132,6 +174,15 @@ class Demand:
         if self.count[key] == 0:
             for waiter in self._waiters.pop(key, []):
                 waiter.succeed()
+
+    def zero_event(self, key: Hashable) -> simpy.Event:
+        """An event that fires when no patient needs ``key`` any more (at once if none does now)."""
+        event = self.env.event()
+        if self.count[key] == 0:
+            event.succeed()
+        else:
+            self._waiters[key].append(event)
+        return event
 
     def cleared(self, keys):
         """Process body: wait until no patient needs any of ``keys``."""

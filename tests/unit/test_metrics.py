@@ -47,19 +47,22 @@ def hand_log() -> EventLog:
     }
     resources = columns(
         [
-            ("provider", "Dr A", "providers", 120, 600),
-            ("medical_assistant", "ma", "ma", 150, 600),
-            ("front_desk", "desk", "desk", 150, 600),
-            ("exam_room", "room 1", "exam rooms", 150, 600),
+            ("provider", "Dr A", "providers", 120),
+            ("medical_assistant", "ma", "ma", 150),
+            ("front_desk", "desk", "desk", 150),
+            ("exam_room", "room 1", "exam rooms", 150),
         ],
-        ("kind", "resource", "group", "scheduled_min", "scheduled_end_min"),
+        ("kind", "resource", "group", "scheduled_min"),
     )
     duty = columns(
         [("Dr A", 485, 610), ("ma", 450, 600), ("desk", 450, 520), ("desk", 530, 620), ("room 1", 450, 600)],
         ("resource", "on_min", "off_min"),
     )
-    sessions = columns([("Dr A", 480, 600)], ("provider", "start_min", "end_min"))
-    return EventLog(replication=0, steps=steps, patients=patients, resources=resources, duty=duty, sessions=sessions)
+    schedule = columns(
+        [("Dr A", 480, 600, 0), ("ma", 450, 600, 0), ("desk", 450, 600, 0), ("room 1", 450, 600, 0)],
+        ("resource", "start_min", "end_min", "break_min"),
+    )
+    return EventLog(replication=0, steps=steps, patients=patients, resources=resources, duty=duty, schedule=schedule)
 
 
 @pytest.fixture

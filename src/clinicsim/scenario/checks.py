@@ -20,7 +20,7 @@ STAFF_STEPS = ("check_in", "rooming", "check_out")
 def staff_groups_for(scenario: Scenario, step: str, provider: str | None) -> list[StaffGroup]:
     """Staff groups that do ``step`` for a patient of ``provider`` (None: a walk-in for the first free provider).
 
-    A provider's assigned groups come first; when the provider has none for the step, the pooled groups serve.
+    A provider's assigned groups come first, then the pooled groups, who help when the assigned people are busy.
     Patients without a provider yet are served by the pooled groups, or by anyone doing the step if none is pooled.
     """
     doing = [g for g in scenario.staff if step in g.serves]
@@ -28,7 +28,7 @@ def staff_groups_for(scenario: Scenario, step: str, provider: str | None) -> lis
     if provider is None:
         return pooled or doing
     assigned = [g for g in doing if g.assigned_to is not None and provider in g.assigned_to]
-    return assigned or pooled
+    return assigned + pooled
 
 
 def _unknown(kind: str, name: str, known) -> str:
@@ -45,6 +45,28 @@ def _visit_types_seen(scenario: Scenario, provider: str) -> set[str]:
     return seen & set(scenario.visit_types)
 
 
+def _name_clashes(scenario: Scenario) -> list[tuple[tuple, str]]:
+    """Providers, staff members and exam rooms must all have different names (they label the event log)."""
+    from clinicsim.plan import exam_room_names, staff_member_names
+
+    rooms = exam_room_names(scenario)
+    problems, taken = [], set(rooms)
+    groups = [g.name for g in scenario.staff]
+    problems += [
+        (("staff", i, "name"), f"staff group name {g!r} is used twice") for i, g in enumerate(groups) if g in groups[:i]
+    ]
+    for i, p in enumerate(scenario.providers):
+        if p.name in taken:
+            problems.append((("providers", i, "name"), f"the name {p.name!r} is already taken"))
+        taken.add(p.name)
+    for i, group in enumerate(scenario.staff):
+        clash = sorted(set(staff_member_names(group)) & taken)
+        if clash:
+            problems.append((("staff", i, "name"), f"the name {clash[0]!r} is already taken"))
+        taken.update(staff_member_names(group))
+    return problems
+
+
 def find_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
     """Every cross-reference problem as (location, message)."""
     from clinicsim.scenario.model import BLOCKED, format_clock
@@ -54,14 +76,7 @@ def find_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
     providers = [p.name for p in scenario.providers]
     visit_types = set(scenario.visit_types)
 
-    staff_names = [g.name for g in scenario.staff]
-    for kind, names, field in (("provider", providers, "providers"), ("staff group", staff_names, "staff")):
-        for i, name in enumerate(names):
-            if name in names[:i]:
-                problems.append(((field, i, "name"), f"{kind} name {name!r} is used twice"))
-    for i, name in enumerate(staff_names):
-        if name in providers:
-            problems.append((("staff", i, "name"), f"{name!r} is already a provider's name"))
+    problems += _name_clashes(scenario)
 
     for t_name, template in scenario.templates.items():
         for i, vt in enumerate(template.pattern):
@@ -142,7 +157,7 @@ def _uncovered_work(scenario: Scenario) -> list[tuple[tuple, str]]:
                         )
                     )
             rooms = scenario.clinic.exam_rooms
-            if vt.needs_room and isinstance(rooms, dict) and rooms.get(p.name, 0) < 1:
+            if vt.needs_room and (rooms if isinstance(rooms, int) else rooms.get(p.name, 0)) < 1:
                 problems.append(
                     (
                         ("providers", index, "name"),
