@@ -17,6 +17,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
+from clinicsim.scenario.changes import merge
 from clinicsim.scenario.model import Scenario
 
 
@@ -27,8 +28,11 @@ class Problem:
     line: int | None
     field: str
     message: str
+    source: str | None = None
+    """The file the problem is in, when it is not the file that was loaded (a base it ``extends``)."""
 
     def describe(self, path: str) -> str:
+        path = self.source or path
         where = f"{path}:{self.line}" if self.line is not None else path
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
@@ -46,33 +50,45 @@ class ScenarioError(ValueError):
         return [p.describe(self.path) for p in self.problems]
 
 
-def _line_of(document: Any, location: tuple) -> tuple[int | None, str]:
-    """1-based line and dotted field path of a pydantic error location inside the parsed document.
+@dataclass(frozen=True)
+class _Layer:
+    """One file of a scenario: the file itself, or a base it extends."""
+
+    source: str
+    document: CommentedMap
+
+
+def _line_of(document: Any, location: tuple) -> tuple[int, int, str]:
+    """How many parts of a pydantic error location the document holds, the 1-based line of the deepest one,
+    and the dotted field path.
 
     Parts of the location that are not in the document are the tags pydantic adds for unions, and are
     skipped, except the last one: that is a required field the file leaves out.
     """
-    node, line, path = document, 1, []
+    node, line, path, depth = document, 1, [], 0
     for position, part in enumerate(location):
         if isinstance(node, CommentedMap) and part in node:
-            line, node = node.lc.key(part)[0] + 1, node[part]
+            line, node, depth = node.lc.key(part)[0] + 1, node[part], depth + 1
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
-            line, node = node.lc.item(part)[0] + 1, node[part]
+            line, node, depth = node.lc.item(part)[0] + 1, node[part], depth + 1
         elif position < len(location) - 1:
             continue
         path.append(str(part))
-    return line, ".".join(path)
+    return depth, line, ".".join(path)
 
 
-def _problems_from(error: ValidationError, document: Any) -> list[Problem]:
+def _problems_from(error: ValidationError, layers: list[_Layer]) -> list[Problem]:
     problems = []
     for detail in error.errors(include_url=False):
-        line, field = _line_of(document, tuple(detail["loc"]))
+        located = [(_line_of(layer.document, tuple(detail["loc"])), layer.source) for layer in layers]
+        (_, line, field), source = max(located, key=lambda item: item[0][0])  # deepest match; the child on ties
         message = detail["msg"].removeprefix("Value error, ")
         if detail["type"] == "extra_forbidden":
             message = "unknown field (misspelt?)"
-        problems.append(Problem(line=line, field=field, message=message))
-    return sorted(problems, key=lambda p: p.line or 0)
+        problems.append(
+            Problem(line=line, field=field, message=message, source=None if source == layers[0].source else source)
+        )
+    return sorted(problems, key=lambda p: (p.source or "", p.line or 0))
 
 
 def _yaml() -> YAML:
@@ -81,8 +97,7 @@ def _yaml() -> YAML:
     return yaml
 
 
-def parse_scenario_text(text: str, *, source: str = "<scenario>") -> Scenario:
-    """Validate a scenario from YAML text; raise ScenarioError naming ``source``, line and field."""
+def _parse(text: str, source: str) -> CommentedMap:
     try:
         document = _yaml().load(text)
     except MarkedYAMLError as error:
@@ -91,24 +106,61 @@ def parse_scenario_text(text: str, *, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(
             source, [Problem(line=line, field="", message=f"not valid YAML: {error.problem}")]
         ) from None
-    if not isinstance(document, dict):
+    if not isinstance(document, CommentedMap):
         raise ScenarioError(source, [Problem(line=1, field="", message="a scenario file must be a mapping of fields")])
-    try:
-        return Scenario.model_validate(document)
-    except ValidationError as error:
-        raise ScenarioError(source, _problems_from(error, document)) from None
+    return document
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file (YAML 1.2); raise ScenarioError naming file, line and field."""
-    path = Path(path)
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as error:
         raise ScenarioError(
             path, [Problem(line=None, field="", message=f"cannot read the file: {error.strerror}")]
         ) from None
-    return parse_scenario_text(text, source=str(path))
+
+
+def _layers(text: str, source: str, directory: Path, seen: tuple[Path, ...] = ()) -> list[_Layer]:
+    """The file and, after it, the chain of bases it extends."""
+    document = _parse(text, source)
+    layers = [_Layer(source, document)]
+    base = document.get("extends")
+    if base is None:
+        return layers
+    line = document.lc.key("extends")[0] + 1
+    if not isinstance(base, str):
+        raise ScenarioError(
+            source, [Problem(line=line, field="extends", message="must be the path of a scenario file")]
+        )
+    path = (directory / base).resolve()
+    if path in seen:
+        raise ScenarioError(
+            source, [Problem(line=line, field="extends", message=f"{base} extends this file again: a loop")]
+        )
+    if not path.is_file():
+        raise ScenarioError(source, [Problem(line=line, field="extends", message=f"no scenario file at {path}")])
+    return layers + _layers(_read(path), str(path), path.parent, (*seen, path))
+
+
+def parse_scenario_text(text: str, *, source: str = "<scenario>", directory: str | Path = ".") -> Scenario:
+    """Validate a scenario from YAML text; raise ScenarioError naming ``source``, line and field.
+
+    A relative ``extends:`` path is taken from ``directory``.
+    """
+    layers = _layers(text, source, Path(directory).resolve())
+    data: dict = {}
+    for layer in reversed(layers):
+        data = merge(data, {key: value for key, value in layer.document.items() if key != "extends"})
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(source, _problems_from(error, layers)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file (YAML 1.2, with ``extends:``); errors name file, line and field."""
+    path = Path(path)
+    return parse_scenario_text(_read(path), source=str(path), directory=path.resolve().parent)
 
 
 def scenario_to_yaml(scenario: Scenario) -> str:

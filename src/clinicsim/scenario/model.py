@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
@@ -104,8 +105,8 @@ class Clinic(Model):
         if self.closes <= self.opens:
             raise ValueError("the clinic closes before it opens")
         counts = [self.exam_rooms] if isinstance(self.exam_rooms, int) else list(self.exam_rooms.values())
-        if any(n < 0 for n in counts) or sum(counts) < 1:
-            raise ValueError("exam_rooms must be at least one room in all, and no count negative")
+        if any(n < 0 for n in counts):
+            raise ValueError("exam_rooms cannot be negative")
         return self
 
 
@@ -285,8 +286,18 @@ class WalkIns(Model):
     rates: list[RatePeriod] = Field(min_length=1, description="Arrival rate by period of the day.")
 
 
+def _document_extends(schema: dict) -> None:
+    schema["properties"]["extends"] = {
+        "type": "string",
+        "description": "In a file: path of a base scenario file (relative to this file) that this file overrides; "
+        "mappings merge key by key, anything else replaces.",
+    }
+
+
 class Scenario(Model):
     """A complete clinic day: site, visits, providers and templates, staff, patients."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, json_schema_extra=_document_extends)
 
     name: str = Field(description="Short name of the scenario, used in tables and reports.")
     description: str = Field(default="", description="What this scenario represents, and where its numbers come from.")
@@ -305,6 +316,18 @@ class Scenario(Model):
 
         raise_if_inconsistent(self)
         return self
+
+    def with_changes(self, changes: Mapping[str, Any]) -> Scenario:
+        """A validated copy with the settings at dotted paths replaced, e.g. ``{"clinic.exam_rooms": 10}``.
+
+        Lists are indexed by position or by item name (``"providers.Dr Baker.speed_factor"``).
+        """
+        from clinicsim.scenario.changes import set_path
+
+        data = self.model_dump(mode="json")
+        for path, value in changes.items():
+            set_path(data, path, value)
+        return Scenario.model_validate(data)
 
     @property
     def content_hash(self) -> str:

@@ -1,0 +1,85 @@
+"""Variants as data: `extends:` files and `with_changes` override only what changes, and are validated whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+import clinicsim
+from clinicsim.scenario import ScenarioError
+from clinicsim.scenario.changes import diff, merge
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_merge_merges_mappings_and_replaces_lists_and_values():
+    base = {"a": {"b": 1, "c": [1, 2]}, "d": 1}
+    assert merge(base, {"a": {"c": [3]}, "e": 2}) == {"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}
+    assert base == {"a": {"b": 1, "c": [1, 2]}, "d": 1}
+
+
+def test_a_bundled_variant_inherits_everything_it_does_not_override():
+    base = clinicsim.load_scenario(ROOT / "scenarios" / "family_medicine.yaml")
+    wave = clinicsim.load_scenario(ROOT / "scenarios" / "family_medicine_wave.yaml")
+    changed = {path for path, _, _ in diff(base.model_dump(mode="json"), wave.model_dump(mode="json"))}
+    assert changed == {"name", "description", "templates.fm_20.rule.kind", "templates.fm_20.rule.wave_min"}
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_extends_is_relative_to_the_file_and_errors_point_at_the_right_file(tmp_path):
+    base_text = (ROOT / "scenarios" / "family_medicine.yaml").read_text()
+    write(tmp_path, "base.yaml", base_text.replace("p_no_show: 0.18 ", "p_no_show: 1.8 "))
+    (tmp_path / "variants").mkdir()
+    variant = write(tmp_path, "variants/v.yaml", "extends: ../base.yaml\nname: v\nclinic:\n  exam_roms: 9\n")
+    with pytest.raises(ScenarioError) as caught:
+        clinicsim.load_scenario(variant)
+    lines = caught.value.lines()
+    assert any(line.startswith(f"{variant}:4: clinic.exam_roms: unknown field") for line in lines)
+    base_line = next(i for i, text in enumerate(base_text.splitlines(), 1) if "p_no_show: 0.18 " in text)
+    assert any(line.startswith(f"{tmp_path / 'base.yaml'}:{base_line}: visit_types.new.p_no_show") for line in lines)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("extends: missing.yaml\nname: v\n", "no scenario file at"),
+        ("extends: [a.yaml]\nname: v\n", "must be the path of a scenario file"),
+        ("extends: loop.yaml\nname: v\n", "a loop"),
+    ],
+)
+def test_bad_extends(tmp_path, text, message):
+    path = write(tmp_path, "loop.yaml", text)
+    with pytest.raises(ScenarioError, match=message):
+        clinicsim.load_scenario(path)
+
+
+def test_with_changes_sets_dotted_paths_by_position_or_name(family_medicine):
+    changed = family_medicine.with_changes(
+        {"clinic.exam_rooms": 10, "providers.Dr Baker.speed_factor": 1.3, "staff.0.count": 3}
+    )
+    assert changed.clinic.exam_rooms == 10 and changed.staff[0].count == 3
+    assert changed.provider("Dr Baker").speed_factor == 1.3
+    assert family_medicine.clinic.exam_rooms == 8  # the original is untouched
+    assert [path for path, _, _ in diff(family_medicine.model_dump(mode="json"), changed.model_dump(mode="json"))] == [
+        "clinic.exam_rooms",
+        "providers.Dr Baker.speed_factor",
+        "staff.Front desk.count",
+    ]
+
+
+def test_with_changes_validates_the_whole_result(family_medicine):
+    with pytest.raises(ValidationError, match="exam_roms"):
+        family_medicine.with_changes({"clinic.exam_roms": 10})
+    with pytest.raises(ValidationError, match="unknown template"):
+        family_medicine.with_changes({"providers.0.template": "nope"})
+    with pytest.raises(ValueError, match="no item named 'Dr Zed'"):
+        family_medicine.with_changes({"providers.Dr Zed.speed_factor": 1.0})
+    with pytest.raises(ValueError, match="there is no item 9"):
+        family_medicine.with_changes({"providers.9.speed_factor": 1.0})
