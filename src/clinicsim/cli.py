@@ -11,7 +11,6 @@ mistake gets one line per problem (file:line: field: what is wrong) and exit sta
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -36,30 +35,15 @@ def _report(error) -> None:
         click.echo(f"error: {line}", err=True)
 
 
-def _fmt(value: float, unit: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if unit == "fraction":
-        return f"{100 * value:.1f}%"
-    if unit == "clock min":
-        from clinicsim.scenario import format_clock
-
-        return format_clock(value)
-    if unit == "%":
-        return f"{value:.1f}%"
-    return f"{value:.1f}"
-
-
 def format_summary(summary) -> str:
     """The KPI summary as a plain-text table: label, mean and 95% confidence interval."""
+    from clinicsim.formatting import format_interval, format_value, unit_label
+
     rows = [("KPI", "mean", "95% CI", "unit")]
     for _, row in summary.iterrows():
         unit = row["unit"]
-        interval = (
-            "-" if math.isnan(row["half_width"]) else f"{_fmt(row['ci_low'], unit)} to {_fmt(row['ci_high'], unit)}"
-        )
-        shown_unit = "" if unit in ("fraction", "%", "clock min") else unit
-        rows.append((row["label"], _fmt(row["mean"], unit), interval, shown_unit))
+        interval = format_interval(row["ci_low"], row["ci_high"], unit)
+        rows.append((row["label"], format_value(row["mean"], unit), interval, unit_label(unit)))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = [f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}".rstrip() for r in rows]
     lines.insert(1, "-" * len(lines[0]))
@@ -79,22 +63,122 @@ def main() -> None:
 )
 @click.option("--seed", default=None, type=click.IntRange(min=0), help="Base seed (same seed, same results).")
 @click.option("--out", type=click.Path(file_okay=False), help="Directory for CSV tables and provenance.")
-def run(scenario: str, replications: int, seed: int | None, out: str | None) -> None:
+@click.option("--report", is_flag=True, help="Also write DIR/report.html (needs --out).")
+def run(scenario: str, replications: int, seed: int | None, out: str | None, report: bool) -> None:
     """Simulate SCENARIO and print its KPIs with 95% confidence intervals."""
-    from tqdm import tqdm
-
     from clinicsim.experiment import DEFAULT_SEED, simulate
 
+    if report and not out:
+        raise click.UsageError("--report needs --out DIR")
     loaded = _load(scenario)
     seed = DEFAULT_SEED if seed is None else seed
-    with tqdm(total=replications, desc="replications", unit="day", delay=0.5, leave=False) as bar:
-        results = simulate(loaded, replications=replications, seed=seed, progress=lambda done, total: bar.update(1))
+    with _progress_bar("simulated days") as progress:
+        results = simulate(loaded, replications=replications, seed=seed, progress=progress)
     summary = results.summary()
     click.echo(f"{loaded.name}: {replications} replications, seed {seed}\n")
     click.echo(format_summary(summary))
     if out:
         _write_tables(results, summary, Path(out))
         click.echo(f"\ntables written to {out}/")
+    if report:
+        from clinicsim.report import write_report
+
+        click.echo(f"report: {write_report(results, out)}")
+
+
+class _progress_bar:
+    """A tqdm bar (shown only after half a second) driven by the core's ``progress(done, total)`` callback."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.bar = None
+
+    def __enter__(self):
+        from tqdm import tqdm
+
+        self.bar = tqdm(desc=self.what, unit="day", delay=0.5, leave=False)
+
+        def progress(done: int, total: int) -> None:
+            self.bar.total = max(total, done)
+            self.bar.update(done - self.bar.n)
+
+        return progress
+
+    def __exit__(self, *exc) -> None:
+        self.bar.close()
+
+
+@main.command()
+@click.argument("baseline", type=click.Path(dir_okay=False))
+@click.argument("others", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--replications", "-n", default=30, show_default=True, type=click.IntRange(min=2), help="Days per plan.")
+@click.option(
+    "--precision",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="Instead of -n: add days until every interval is within this fraction of its mean (e.g. 0.05).",
+)
+@click.option(
+    "--max-replications", default=500, show_default=True, type=click.IntRange(min=2), help="Cap for --precision."
+)
+@click.option("--seed", default=None, type=click.IntRange(min=0), help="Base seed (same seed, same results).")
+@click.option("--no-crn", is_flag=True, help="Independent random numbers per plan (to see what pairing buys).")
+@click.option("--out", type=click.Path(file_okay=False), help="Write DIR/report.html and CSVs of every table.")
+def compare(baseline, others, replications, precision, max_replications, seed, no_crn, out) -> None:
+    """Compare plans: BASELINE (e.g. current.yaml) against OTHERS on the same simulated days."""
+    from clinicsim.comparison import compare as run_comparison
+    from clinicsim.experiment import DEFAULT_SEED
+    from clinicsim.report import summary_sentences, wait_sentences
+
+    scenarios = [_load(path) for path in (baseline, *others)]
+    seed = DEFAULT_SEED if seed is None else seed
+    with _progress_bar("simulated days") as progress:
+        comparison = run_comparison(
+            scenarios,
+            replications=replications,
+            seed=seed,
+            crn=not no_crn,
+            precision=precision,
+            max_replications=max_replications,
+            progress=progress,
+        )
+    click.echo(f"{len(scenarios)} plans, {comparison.replications} simulated days each, seed {seed}")
+    if comparison.advice:
+        click.echo(f"replication advisor: {comparison.advice.describe()}")
+    click.echo("")
+    click.echo(format_differences(comparison.differences()))
+    click.echo("")
+    for sentence in summary_sentences(comparison) + wait_sentences(comparison):
+        click.echo(f"- {sentence}")
+    if out:
+        from clinicsim.report import write_report
+
+        click.echo(f"\nreport: {write_report(comparison, out)}")
+
+
+def format_differences(differences) -> str:
+    """Differences from the baseline as a plain-text table; * marks intervals that exclude zero."""
+    from clinicsim.formatting import format_difference, format_value
+
+    rows = [("KPI", "plan", "baseline", "plan value", "difference", "95% CI", "")]
+    for (scenario, _), d in differences.iterrows():
+        unit = d["unit"]
+        interval = f"{format_difference(d['ci_low'], unit)} to {format_difference(d['ci_high'], unit)}"
+        rows.append(
+            (
+                d["label"],
+                scenario,
+                format_value(d["baseline_mean"], unit),
+                format_value(d["scenario_mean"], unit),
+                format_difference(d["difference"], unit),
+                interval,
+                "*" if d["excludes_zero"] else "",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    aligns = ["<", "<", ">", ">", ">", "<", "<"]
+    lines = ["  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(r, aligns, widths)).rstrip() for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
 
 
 def _write_tables(results, summary, out: Path) -> None:

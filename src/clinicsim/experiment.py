@@ -95,6 +95,15 @@ class Results:
         frames = [pd.DataFrame({"replication": log.replication, **resource_usage(log)}) for log in self.logs]
         return pd.concat(frames, ignore_index=True)
 
+    def combined_with(self, more: Results) -> Results:
+        """These replications and those of ``more`` (same scenario and seed, other replication ids)."""
+        if more.scenario != self.scenario or more.seed != self.seed:
+            raise ValueError("can only combine replications of the same scenario and seed")
+        if set(self.kpis["replication"]) & set(more.kpis["replication"]):
+            raise ValueError("the two sets of replications overlap")
+        kpis = pd.concat([self.kpis, more.kpis], ignore_index=True)
+        return Results(scenario=self.scenario, seed=self.seed, logs=self.logs + more.logs, kpis=kpis)
+
     @property
     def provenance(self) -> dict:
         """What produced these results: package version, scenario hash, seed and replication ids."""

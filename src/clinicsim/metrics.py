@@ -143,7 +143,7 @@ def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if len(values) else math.nan
 
 
-def _first_by_patient(log: EventLog, step: str, column: str) -> np.ndarray:
+def first_by_patient(log: EventLog, step: str, column: str) -> np.ndarray:
     """``column`` of each patient's ``step`` row, NaN where the patient has none (indexed by patient id)."""
     out = np.full(len(log.patients["patient"]), math.nan)
     mask = log.steps["step"] == step
@@ -152,7 +152,7 @@ def _first_by_patient(log: EventLog, step: str, column: str) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _Milestones:
+class Milestones:
     """Per patient (indexed by patient id), the times each part of the pathway began or ended (NaN: skipped)."""
 
     seen: np.ndarray
@@ -172,30 +172,30 @@ class _Milestones:
     departure: np.ndarray
 
 
-def _milestones(log: EventLog) -> _Milestones:
+def milestones(log: EventLog) -> Milestones:
     pt = log.patients
-    check_in_start = _first_by_patient(log, "check_in", "start_min")
-    room_start = _first_by_patient(log, "exam_room", "start_min")
-    rooming_start = _first_by_patient(log, "rooming", "start_min")
-    return _Milestones(
+    check_in_start = first_by_patient(log, "check_in", "start_min")
+    room_start = first_by_patient(log, "exam_room", "start_min")
+    rooming_start = first_by_patient(log, "rooming", "start_min")
+    return Milestones(
         seen=pt["status"] == "seen",
         arrival=pt["arrival_min"],
         due=np.fmax(pt["arrival_min"], pt["appointment_min"]),  # fmax ignores a walk-in's NaN appointment
         check_in_start=check_in_start,
-        ready=np.where(np.isnan(check_in_start), pt["arrival_min"], _first_by_patient(log, "check_in", "end_min")),
+        ready=np.where(np.isnan(check_in_start), pt["arrival_min"], first_by_patient(log, "check_in", "end_min")),
         left_lobby=np.fmin(room_start, rooming_start),
-        in_room_from=np.fmax(room_start, _first_by_patient(log, "rooming", "end_min")),
-        visit_start=_first_by_patient(log, "provider_visit", "start_min"),
-        visit_end=_first_by_patient(log, "provider_visit", "end_min"),
-        check_out_start=_first_by_patient(log, "check_out", "start_min"),
+        in_room_from=np.fmax(room_start, first_by_patient(log, "rooming", "end_min")),
+        visit_start=first_by_patient(log, "provider_visit", "start_min"),
+        visit_end=first_by_patient(log, "provider_visit", "end_min"),
+        check_out_start=first_by_patient(log, "check_out", "start_min"),
         departure=pt["departure_min"],
     )
 
 
 def _waits(log: EventLog) -> dict[str, float]:
-    m = _milestones(log)
+    m = milestones(log)
     provider_wait = np.maximum(m.visit_start - m.due, 0.0)[m.seen]  # seen before the appointment time: no wait
-    roomed = ~np.isnan(_first_by_patient(log, "exam_room", "start_min"))
+    roomed = ~np.isnan(first_by_patient(log, "exam_room", "start_min"))
 
     def mean_of(values: np.ndarray) -> float:
         return _mean(values[~np.isnan(values)])
@@ -227,7 +227,7 @@ def wait_by_stage(log: EventLog) -> dict[str, float]:
 
     The stages add up to the patient's whole waiting time, so they say where the wait comes from.
     """
-    m = _milestones(log)
+    m = milestones(log)
     unroomed = np.isnan(m.in_room_from)
     stages = {
         "check_in_queue": m.check_in_start - m.arrival,

@@ -44,3 +44,10 @@ class Streams:
 def uniforms_open(rng: np.random.Generator, size: int) -> np.ndarray:
     """``size`` uniforms strictly inside (0, 1), safe for inverse distribution functions."""
     return np.maximum(rng.random(size), 2.0**-54)
+
+
+def independent_seed(base_seed: int, label: str) -> int:
+    """A base seed for ``label`` whose streams are independent of ``base_seed``'s (to switch common random
+    numbers off on purpose, e.g. to show how much they narrow a comparison)."""
+    sequence = np.random.SeedSequence(base_seed, spawn_key=(2**32 - 1, *_name_words(("independent", label))))
+    return int(sequence.generate_state(1, dtype=np.uint64)[0] >> 1)

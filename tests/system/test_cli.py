@@ -74,12 +74,15 @@ def _readme_commands() -> list[str]:
     return [line for block in blocks for line in block.splitlines() if line.startswith("python3 -m pip install")]
 
 
-def test_the_readme_main_command_runs():
+def test_the_readme_main_command_runs(tmp_path):
     install_and_run = _readme_commands()[0]
     command = install_and_run.split("&&", 1)[1].strip()  # the package is already installed here
+    assert command.endswith("--out out")
+    command = command.replace("--out out", f"--out {tmp_path}")
     done = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "Provider wait, mean" in done.stdout
+    assert (tmp_path / "report.html").stat().st_size > 10_000
 
 
 def test_ci_runs_the_readme_test_command():

@@ -1,0 +1,49 @@
+"""Numbers as a practice administrator reads them: percentages, clock times, minutes, signed differences."""
+
+from __future__ import annotations
+
+import math
+
+from clinicsim.scenario.model import format_clock
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A KPI value in its unit: fractions as percentages, clock minutes as "HH:MM", others to one decimal."""
+    if _missing(value):
+        return "-"
+    if unit == "fraction":
+        return f"{100 * value:.1f}%"
+    if unit == "clock min":
+        return format_clock(value)
+    if unit == "%":
+        return f"{value:.1f}%"
+    return f"{value:,.1f}"
+
+
+def format_interval(low: float | None, high: float | None, unit: str) -> str:
+    """A confidence interval, "a to b" in the KPI's unit."""
+    if _missing(low) or _missing(high):
+        return "-"
+    return f"{format_value(low, unit)} to {format_value(high, unit)}"
+
+
+def format_difference(value: float | None, unit: str) -> str:
+    """A signed difference: percentage points for fractions and percentages, minutes for clock times."""
+    if _missing(value):
+        return "-"
+    if unit == "fraction":
+        return f"{100 * value:+.1f} pp"
+    if unit == "%":
+        return f"{value:+.1f} pp"
+    if unit == "clock min":
+        return f"{value:+.1f} min"
+    return f"{value:+,.1f}"
+
+
+def unit_label(unit: str) -> str:
+    """The unit as shown after a number ("" where the number already carries it)."""
+    return "" if unit in ("fraction", "%", "clock min") else unit

@@ -1,0 +1,475 @@
+"""Figures of clinic days and of plan comparisons, for reports and notebooks (matplotlib).
+
+Every function draws on the ``ax`` it is given, or on a new figure when none is, and returns the Axes; none calls
+``plt.show()``, so figures can be saved, embedded in a report or shown by a notebook. Functions that take
+"a comparison or results" draw every scenario of a ``Comparison`` in the comparison's colours (the baseline first)
+or the single scenario of a ``Results``. Labels and units of KPIs come from ``clinicsim.metrics.REGISTRY``.
+
+pyplot is imported without choosing a backend: matplotlib picks a non-interactive one (Agg) on a machine without
+a display and the notebook's own backend in Jupyter.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.axis import Axis
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator, PercentFormatter
+
+from clinicsim.comparison import Comparison
+from clinicsim.eventlog import EventLog
+from clinicsim.experiment import Results
+from clinicsim.metrics import REGISTRY
+from clinicsim.plan import plan_day
+from clinicsim.scenario import BLOCKED, Scenario, format_clock
+from clinicsim.templates import slot_times
+from clinicsim.timeseries import PLACES, census, provider_waits, utilization_by_hour
+
+DEFAULT_DIFFERENCE_KPIS = (
+    "provider_wait_mean_min",
+    "provider_wait_p90_min",
+    "pct_seen_within_15_min",
+    "lobby_wait_mean_min",
+    "cycle_time_mean_min",
+    "provider_utilization",
+    "room_utilization",
+    "ma_utilization",
+    "front_desk_utilization",
+    "provider_overtime_mean_min",
+    "staff_overtime_mean_min",
+    "patients_seen",
+)
+"""KPIs of ``plot_differences`` by default: waits, utilization, overtime and throughput."""
+
+KIND_LABELS = {
+    "provider": "Providers",
+    "medical_assistant": "Medical assistants",
+    "nurse": "Nurses",
+    "front_desk": "Front desk",
+    "exam_room": "Exam rooms",
+}
+WAIT_TARGET_MIN = 15.0
+"""The provider-wait mark of ``pct_seen_within_15_min``."""
+
+_VISIT_PALETTE = [matplotlib.colormaps["tab10"](i) for i in (0, 1, 2, 3, 4, 5, 6, 8, 9)]  # tab10 without its grey
+_BLOCKED_COLOR = "0.82"
+_DOCUMENTATION_COLOR = "0.45"
+_MARKERS = ("o", "s", "D", "^", "v", "P", "X")
+
+
+# -- shared helpers -----------------------------------------------------------------------------------------
+
+
+def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
+    """``ax``, or the Axes of a new figure of ``size`` inches laid out so labels do not overlap."""
+    if ax is not None:
+        return ax
+    _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def _by_scenario(comparison_or_results: Comparison | Results) -> dict[str, Results]:
+    if isinstance(comparison_or_results, Comparison):
+        return dict(comparison_or_results.results)
+    if isinstance(comparison_or_results, Results):
+        return {comparison_or_results.scenario.name: comparison_or_results}
+    raise TypeError(f"expected a Comparison or Results, got {type(comparison_or_results).__name__}")
+
+
+def _scenario_color(index: int) -> str:
+    return f"C{index % 10}"
+
+
+def _clock_axis(axis: Axis, low: float, high: float) -> None:
+    """Ticks of ``axis`` as clock times ("08:00"): every hour, or every two hours on long spans."""
+    step = 60 if high - low <= 14 * 60 else 120
+    axis.set_major_locator(MultipleLocator(step))
+    axis.set_minor_locator(MultipleLocator(step / 2))
+    axis.set_major_formatter(FuncFormatter(lambda x, _pos: format_clock(x)))
+
+
+def _visit_colors(scenario: Scenario) -> dict[str, tuple]:
+    """A colour per visit type, in the scenario's order (the same in every figure of the scenario)."""
+    return {name: _VISIT_PALETTE[i % len(_VISIT_PALETTE)] for i, name in enumerate(scenario.visit_types)}
+
+
+_DIFFERENCE_UNITS = {"fraction": (100, "pts"), "%": (1, "pts"), "min": (1, "min"), "clock min": (1, "min")}
+"""How an absolute difference is written per KPI unit: scale and suffix (fractions as percentage points)."""
+
+
+def _format_difference(value: float, unit: str) -> str:
+    """An absolute difference in the KPI's own unit, to one decimal ("+2.3 min", "-11.8 pts", "0.0 patients")."""
+    if not np.isfinite(value):
+        return "n/a"
+    scale, suffix = _DIFFERENCE_UNITS.get(unit, (1, unit))
+    value = scale * value
+    return f"{0.0 if round(value, 1) == 0 else value:+.1f} {suffix}".replace("+0.0", "0.0").strip()
+
+
+def _legend_right(ax: Axes, handles: list) -> None:
+    """A legend outside the Axes, to its right, so it never hides data."""
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+
+
+def _log(results: Results, replication: int | None) -> EventLog:
+    """The event log of replication ``replication`` (its id), or the first one when None."""
+    if replication is None and results.logs:
+        return results.logs[0]
+    for log in results.logs:
+        if log.replication == replication:
+            return log
+    known = ", ".join(str(log.replication) for log in results.logs)
+    raise ValueError(f"no replication {replication} in these results (replications: {known})")
+
+
+# -- comparisons ------------------------------------------------------------------------------------------
+
+
+def plot_differences(
+    comparison: Comparison, *, kpis: Sequence[str] | None = None, confidence: float = 0.95, ax: Axes | None = None
+) -> Axes:
+    """Forest plot: each KPI's difference from the baseline as % of the baseline mean, with its interval.
+
+    One row per KPI (labels from the registry), one marker per non-baseline scenario; the absolute difference in
+    the KPI's unit is written on the right. KPIs whose baseline mean is 0 have no relative difference and are
+    labelled so. Default KPIs: ``DEFAULT_DIFFERENCE_KPIS``.
+    """
+    kpis = list(DEFAULT_DIFFERENCE_KPIS if kpis is None else kpis)
+    unknown = [k for k in kpis if k not in REGISTRY]
+    if unknown:
+        raise ValueError(f"unknown KPIs: {', '.join(unknown)}")
+    differences = comparison.differences(confidence=confidence)
+    others = [name for name in comparison.scenarios if name != comparison.baseline]
+    ax = _axes(ax, (9, 0.8 + (0.22 + 0.18 * len(others)) * len(kpis)))
+    band = min(0.6, 0.25 * (len(others) - 1))
+    offsets = np.linspace(-band / 2, band / 2, len(others)) if len(others) > 1 else np.zeros(1)
+    rows = np.arange(len(kpis), dtype=float)
+    right_ticks, right_labels, right_colors = [], [], []
+    zero_baseline = np.zeros(len(kpis), dtype=bool)
+    for k, name in enumerate(others):
+        d = differences.loc[name].reindex(kpis)
+        base = np.abs(d["baseline_mean"].to_numpy(dtype=float))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(base > 0, 100 / base, np.nan)
+        zero_baseline |= ~(base > 0)
+        pct = d["difference"].to_numpy(dtype=float) * scale
+        low = np.nan_to_num(pct - d["ci_low"].to_numpy(dtype=float) * scale, nan=0.0)
+        high = np.nan_to_num(d["ci_high"].to_numpy(dtype=float) * scale - pct, nan=0.0)
+        color = _scenario_color(comparison.scenarios.index(name))
+        y = rows + offsets[k]
+        ax.errorbar(
+            pct,
+            y,
+            xerr=[low, high],
+            fmt=_MARKERS[k % len(_MARKERS)],
+            color=color,
+            ecolor=color,
+            elinewidth=1.5,
+            capsize=3,
+            markersize=5,
+            label=name,
+        )
+        right_ticks += list(y)
+        right_labels += [_format_difference(v, REGISTRY[kpi].unit) for kpi, v in zip(kpis, d["difference"])]
+        right_colors += [color] * len(kpis)
+    ax.axvline(0, color="0.25", linewidth=1, zorder=2)
+    labels = [REGISTRY[k].label + (" (baseline 0)" if z else "") for k, z in zip(kpis, zero_baseline)]
+    ax.set_yticks(rows, labels)
+    ax.set_ylim(len(kpis) - 0.5, -0.5)
+    for y in rows[1:] - 0.5:
+        ax.axhline(y, color="0.9", linewidth=0.8, zorder=0)
+    ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax.set_xlabel(f"Difference from {comparison.baseline} (% of its mean), {confidence:.0%} interval")
+    ax.grid(axis="x", color="0.9")
+    right = ax.twinx()
+    right.set_ylim(ax.get_ylim())
+    right.set_yticks(right_ticks, right_labels, fontsize="small")
+    for label, color in zip(right.get_yticklabels(), right_colors):
+        label.set_color(color)
+    right.tick_params(axis="y", length=0)
+    right.set_ylabel("Difference in the KPI's unit", fontsize="small")
+    if others:
+        ax.legend(title="Plan", loc="best", fontsize="small")
+    return ax
+
+
+def plot_wait_distribution(comparison_or_results: Comparison | Results, *, ax: Axes | None = None) -> Axes:
+    """Distribution (ECDF) of every seen patient's provider wait, pooled over replications, per scenario.
+
+    Accepts a Comparison (every scenario) or one Results. The 15-minute mark of ``pct_seen_within_15_min`` is
+    drawn, and each legend entry gives the scenario's share of patients seen within it.
+    """
+    ax = _axes(ax, (8, 4.5))
+    target = REGISTRY["pct_seen_within_15_min"]
+    unit = REGISTRY["provider_wait_mean_min"].unit
+    for index, (name, results) in enumerate(_by_scenario(comparison_or_results).items()):
+        waits = np.sort(provider_waits(results))
+        if len(waits) == 0:
+            continue
+        share = np.arange(1, len(waits) + 1) / len(waits)
+        within = np.mean(waits <= WAIT_TARGET_MIN)
+        ax.step(
+            np.concatenate([[0.0], waits]),
+            np.concatenate([[0.0], share]),
+            where="post",
+            color=_scenario_color(index),
+            linewidth=1.8,
+            label=f"{name} ({target.label.lower()}: {within:.0%})",
+        )
+    ax.axvline(WAIT_TARGET_MIN, color="0.3", linestyle="--", linewidth=1)
+    ax.annotate(
+        f"{WAIT_TARGET_MIN:g} {unit}",
+        (WAIT_TARGET_MIN, 0.02),
+        xytext=(4, 0),
+        textcoords="offset points",
+        color="0.3",
+        fontsize="small",
+    )
+    ax.set_xlim(left=0)
+    ax.set_ylim(0, 1.02)
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    ax.set_xlabel(f"Provider wait per seen patient ({unit})")
+    ax.set_ylabel("Seen patients who waited at most this long")
+    ax.grid(color="0.92")
+    ax.legend(loc="lower right", fontsize="small")
+    return ax
+
+
+def plot_census(
+    comparison_or_results: Comparison | Results,
+    *,
+    place: str = "waiting_room",
+    step_min: float = 5,
+    ax: Axes | None = None,
+) -> Axes:
+    """Mean number of patients in ``place`` over the day per scenario, with the 10th-90th percentile band.
+
+    Accepts a Comparison (every scenario) or one Results. Places: "waiting_room", "exam_rooms_waiting",
+    "clinic" (see ``clinicsim.timeseries.census``). The x axis shows clock times.
+    """
+    ax = _axes(ax, (9, 4))
+    low, high = np.inf, -np.inf
+    for index, (name, results) in enumerate(_by_scenario(comparison_or_results).items()):
+        series = census(results, place=place, step_min=step_min)
+        if series.empty:
+            continue
+        color = _scenario_color(index)
+        times = series.index.to_numpy(dtype=float)
+        ax.fill_between(times, series["p10"], series["p90"], color=color, alpha=0.18, linewidth=0)
+        ax.plot(times, series["mean"], color=color, linewidth=1.8, label=name)
+        low, high = min(low, times[0]), max(high, times[-1])
+    if np.isfinite(low):
+        ax.set_xlim(low, high)
+        _clock_axis(ax.xaxis, low, high)
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel(f"Patients {PLACES[place]}")
+    ax.set_xlabel("Clock time")
+    ax.grid(color="0.92")
+    ax.legend(title="Mean; band: 10th-90th percentile of days", title_fontsize="small", fontsize="small")
+    return ax
+
+
+# -- one scenario -----------------------------------------------------------------------------------------
+
+
+def plot_utilization_heatmap(results: Results, *, colorbar: bool = True, ax: Axes | None = None) -> Axes:
+    """Heatmap of busy / on-duty time per kind of resource (rows) and clock hour (columns), in percent.
+
+    Pooled over the resources of each kind and over replications (``clinicsim.timeseries.utilization_by_hour``);
+    blank cells are hours when nobody of that kind is on duty. The colour scale runs from 0 to 100%.
+    """
+    table = utilization_by_hour(results)
+    ax = _axes(ax, (max(6.0, 0.7 * table.shape[1] + 3), 0.55 * table.shape[0] + 1.6))
+    values = 100 * table.to_numpy(dtype=float)
+    cmap = matplotlib.colormaps["YlOrRd"].with_extremes(bad="white")
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=100, aspect="auto")
+    for (i, j), value in np.ndenumerate(values):
+        if np.isfinite(value):
+            color = "white" if value > 65 else "black"
+            ax.text(j, i, f"{value:.0f}%", ha="center", va="center", fontsize="small", color=color)
+    hours = list(table.columns)
+    ax.set_xticks(np.arange(len(hours) + 1) - 0.5, [format_clock(60 * h) for h in [*hours, hours[-1] + 1]])
+    ax.set_yticks(np.arange(len(table.index)), [KIND_LABELS.get(k, k) for k in table.index])
+    ax.tick_params(length=0)
+    ax.set_xlabel("Clock time")
+    ax.set_title(f"Utilization by hour: {results.scenario.name}", fontsize="medium")
+    if colorbar:
+        bar = ax.figure.colorbar(image, ax=ax, format=PercentFormatter(decimals=0), fraction=0.04, pad=0.02)
+        bar.set_label("Busy / on-duty time")
+    return ax
+
+
+def plot_gantt(results: Results, *, replication: int | None = None, ax: Axes | None = None) -> Axes:
+    """One simulated day per provider: scheduled appointments against the visits that actually happened.
+
+    Each row is a working provider. Outlined boxes are the appointments of the plan, at their time and one slot
+    long (``×n`` where several patients are booked at the same time); solid bars are the provider visits of
+    replication ``replication`` (an id; default: the first of the results), coloured by visit type, followed by
+    documentation in grey; a cross marks a booked patient who did not come or was turned away.
+    """
+    scenario = results.scenario
+    plan = plan_day(scenario)
+    log = _log(results, replication)
+    replication = log.replication
+    colors = _visit_colors(scenario)
+    ax = _axes(ax, (11, 1.2 + 0.7 * len(plan.providers)))
+    steps, patients = log.steps, log.patients
+    visit_type_of = dict(zip(patients["patient"], patients["visit_type"]))
+    low, high = np.inf, -np.inf
+    used_types: set[str] = set()
+    any_missed = False
+    for row, day in enumerate(plan.providers):
+        slot = scenario.templates[day.provider.template_on(scenario.weekday)].slot_min
+        booked = Counter(a.time_min for a in day.appointments)
+        for a in day.appointments:
+            color = colors[a.visit_type]
+            ax.add_patch(
+                Rectangle(
+                    (a.time_min, row - 0.4),
+                    slot,
+                    0.8,
+                    facecolor=(*color[:3], 0.1),
+                    edgecolor=color,
+                    linewidth=0.8,
+                )
+            )
+            used_types.add(a.visit_type)
+        for time, n in booked.items():
+            if n > 1:
+                ax.text(time + 1, row - 0.38, f"×{n}", fontsize="x-small", va="top", color="0.2")
+        missed = (patients["booked_with"] == day.name) & np.isin(patients["status"], ("no_show", "turned_away"))
+        if missed.any():
+            ax.plot(
+                patients["appointment_min"][missed] + slot / 2,
+                np.full(missed.sum(), row - 0.3),
+                linestyle="none",
+                marker="x",
+                markersize=5,
+                color="0.15",
+            )
+            any_missed = True
+        if day.appointments:
+            low = min(low, day.appointments[0].time_min)
+            high = max(high, day.appointments[-1].time_min + slot)
+        mine = steps["resource"] == day.name
+        for step in ("provider_visit", "documentation"):
+            rows = mine & (steps["step"] == step)
+            starts, ends = steps["start_min"][rows], steps["end_min"][rows]
+            if step == "documentation":
+                bars = [(s, e - s) for s, e in zip(starts, ends)]
+                ax.broken_barh(bars, (row - 0.2, 0.4), facecolors=_DOCUMENTATION_COLOR)
+            else:
+                types = [visit_type_of[p] for p in steps["patient"][rows]]
+                for visit_type in dict.fromkeys(types):
+                    bars = [(s, e - s) for s, e, t in zip(starts, ends, types) if t == visit_type]
+                    ax.broken_barh(bars, (row - 0.2, 0.4), facecolors=colors[visit_type])
+                    used_types.add(visit_type)
+            if len(starts):
+                low, high = min(low, starts.min()), max(high, ends.max())
+    if np.isfinite(low):
+        ax.set_xlim(low - 10, high + 10)
+        _clock_axis(ax.xaxis, low, high)
+    ax.set_ylim(len(plan.providers) - 0.5, -0.5)
+    ax.set_yticks(range(len(plan.providers)), [day.name for day in plan.providers])
+    ax.set_xlabel("Clock time")
+    ax.grid(axis="x", color="0.9")
+    ax.set_axisbelow(True)
+    ax.set_title(f"{scenario.name}: day {replication}, appointments and provider visits", fontsize="medium")
+    handles = [Patch(facecolor=colors[t], label=t) for t in colors if t in used_types]
+    handles += [
+        Patch(facecolor="white", edgecolor="0.3", linewidth=0.8, label="appointment (one slot)"),
+        Patch(facecolor=_DOCUMENTATION_COLOR, label="documentation"),
+    ]
+    if any_missed:
+        handles.append(
+            Line2D([], [], linestyle="none", marker="x", markersize=5, color="0.15", label="no-show or turned away")
+        )
+    _legend_right(ax, handles)
+    return ax
+
+
+def plot_template(scenario: Scenario, *, ax: Axes | None = None) -> Axes:
+    """The scheduling template of each working provider: one box per slot, coloured by its visit type.
+
+    Blocked slots are grey. A hatched slot with ``×n`` has n patients booked at its start (double booking,
+    overbooking, Bailey-Welch or waves); a faded slot has none, as when the rule moved its patient earlier.
+    """
+    plan = plan_day(scenario)
+    colors = _visit_colors(scenario)
+    ax = _axes(ax, (11, 1.2 + 0.55 * len(plan.providers)))
+    low, high = np.inf, -np.inf
+    used: set[str] = set()
+    crowded = empty = False
+    for row, day in enumerate(plan.providers):
+        name = day.provider.template_on(scenario.weekday)
+        template = scenario.templates[name]
+        booked = Counter(a.time_min for a in day.appointments)
+        for session in template.sessions:
+            for j, start in enumerate(slot_times(session, template.slot_min)):
+                visit_type = template.pattern[j % len(template.pattern)]
+                blocked = visit_type == BLOCKED
+                n = 0 if blocked else booked.get(start, 0)
+                color = _BLOCKED_COLOR if blocked else colors[visit_type]
+                used.add(visit_type)
+                ax.add_patch(
+                    Rectangle(
+                        (start, row - 0.38),
+                        template.slot_min,
+                        0.76,
+                        facecolor=color,
+                        alpha=0.35 if not blocked and n == 0 else 1.0,
+                        edgecolor="white",
+                        linewidth=1,
+                    )
+                )
+                if n > 1:
+                    crowded = True
+                    ax.add_patch(
+                        Rectangle(
+                            (start, row - 0.38),
+                            template.slot_min,
+                            0.76,
+                            fill=False,
+                            hatch="///",
+                            edgecolor="0.15",
+                            linewidth=0,
+                        )
+                    )
+                    ax.text(
+                        start + template.slot_min / 2,
+                        row,
+                        f"×{n}",
+                        ha="center",
+                        va="center",
+                        fontsize="small",
+                        fontweight="bold",
+                        bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "linewidth": 0},
+                    )
+                empty |= not blocked and n == 0
+            low, high = min(low, session.start), max(high, session.end)
+    if np.isfinite(low):
+        ax.set_xlim(low - 5, high + 5)
+        _clock_axis(ax.xaxis, low, high)
+    ax.set_ylim(len(plan.providers) - 0.5, -0.5)
+    labels = [f"{day.name} ({day.provider.template_on(scenario.weekday)})" for day in plan.providers]
+    ax.set_yticks(range(len(plan.providers)), labels)
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlabel("Clock time")
+    ax.set_title(f"Scheduling templates: {scenario.name} ({scenario.weekday})", fontsize="medium")
+    handles = [Patch(facecolor=colors[t], label=t) for t in colors if t in used]
+    if BLOCKED in used:
+        handles.append(Patch(facecolor=_BLOCKED_COLOR, label="blocked"))
+    if crowded:
+        handles.append(Patch(facecolor="white", hatch="///", edgecolor="0.15", label="×n patients at this time"))
+    if empty:
+        handles.append(Patch(facecolor="0.6", alpha=0.35, label="no patient booked at this time"))
+    _legend_right(ax, handles)
+    return ax

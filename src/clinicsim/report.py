@@ -1,0 +1,257 @@
+"""The report an administrator reads: one self-contained HTML file, plus CSVs of every table.
+
+It opens with a plain-language summary drawn from the numbers ("Proposed cuts mean provider wait by 6.1 min
+(95% CI 4.8 to 7.4)"), says where the waiting happens, then gives the tables with confidence intervals, the
+figures (embedded as PNG, so the file needs no network and can be e-mailed), and what differs between the plans'
+settings. It is written from a Comparison, or from a single scenario's Results.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from clinicsim import __version__
+from clinicsim.comparison import Comparison, wait_attribution
+from clinicsim.experiment import Results
+from clinicsim.formatting import format_difference, format_interval, format_value, unit_label
+from clinicsim.metrics import REGISTRY
+from clinicsim.scenario.changes import diff
+
+logger = logging.getLogger(__name__)
+
+HEADLINE_KPIS = {
+    "provider_wait_mean_min": "mean provider wait",
+    "pct_seen_within_15_min": "the share of patients seen within 15 minutes",
+    "cycle_time_mean_min": "mean cycle time",
+    "patients_seen": "patients seen per day",
+    "provider_overtime_mean_min": "provider overtime",
+    "provider_idle_mean_min": "provider idle time",
+    "staff_overtime_mean_min": "staff overtime",
+    "left_without_being_seen": "patients leaving without being seen",
+}
+"""KPIs the summary speaks of, in this order, and how a sentence names them."""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of the report: title, caption and the PNG as a data URI."""
+
+    title: str
+    caption: str
+    data_uri: str
+
+
+def _as_comparison(subject: Comparison | Results) -> Comparison:
+    if isinstance(subject, Comparison):
+        return subject
+    return Comparison(
+        results={subject.scenario.name: subject}, baseline=subject.scenario.name, crn=True, seed=subject.seed
+    )
+
+
+def difference_sentence(scenario: str, kpi: str, row: pd.Series) -> str:
+    """One KPI's effect in words, e.g. "Proposed lowers mean provider wait by 6.1 min (95% CI -7.4 to -4.8)"."""
+    unit = row["unit"]
+    interval = f"{format_difference(row['ci_low'], unit)} to {format_difference(row['ci_high'], unit)}"
+    phrase = HEADLINE_KPIS.get(kpi, row["label"])
+    if not row["excludes_zero"]:
+        return f"{scenario}: no clear change in {phrase} (95% CI {interval})."
+    verb = "raises" if row["difference"] > 0 else "lowers"
+    size = f"{format_difference(abs(row['difference']), unit).lstrip('+')} {unit_label(unit)}".strip()
+    return f"{scenario} {verb} {phrase} by {size} (95% CI {interval})."
+
+
+def summary_sentences(comparison: Comparison) -> list[str]:
+    """The plain-language summary: the headline KPIs' differences from the baseline, clear ones first (KPIs
+    identical on every simulated day are left out)."""
+    if len(comparison.results) < 2:
+        return []
+    table = comparison.differences()
+    sentences = []
+    for scenario in [s for s in comparison.scenarios if s != comparison.baseline]:
+        rows = [(kpi, table.loc[(scenario, kpi)]) for kpi in HEADLINE_KPIS if (scenario, kpi) in table.index]
+        rows = [(kpi, row) for kpi, row in rows if not (row["difference"] == 0 and row["half_width"] == 0)]
+        rows.sort(key=lambda item: not item[1]["excludes_zero"])
+        sentences += [difference_sentence(scenario, kpi, row) for kpi, row in rows]
+    return sentences
+
+
+def wait_sentences(comparison: Comparison) -> list[str]:
+    """Where the waiting comes from, one sentence per scenario."""
+    sentences = []
+    for name, results in comparison.results.items():
+        stages = wait_attribution(results)
+        total = stages["mean"].sum()
+        top = stages["mean"].idxmax()
+        sentences.append(
+            f"{name}: a seen patient waits {total:.1f} min in all; the largest part, "
+            f"{stages.at[top, 'mean']:.1f} min ({100 * stages.at[top, 'share']:.0f}%), is "
+            f"{stages.at[top, 'label'][0].lower() + stages.at[top, 'label'][1:]}."
+        )
+    return sentences
+
+
+def _summary_table(comparison: Comparison) -> list[dict]:
+    summary = comparison.summary()
+    rows = []
+    for kpi, metric in REGISTRY.items():
+        row = {"label": metric.label, "unit": unit_label(metric.unit), "definition": metric.definition, "cells": []}
+        for name in comparison.scenarios:
+            s = summary.loc[(name, kpi)]
+            row["cells"].append(
+                (format_value(s["mean"], metric.unit), format_interval(s["ci_low"], s["ci_high"], metric.unit))
+            )
+        rows.append(row)
+    return rows
+
+
+def _differences_table(comparison: Comparison) -> list[dict]:
+    if len(comparison.results) < 2:
+        return []
+    table = comparison.differences()
+    rows = []
+    for (scenario, kpi), d in table.iterrows():
+        unit = d["unit"]
+        rows.append(
+            {
+                "scenario": scenario,
+                "label": d["label"],
+                "baseline": format_value(d["baseline_mean"], unit),
+                "value": format_value(d["scenario_mean"], unit),
+                "difference": format_difference(d["difference"], unit),
+                "interval": f"{format_difference(d['ci_low'], unit)} to {format_difference(d['ci_high'], unit)}",
+                "excludes_zero": bool(d["excludes_zero"]),
+                "kpi": kpi,
+            }
+        )
+    return rows
+
+
+def _settings_diff(comparison: Comparison) -> dict[str, list[tuple[str, str, str]]]:
+    base = comparison.results[comparison.baseline].scenario.model_dump(mode="json")
+    out = {}
+    for name, results in comparison.results.items():
+        if name != comparison.baseline:
+            changes = diff(base, results.scenario.model_dump(mode="json"))
+            out[name] = [(path, _show(a), _show(b)) for path, a, b in changes]
+    return out
+
+
+def _show(value) -> str:
+    return "(not set)" if value is None else str(value)
+
+
+def _png(ax) -> str:
+    buffer = io.BytesIO()
+    ax.figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def figures(comparison: Comparison) -> list[Figure]:
+    """Every figure of the report, rendered."""
+    from clinicsim import plots
+
+    out = []
+    if len(comparison.results) > 1:
+        out.append(
+            Figure(
+                "Differences from the baseline",
+                f"Each KPI's mean difference from {comparison.baseline}, as % of the baseline mean, with its 95% "
+                "interval (paired over the same simulated days).",
+                _png(plots.plot_differences(comparison)),
+            )
+        )
+    out.append(
+        Figure(
+            "Provider waits",
+            "Distribution of the wait for the provider (from the later of arrival and appointment time), all seen "
+            "patients of all simulated days.",
+            _png(plots.plot_wait_distribution(comparison)),
+        )
+    )
+    out.append(
+        Figure(
+            "Waiting-room census",
+            "Patients in the waiting room over the day: mean over simulated days, with the band from the 10th to "
+            "the 90th percentile.",
+            _png(plots.plot_census(comparison)),
+        )
+    )
+    for name, results in comparison.results.items():
+        out.append(
+            Figure(
+                f"Utilization by hour: {name}",
+                "Busy time over on-duty time, by hour of the day and role, over all simulated days.",
+                _png(plots.plot_utilization_heatmap(results)),
+            )
+        )
+        out.append(
+            Figure(
+                f"Provider day: {name}",
+                "One simulated day: scheduled appointments (outlined) against the visits as they happened (solid).",
+                _png(plots.plot_gantt(results)),
+            )
+        )
+        out.append(
+            Figure(
+                f"Template: {name}",
+                "The day's appointment slots per provider, by visit type.",
+                _png(plots.plot_template(results.scenario)),
+            )
+        )
+    return out
+
+
+def render_report(subject: Comparison | Results) -> str:
+    """The report as one self-contained HTML document."""
+    import jinja2
+
+    comparison = _as_comparison(subject)
+    template_text = resources.files("clinicsim").joinpath("report.html.j2").read_text(encoding="utf-8")
+    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    template = environment.from_string(template_text)
+    any_results = comparison.results[comparison.baseline]
+    return template.render(
+        title="Plan comparison" if len(comparison.results) > 1 else f"Scenario report: {comparison.baseline}",
+        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        version=__version__,
+        comparison=comparison,
+        scenarios=[(name, r.scenario) for name, r in comparison.results.items()],
+        replications=any_results.replications,
+        seed=comparison.seed,
+        advice=comparison.advice.describe() if comparison.advice else None,
+        summary_sentences=summary_sentences(comparison),
+        wait_sentences=wait_sentences(comparison),
+        summary_rows=_summary_table(comparison),
+        difference_rows=_differences_table(comparison),
+        settings_diff=_settings_diff(comparison),
+        waits=comparison.wait_attribution(),
+        figures=figures(comparison),
+    )
+
+
+def write_report(subject: Comparison | Results, out: str | Path) -> Path:
+    """Write ``report.html`` and CSVs of every table to the directory ``out``; return the report's path."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    comparison = _as_comparison(subject)
+    comparison.summary().to_csv(out / "summary.csv")
+    comparison.kpis.to_csv(out / "kpis.csv")
+    comparison.wait_attribution().to_csv(out / "wait_attribution.csv")
+    if len(comparison.results) > 1:
+        comparison.differences().to_csv(out / "differences.csv")
+    path = out / "report.html"
+    path.write_text(render_report(comparison), encoding="utf-8")
+    logger.info("report written to %s", path)
+    return path

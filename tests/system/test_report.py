@@ -1,0 +1,150 @@
+"""The HTML report: one valid, self-contained file that shows every figure and says the result in words."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib
+import pytest
+from click.testing import CliRunner
+
+import clinicsim
+from clinicsim.cli import main
+from clinicsim.report import figures
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parents[2]
+CURRENT = ROOT / "scenarios" / "family_medicine.yaml"
+CATCH_UP = ROOT / "scenarios" / "family_medicine_catch_up.yaml"
+VOID = {"meta", "img", "br", "hr", "link", "input", "source", "col", "area", "base", "wbr"}
+
+
+class _Checker(HTMLParser):
+    """Collects tags, image sources and every URL-bearing attribute, and checks that elements nest properly."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.images: list[str] = []
+        self.urls: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "img":
+            self.images.append(attributes.get("src", ""))
+        self.urls += [value for name, value in attrs if name in ("src", "href", "action") and value]
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else None}>")
+        else:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    return clinicsim.compare([CURRENT, CATCH_UP], replications=6, seed=5)
+
+
+@pytest.fixture(scope="module")
+def report(comparison, tmp_path_factory) -> tuple[Path, _Checker]:
+    path = clinicsim.write_report(comparison, tmp_path_factory.mktemp("report"))
+    checker = _Checker()
+    checker.feed(path.read_text(encoding="utf-8"))
+    checker.close()
+    return path, checker
+
+
+def test_the_report_is_well_formed_html(report):
+    path, checker = report
+    assert path.read_text().startswith("<!DOCTYPE html>")
+    assert checker.errors == [] and checker.stack == []
+
+
+def test_the_report_is_self_contained(report):
+    path, checker = report
+    assert all(url.startswith("data:image/png;base64,") for url in checker.urls), checker.urls
+    assert not re.search(r"https?://", path.read_text()), "no external address anywhere"
+
+
+def test_the_report_shows_every_figure_as_a_png(report, comparison):
+    _, checker = report
+    expected = 1 + 2 + 3 * len(comparison.results)  # differences, waits, census; per plan heatmap, Gantt, template
+    assert len(checker.images) == expected == len(figures(comparison))
+    for source in checker.images:
+        png = base64.b64decode(source.removeprefix("data:image/png;base64,"))
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
+
+
+def test_the_report_opens_with_the_result_in_words(report, comparison):
+    path, checker = report
+    text = " ".join(" ".join(checker.text).split())
+    summary = text.split("Summary", 1)[1].split("Scenarios", 1)[0]
+    assert re.search(f"{re.escape(comparison.scenarios[1])}(:| lowers| raises).* mean provider wait", summary)
+    assert "(95% CI" in summary and "is roomed, waiting for the provider" in summary
+    changed = text.split("What differs between the plans", 1)[1]
+    assert "templates.fm_20.pattern" in changed and "staff.MA float" in changed
+
+
+def test_csvs_of_every_table_sit_beside_the_report(report):
+    path, _ = report
+    names = {p.name for p in path.parent.glob("*.csv")}
+    assert names == {"summary.csv", "kpis.csv", "differences.csv", "wait_attribution.csv"}
+
+
+def test_run_writes_a_report_for_one_scenario(tmp_path):
+    result = CliRunner().invoke(main, ["run", str(CURRENT), "-n", "3", "--out", str(tmp_path), "--report"])
+    assert result.exit_code == 0, result.output
+    checker = _Checker()
+    checker.feed((tmp_path / "report.html").read_text())
+    assert len(checker.images) == 5 and checker.errors == []
+
+
+def test_compare_command_prints_differences_and_writes_the_report(tmp_path):
+    result = CliRunner().invoke(main, ["compare", str(CURRENT), str(CATCH_UP), "-n", "4", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "difference" in result.output and "95% CI" in result.output
+    assert "- Catch-up slots and a float MA" in result.output
+    assert (tmp_path / "report.html").exists()
+
+
+def test_compare_with_precision_reports_the_advisor(tmp_path):
+    result = CliRunner().invoke(main, ["compare", str(CURRENT), str(CATCH_UP), "--precision", "0.08"])
+    assert result.exit_code == 0, result.output
+    assert "replication advisor:" in result.output and "target +-8.0%, met" in result.output
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="headless Chromium is not installed")
+def test_a_browser_renders_the_report(report, tmp_path):
+    path, _ = report
+    screenshot = tmp_path / "report.png"
+    subprocess.run(
+        [
+            "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={screenshot}", "--window-size=1200,2400", path.as_uri(),
+        ],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert screenshot.stat().st_size > 20_000
+
+
+def test_only_differences_whose_interval_excludes_zero_are_highlighted(report, comparison):
+    path, _ = report
+    highlighted = path.read_text().count('<tr class="clear">')
+    assert highlighted == int(comparison.differences()["excludes_zero"].sum()) > 0
