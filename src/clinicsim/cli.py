@@ -35,15 +35,16 @@ def _report(error) -> None:
         click.echo(f"error: {line}", err=True)
 
 
-def format_summary(summary) -> str:
-    """The KPI summary as a plain-text table: label, mean and 95% confidence interval."""
+def format_summary(summary, currency: str = "") -> str:
+    """The KPI summary as a plain-text table: label, mean and 95% confidence interval (KPIs never defined, such
+    as money without finance settings, are left out)."""
     from clinicsim.formatting import format_interval, format_value, unit_label
 
     rows = [("KPI", "mean", "95% CI", "unit")]
-    for _, row in summary.iterrows():
+    for _, row in summary[summary["n"] > 0].iterrows():
         unit = row["unit"]
         interval = format_interval(row["ci_low"], row["ci_high"], unit)
-        rows.append((row["label"], format_value(row["mean"], unit), interval, unit_label(unit)))
+        rows.append((row["label"], format_value(row["mean"], unit), interval, unit_label(unit, currency)))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = [f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}".rstrip() for r in rows]
     lines.insert(1, "-" * len(lines[0]))
@@ -76,7 +77,7 @@ def run(scenario: str, replications: int, seed: int | None, out: str | None, rep
         results = simulate(loaded, replications=replications, seed=seed, progress=progress)
     summary = results.summary()
     click.echo(f"{loaded.name}: {replications} replications, seed {seed}\n")
-    click.echo(format_summary(summary))
+    click.echo(format_summary(summary, loaded.finance.currency if loaded.finance else ""))
     if out:
         _write_tables(results, summary, Path(out))
         click.echo(f"\ntables written to {out}/")
@@ -127,7 +128,7 @@ def compare(baseline, others, replications, precision, max_replications, seed, n
     """Compare plans: BASELINE (e.g. current.yaml) against OTHERS on the same simulated days."""
     from clinicsim.comparison import compare as run_comparison
     from clinicsim.experiment import DEFAULT_SEED
-    from clinicsim.report import summary_sentences, wait_sentences
+    from clinicsim.report import money_sentences, summary_sentences, wait_sentences
 
     scenarios = [_load(path) for path in (baseline, *others)]
     seed = DEFAULT_SEED if seed is None else seed
@@ -147,7 +148,7 @@ def compare(baseline, others, replications, precision, max_replications, seed, n
     click.echo("")
     click.echo(format_differences(comparison.differences()))
     click.echo("")
-    for sentence in summary_sentences(comparison) + wait_sentences(comparison):
+    for sentence in summary_sentences(comparison) + money_sentences(comparison) + wait_sentences(comparison):
         click.echo(f"- {sentence}")
     if out:
         from clinicsim.report import write_report
@@ -160,7 +161,7 @@ def format_differences(differences) -> str:
     from clinicsim.formatting import format_difference, format_value
 
     rows = [("KPI", "plan", "baseline", "plan value", "difference", "95% CI", "")]
-    for (scenario, _), d in differences.iterrows():
+    for (scenario, _), d in differences[differences["n"] > 0].iterrows():
         unit = d["unit"]
         interval = f"{format_difference(d['ci_low'], unit)} to {format_difference(d['ci_high'], unit)}"
         rows.append(
@@ -186,6 +187,7 @@ def _write_tables(results, summary, out: Path) -> None:
     summary.to_csv(out / "summary.csv")
     results.kpis.to_csv(out / "kpis.csv", index=False)
     results.patients.to_csv(out / "patients.csv", index=False)
+    results.providers.to_csv(out / "providers.csv", index=False)
     results.events.to_csv(out / "events.csv", index=False)
     results.resources.to_csv(out / "resources.csv", index=False)
     (out / "provenance.json").write_text(json.dumps(results.provenance, indent=2) + "\n")

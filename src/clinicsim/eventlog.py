@@ -1,12 +1,13 @@
 """The event log of one simulated clinic day: what happened, with no KPI computed.
 
-Four tables, each a dict of equal-length numpy columns (cheap to build, one conversion to pandas on request):
+Five tables, each a dict of equal-length numpy columns (cheap to build, one conversion to pandas on request):
 
 - ``steps``: one row per patient step: ``patient``, ``step`` (check_in, rooming, exam_room, provider_visit,
   documentation, check_out), ``queued_min``, ``start_min``, ``end_min`` and the ``resource`` that did it. The
   ``exam_room`` row spans the room's whole occupation, from the patient taking it to the end of turnover.
 - ``patients``: one row per patient: identity, appointment and arrival, ``status`` (seen, no_show,
-  turned_away, left_without_being_seen, not_seen_at_close), the provider who saw them, ``departure_min``.
+  turned_away, left_without_being_seen, not_seen_at_close), the provider who saw them, ``departure_min``, and
+  the billing ``code`` and ``payer`` of the visit (drawn for everyone, so a no-show's lost revenue is known).
 - ``resources``: one row per provider, person and room: ``kind``, ``group`` and scheduled minutes (sessions,
   shifts less breaks, or opening hours).
 - ``schedule``: one row per scheduled window: a provider's session, a person's shift (with its ``break_min``),
@@ -98,6 +99,8 @@ class Recorder:
             "status": np.array(self.status, dtype=object),
             "provider": np.array(self.seen_by, dtype=object),
             "departure_min": np.array(self.departure, dtype=float),
+            "code": np.array([p.code for p in ps], dtype=object),
+            "payer": np.array([p.payer for p in ps], dtype=object),
         }
         return EventLog(
             replication=replication, steps=steps, patients=patients, resources=resources, duty=duty, schedule=schedule

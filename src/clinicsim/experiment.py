@@ -20,6 +20,7 @@ from scipy import stats
 from clinicsim import __version__
 from clinicsim.engine import simulate_day
 from clinicsim.eventlog import EventLog
+from clinicsim.finance import money_kpis, provider_money
 from clinicsim.metrics import KPI_NAMES, REGISTRY, compute_kpis, resource_usage
 from clinicsim.plan import plan_day
 from clinicsim.scenario import Scenario, load_scenario
@@ -95,6 +96,14 @@ class Results:
         frames = [pd.DataFrame({"replication": log.replication, **resource_usage(log)}) for log in self.logs]
         return pd.concat(frames, ignore_index=True)
 
+    @cached_property
+    def providers(self) -> pd.DataFrame:
+        """Per provider and replication: visits seen, wRVUs, net revenue, overtime minutes and overtime cost."""
+        frames = [
+            pd.DataFrame({"replication": log.replication, **provider_money(log, self.scenario)}) for log in self.logs
+        ]
+        return pd.concat(frames, ignore_index=True)
+
     def combined_with(self, more: Results) -> Results:
         """These replications and those of ``more`` (same scenario and seed, other replication ids)."""
         if more.scenario != self.scenario or more.seed != self.seed:
@@ -135,7 +144,7 @@ def simulate(
         replication = first_replication + k
         log = simulate_day(plan, seed=seed, replication=replication)
         logs.append(log)
-        rows.append({"replication": replication, **compute_kpis(log)})
+        rows.append({"replication": replication, **compute_kpis(log), **money_kpis(log, scenario)})
         if progress is not None:
             progress(k + 1, replications)
     logger.info("simulated %d replications of %r (seed %d)", replications, scenario.name, seed)

@@ -21,6 +21,8 @@ def format_value(value: float | None, unit: str) -> str:
         return format_clock(value)
     if unit == "%":
         return f"{value:.1f}%"
+    if unit == "currency":
+        return f"{value:,.0f}"
     return f"{value:,.1f}"
 
 
@@ -41,9 +43,13 @@ def format_difference(value: float | None, unit: str) -> str:
         return f"{value:+.1f} pp"
     if unit == "clock min":
         return f"{value:+.1f} min"
+    if unit == "currency":
+        return f"{value:+,.0f}"
     return f"{value:+,.1f}"
 
 
-def unit_label(unit: str) -> str:
-    """The unit as shown after a number ("" where the number already carries it)."""
+def unit_label(unit: str, currency: str = "") -> str:
+    """The unit as shown after a number ("" where the number already carries it; the currency for money)."""
+    if unit == "currency":
+        return currency or "currency"
     return "" if unit in ("fraction", "%", "clock min") else unit

@@ -136,7 +136,46 @@ REGISTRY: dict[str, Metric] = {
         ),
     ]
 }
+FLOW_KPIS = tuple(REGISTRY)
+"""KPIs of patient flow, computed by ``compute_kpis``."""
+
+REGISTRY.update(
+    {
+        m.name: m
+        for m in [
+            _m("net_revenue", "Net revenue", "currency", "Expected net collections of the visits seen."),
+            _m("gross_charges", "Allowed charges", "currency", "Fee schedule times payer multiplier, visits seen."),
+            _m("denied_amount", "Denied at first", "currency", "Allowed amounts denied on first submission."),
+            _m(
+                "lost_revenue_no_shows",
+                "Revenue lost to no-shows",
+                "currency",
+                "Expected net collections of the visits of patients who did not come.",
+            ),
+            _m(
+                "lost_revenue_unseen",
+                "Revenue lost, unseen patients",
+                "currency",
+                "Expected net collections of patients turned away, leaving without being seen or not seen at close.",
+            ),
+            _m("labor_cost", "Labor cost", "currency", "Scheduled hours at each person's rate, plus overtime."),
+            _m("overtime_cost", "Overtime cost", "currency", "Overtime hours at the rate plus the overtime premium."),
+            _m("overhead_cost", "Fixed overhead", "currency", "Daily overhead of the rooms and the site."),
+            _m("margin", "Margin", "currency", "Net revenue minus labor cost and overhead."),
+            _m("revenue_per_visit", "Net revenue per visit", "currency", "Net revenue over patients seen."),
+            _m("cost_per_visit", "Cost per visit", "currency", "Labor cost and overhead over patients seen."),
+            _m("wrvu_total", "Work RVUs", "wRVU", "Work relative value units of the visits seen."),
+            _m(
+                "wrvu_per_provider_hour",
+                "wRVUs per provider hour",
+                "wRVU/h",
+                "Work RVUs over scheduled provider session hours.",
+            ),
+        ]
+    }
+)
 KPI_NAMES = tuple(REGISTRY)
+"""Every KPI: patient flow, then money (money KPIs are NaN for a scenario without finance settings)."""
 
 
 def _mean(values: np.ndarray) -> float:

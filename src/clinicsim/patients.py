@@ -6,6 +6,9 @@ of the day). Each attribute (shows?, lateness, the duration of each step) comes 
 arrival ordinal. Nothing here depends on rooms, staff or queueing, so adding a room or a medical assistant
 leaves every patient's own draws unchanged (common random numbers), and the engine only replays them.
 
+Billing codes and payers are drawn the same way, from ``(..., "code")`` and ``(..., "payer")``, so a patient
+keeps their code and payer under every plan.
+
 Durations are drawn by inverse transform from one uniform per patient and attribute, so a patient whose
 uniform is high has a long visit under any plan. The provider-visit and documentation times of a walk-in for
 the first free provider depend on who sees them, so those two are kept as uniforms until the visit.
@@ -51,6 +54,10 @@ class Patient:
     """Uniform behind the provider-visit duration (turned into minutes by the visit type's distribution)."""
     documentation_u: float
     """Uniform behind the documentation time (turned into minutes by the provider's distribution)."""
+    code: str
+    """Billing code the visit would be billed under ("" without finance)."""
+    payer: str
+    """Payer of the visit ("" without finance)."""
 
 
 def _by_visit_type(plan: DayPlan, visit_types: list[str], u: np.ndarray, step: str) -> np.ndarray:
@@ -77,7 +84,31 @@ def _attributes(plan: DayPlan, streams: Streams, key: tuple[str, str], visit_typ
     )
     drawn["visit_u"] = streams.uniforms(*key, "provider_visit", size=n)
     drawn["documentation_u"] = streams.uniforms(*key, "documentation", size=n)
+    drawn["code"], drawn["payer"] = _billing(plan, streams, key, visit_types)
     return drawn
+
+
+def _pick(shares: dict[str, float], u: float) -> str:
+    """The name whose cumulative share first exceeds ``u`` (inverse transform over a categorical mix)."""
+    total = 0.0
+    for name, share in shares.items():
+        total += share
+        if u < total:
+            return name
+    return name
+
+
+def _billing(plan: DayPlan, streams: Streams, key: tuple[str, str], visit_types: list[str]) -> tuple[list, list]:
+    """Each patient's billing code (from the visit type's code mix) and payer, or "" without finance."""
+    finance = plan.scenario.finance
+    n = len(visit_types)
+    if finance is None:
+        return [""] * n, [""] * n
+    code_u, payer_u = streams.uniforms(*key, "code", size=n), streams.uniforms(*key, "payer", size=n)
+    mixes = {name: vt.code_mix for name, vt in plan.scenario.visit_types.items()}
+    payer_shares = {name: payer.share for name, payer in finance.payers.items()}
+    codes = [_pick(mixes[vt], u) for vt, u in zip(visit_types, code_u)]
+    return codes, [_pick(payer_shares, u) for u in payer_u]
 
 
 def _patient_rows(
@@ -101,6 +132,8 @@ def _patient_rows(
             turnover_min=float(drawn["turnover"][i]),
             visit_u=float(drawn["visit_u"][i]),
             documentation_u=float(drawn["documentation_u"][i]),
+            code=drawn["code"][i],
+            payer=drawn["payer"][i],
         )
         for i in range(len(visit_types))
     ]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from clinicsim import __version__
@@ -84,6 +85,29 @@ def summary_sentences(comparison: Comparison) -> list[str]:
     return sentences
 
 
+def money_sentences(comparison: Comparison) -> list[str]:
+    """The money effect of each plan next to its wait effect, in one sentence per plan."""
+    if len(comparison.results) < 2 or comparison.results[comparison.baseline].scenario.finance is None:
+        return []
+    table = comparison.differences()
+    currency = comparison.results[comparison.baseline].scenario.finance.currency
+    sentences = []
+    for name in [s for s in comparison.scenarios if s != comparison.baseline]:
+        d = {kpi: table.loc[(name, kpi)] for kpi in ("labor_cost", "net_revenue", "patients_seen", "margin")}
+        wait = table.loc[(name, "provider_wait_mean_min")]
+        if any(np.isnan(row["difference"]) for row in d.values()):
+            continue
+        margin = d["margin"]
+        sentences.append(
+            f"{name}: labor cost {d['labor_cost']['difference']:+,.0f} {currency}/day; "
+            f"{d['patients_seen']['difference']:+.1f} visits a day, worth {d['net_revenue']['difference']:+,.0f} "
+            f"{currency} in net revenue; margin {margin['difference']:+,.0f} {currency}/day (95% CI "
+            f"{margin['ci_low']:+,.0f} to {margin['ci_high']:+,.0f}); mean provider wait "
+            f"{wait['difference']:+.1f} min."
+        )
+    return sentences
+
+
 def wait_sentences(comparison: Comparison) -> list[str]:
     """Where the waiting comes from, one sentence per scenario."""
     sentences = []
@@ -101,9 +125,19 @@ def wait_sentences(comparison: Comparison) -> list[str]:
 
 def _summary_table(comparison: Comparison) -> list[dict]:
     summary = comparison.summary()
+    finance = comparison.results[comparison.baseline].scenario.finance
+    currency = finance.currency if finance else ""
     rows = []
     for kpi, metric in REGISTRY.items():
-        row = {"label": metric.label, "unit": unit_label(metric.unit), "definition": metric.definition, "cells": []}
+        if metric.unit == "currency" and finance is None:
+            continue
+        row = {
+            "label": metric.label,
+            "unit": unit_label(metric.unit, currency),
+            "definition": metric.definition,
+            "cells": [],
+            "money": metric.unit == "currency",
+        }
         for name in comparison.scenarios:
             s = summary.loc[(name, kpi)]
             row["cells"].append(
@@ -232,6 +266,7 @@ def render_report(subject: Comparison | Results) -> str:
         seed=comparison.seed,
         advice=comparison.advice.describe() if comparison.advice else None,
         summary_sentences=summary_sentences(comparison),
+        money_sentences=money_sentences(comparison),
         wait_sentences=wait_sentences(comparison),
         summary_rows=_summary_table(comparison),
         difference_rows=_differences_table(comparison),

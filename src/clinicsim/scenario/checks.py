@@ -131,9 +131,34 @@ def find_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
                 )
             )
 
+    problems += _finance_problems(scenario)
     if problems:
         return problems
     problems.extend(_uncovered_work(scenario))
+    return problems
+
+
+def _finance_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
+    """Codes that are not in the fee schedule, visits without a code mix, roles without a wage."""
+    finance = scenario.finance
+    if finance is None:
+        return []
+    problems = []
+    for name, vt in scenario.visit_types.items():
+        if vt.code_mix is None:
+            problems.append((("visit_types", name, "code_mix"), "needed to bill the visit (finance is given)"))
+            continue
+        for code in vt.code_mix:
+            if code not in finance.fee_schedule:
+                problems.append(
+                    (("visit_types", name, "code_mix", code), _unknown("billing code", code, finance.fee_schedule))
+                )
+    roles = {"provider": [p.wage_per_hour for p in scenario.providers]}
+    for group in scenario.staff:
+        roles.setdefault(group.role, []).append(group.wage_per_hour)
+    for role, overrides in roles.items():
+        if role not in finance.wages and any(w is None for w in overrides):
+            problems.append((("finance", "wages"), f"no wage for the role {role}"))
     return problems
 
 

@@ -128,6 +128,16 @@ class VisitType(Model):
     durations_min: StepDurations = Field(description="Duration of each step; leave a step out to switch it off.")
     needs_room: bool = Field(default=True, description="Whether the visit needs an exam room (false for telehealth).")
     description: str = Field(default="", description="Free text shown in reports.")
+    code_mix: dict[str, Probability] | None = Field(
+        default=None,
+        description="Share of visits billed under each billing code (E/M level), summing to 1; needed with finance.",
+    )
+
+    @model_validator(mode="after")
+    def _mix_sums_to_one(self) -> VisitType:
+        if self.code_mix is not None and abs(sum(self.code_mix.values()) - 1) > 1e-6:
+            raise ValueError(f"code_mix shares must add up to 1, not {sum(self.code_mix.values()):g}")
+        return self
 
 
 class FixedInterval(Tagged):
@@ -206,6 +216,9 @@ class Provider(Model):
     documentation_min: Duration = Field(
         default=0, description="Charting after each visit (minutes); the provider is busy, the room is free."
     )
+    wage_per_hour: float | None = Field(
+        default=None, ge=0, description="Hourly cost of this provider; by default finance.wages.provider."
+    )
 
     def template_on(self, weekday: str) -> str | None:
         """Name of the template the provider works on ``weekday``, or None when off that day."""
@@ -245,6 +258,9 @@ class StaffGroup(Model):
         default=None, description="Providers whose patients they serve; omit for a pool serving everyone."
     )
     shifts: list[Shift] = Field(min_length=1, description="Shifts in time order; every person works all of them.")
+    wage_per_hour: float | None = Field(
+        default=None, ge=0, description="Hourly wage of these people; by default finance.wages of their role."
+    )
 
     @model_validator(mode="after")
     def _shifts_in_order(self) -> StaffGroup:
@@ -294,6 +310,60 @@ def _document_extends(schema: dict) -> None:
     }
 
 
+class FeeCode(Model):
+    """One billing code of the fee schedule."""
+
+    fee: float = Field(ge=0, description="Fee schedule amount per visit (currency).")
+    wrvu: float = Field(default=0.0, ge=0, description="Work relative value units of the code.")
+
+
+class Payer(Model):
+    """A payer of the payer mix and how it pays."""
+
+    share: Probability = Field(description="Share of visits billed to this payer; shares add up to 1.")
+    payment_multiplier: float = Field(
+        default=1.0, gt=0, description="What the payer pays as a multiple of the fee schedule (1.3: 130%)."
+    )
+    p_denial: Probability = Field(default=0.0, description="Probability that a claim is denied at first.")
+    p_denial_recovered: Probability = Field(
+        default=0.0, description="Share of denied amounts recovered on rework and appeal."
+    )
+
+
+class Wage(Model):
+    """What an hour of a role costs."""
+
+    per_hour: float = Field(ge=0, description="Hourly wage (currency).")
+    overtime_premium: float = Field(
+        default=0.5, ge=0, description="Extra share paid for overtime hours (0.5: time and a half; 0 for exempt)."
+    )
+
+
+Role = Literal["provider", "front_desk", "medical_assistant", "nurse"]
+
+
+class Finance(Model):
+    """Revenue cycle and costs: fee schedule, payer mix, denials, collections, wages, overhead."""
+
+    currency: str = Field(default="USD", description="Currency of every amount.")
+    fee_schedule_source: str = Field(default="", description="Where the fees come from (year, locality).")
+    fee_schedule: dict[str, FeeCode] = Field(min_length=1, description="Billing codes with their fee and wRVUs.")
+    payers: dict[str, Payer] = Field(min_length=1, description="Payer mix.")
+    net_collection_rate: Probability = Field(
+        default=1.0, description="Share of the allowed amount (after unrecovered denials) actually collected."
+    )
+    wages: dict[Role, Wage] = Field(default_factory=dict, description="Hourly cost per role.")
+    overhead_per_room_per_day: float = Field(default=0.0, ge=0, description="Fixed daily cost of each exam room.")
+    overhead_per_site_per_day: float = Field(default=0.0, ge=0, description="Fixed daily cost of the site.")
+
+    @model_validator(mode="after")
+    def _shares_add_up(self) -> Finance:
+        total = sum(p.share for p in self.payers.values())
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"payer shares must add up to 1, not {total:g}")
+        return self
+
+
 class Scenario(Model):
     """A complete clinic day: site, visits, providers and templates, staff, patients."""
 
@@ -309,6 +379,7 @@ class Scenario(Model):
     staff: list[StaffGroup] = Field(default_factory=list, description="Front desk, medical assistants and nurses.")
     patients: PatientBehaviour = Field(default_factory=PatientBehaviour, description="Patient behaviour.")
     walk_ins: list[WalkIns] = Field(default_factory=list, description="Walk-in streams.")
+    finance: Finance | None = Field(default=None, description="Revenue and cost; without it no money KPI.")
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
