@@ -10,46 +10,61 @@ Write a scenario (YAML), simulate replications of the clinic day, and read KPIs 
 and compare plans on the same simulated days with ``clinicsim.compare`` and ``clinicsim.write_report``.
 """
 
+from __future__ import annotations
+
+import importlib
+
 __version__ = "0.1.0"
 
-from clinicsim.comparison import Comparison, compare, wait_attribution
-from clinicsim.distributions import Distribution, Duration
-from clinicsim.eventlog import EventLog
-from clinicsim.experiment import DEFAULT_SEED, Results, simulate, summarize
-from clinicsim.metrics import KPI_NAMES, REGISTRY, Metric, compute_kpis
-from clinicsim.plan import DayPlan, plan_day
-from clinicsim.precision import Advice, PrecisionTarget
-from clinicsim.report import render_report, write_report
-from clinicsim.scenario import Scenario, ScenarioError, load_scenario, parse_scenario_text, scenario_to_yaml
-from clinicsim.templates import Appointment, expand_template
+_EXPORTS = {
+    "Advice": "clinicsim.precision",
+    "Appointment": "clinicsim.templates",
+    "compare": "clinicsim.comparison",
+    "Comparison": "clinicsim.comparison",
+    "compute_kpis": "clinicsim.metrics",
+    "DayPlan": "clinicsim.plan",
+    "DEFAULT_SEED": "clinicsim.experiment",
+    "Distribution": "clinicsim.distributions",
+    "Duration": "clinicsim.distributions",
+    "EventLog": "clinicsim.eventlog",
+    "expand_template": "clinicsim.templates",
+    "KPI_NAMES": "clinicsim.metrics",
+    "load_scenario": "clinicsim.scenario",
+    "load_sweep": "clinicsim.sweep_spec",
+    "Metric": "clinicsim.metrics",
+    "open_sweep": "clinicsim.store",
+    "parse_scenario_text": "clinicsim.scenario",
+    "plan_day": "clinicsim.plan",
+    "PrecisionTarget": "clinicsim.precision",
+    "REGISTRY": "clinicsim.metrics",
+    "render_report": "clinicsim.report",
+    "Results": "clinicsim.experiment",
+    "run_sweep": "clinicsim.sweep_runner",
+    "Scenario": "clinicsim.scenario",
+    "scenario_to_yaml": "clinicsim.scenario",
+    "ScenarioError": "clinicsim.scenario",
+    "simulate": "clinicsim.experiment",
+    "summarize": "clinicsim.experiment",
+    "sweep": "clinicsim.sweep_runner",
+    "SweepResults": "clinicsim.store",
+    "SweepSpec": "clinicsim.sweep_spec",
+    "wait_attribution": "clinicsim.comparison",
+    "write_report": "clinicsim.report",
+}
+"""Public name -> module that defines it; imported on first use, so ``import clinicsim`` (and the CLI's
+``--help``) stays fast."""
 
-__all__ = [
-    "DEFAULT_SEED",
-    "KPI_NAMES",
-    "REGISTRY",
-    "Advice",
-    "Appointment",
-    "Comparison",
-    "DayPlan",
-    "Distribution",
-    "Duration",
-    "EventLog",
-    "Metric",
-    "PrecisionTarget",
-    "Results",
-    "Scenario",
-    "ScenarioError",
-    "__version__",
-    "compare",
-    "compute_kpis",
-    "expand_template",
-    "load_scenario",
-    "parse_scenario_text",
-    "plan_day",
-    "render_report",
-    "scenario_to_yaml",
-    "simulate",
-    "summarize",
-    "wait_attribution",
-    "write_report",
-]
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'clinicsim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -90,14 +90,16 @@ def run(scenario: str, replications: int, seed: int | None, out: str | None, rep
 class _progress_bar:
     """A tqdm bar (shown only after half a second) driven by the core's ``progress(done, total)`` callback."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, *, unit: str = "day", delay: float = 0.5) -> None:
         self.what = what
+        self.unit = unit
+        self.delay = delay
         self.bar = None
 
     def __enter__(self):
         from tqdm import tqdm
 
-        self.bar = tqdm(desc=self.what, unit="day", delay=0.5, leave=False)
+        self.bar = tqdm(desc=self.what, unit=self.unit, delay=self.delay, leave=False)
 
         def progress(done: int, total: int) -> None:
             self.bar.total = max(total, done)
@@ -213,8 +215,72 @@ def validate(scenarios: tuple[str, ...]) -> None:
 
 
 @main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--store", required=True, type=click.Path(dir_okay=False), help="Result store (SQLite file).")
+@click.option("--workers", type=click.IntRange(min=1), help="Local processes (default: the machine's cores).")
+@click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on an existing Dask cluster's scheduler.")
+@click.option("--resume", is_flag=True, help="Require an existing store and continue it (the default if it exists).")
+@click.option("--new", is_flag=True, help="Discard the store's results and start over.")
+def sweep(spec, store, workers, dask_address, resume, new) -> None:
+    """Run the sweep SPEC into STORE; run it again to resume after a crash or Ctrl-C."""
+    from clinicsim.store import StoreMismatch
+    from clinicsim.sweep_runner import run_sweep
+    from clinicsim.sweep_spec import SweepSpecError, load_sweep
+
+    if workers and dask_address:
+        raise click.UsageError("--workers and --dask exclude each other")
+    if resume and new:
+        raise click.UsageError("--resume and --new exclude each other")
+    if resume and not Path(store).exists():
+        _fail(f"{store}: no store to resume")
+    try:
+        loaded, points = load_sweep(spec)
+    except SweepSpecError as error:
+        _fail(f"{spec}: {error}")
+    except Exception as error:  # a ScenarioError of the sweep file or its base scenario
+        if hasattr(error, "lines"):
+            _report(error)
+            sys.exit(EXIT_BAD_INPUT)
+        raise
+    executor, client = None, None
+    if dask_address:
+        executor, client = _dask_executor(dask_address)
+    click.echo(f"{loaded.name}: {len(points)} points x {loaded.replications} replications -> {store}")
+    try:
+        with _progress_bar("replications", unit="rep", delay=0.0) as progress:
+            results = run_sweep(loaded, points, store, executor=executor, workers=workers, new=new, progress=progress)
+    except StoreMismatch as error:
+        _fail(str(error))
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: finished chunks are in {store}; run the same command again to resume", err=True)
+        sys.exit(130)
+    finally:
+        if client is not None:
+            client.close()
+    click.echo(f"done: {len(results.replications())} (point, replication) results in {store}")
+
+
+def _dask_executor(address: str):
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        _fail('--dask needs the dask extra: pip install "clinicsim[dask]"')
+    client = Client(address)
+    return client.get_executor(pure=False), client
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editors and validators)."""
     from clinicsim.scenario import Scenario
 
     click.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+if __name__ == "__main__":
+    main()

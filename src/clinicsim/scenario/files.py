@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
@@ -97,7 +97,8 @@ def _yaml() -> YAML:
     return yaml
 
 
-def _parse(text: str, source: str) -> CommentedMap:
+def parse_yaml(text: str, source: str) -> CommentedMap:
+    """A YAML 1.2 mapping with line numbers; ScenarioError naming ``source`` and the line if it is not one."""
     try:
         document = _yaml().load(text)
     except MarkedYAMLError as error:
@@ -122,7 +123,7 @@ def _read(path: Path) -> str:
 
 def _layers(text: str, source: str, directory: Path, seen: tuple[Path, ...] = ()) -> list[_Layer]:
     """The file and, after it, the chain of bases it extends."""
-    document = _parse(text, source)
+    document = parse_yaml(text, source)
     layers = [_Layer(source, document)]
     base = document.get("extends")
     if base is None:
@@ -140,6 +141,20 @@ def _layers(text: str, source: str, directory: Path, seen: tuple[Path, ...] = ()
     if not path.is_file():
         raise ScenarioError(source, [Problem(line=line, field="extends", message=f"no scenario file at {path}")])
     return layers + _layers(_read(path), str(path), path.parent, (*seen, path))
+
+
+def validate_yaml(model: type[BaseModel], text: str, source: str) -> BaseModel:
+    """Validate YAML text as ``model``; raise ScenarioError naming ``source``, line and field of each problem."""
+    document = parse_yaml(text, source)
+    try:
+        return model.model_validate(document)
+    except ValidationError as error:
+        raise ScenarioError(source, _problems_from(error, [_Layer(source, document)])) from None
+
+
+def read_text(path: str | Path) -> str:
+    """A file's text; ScenarioError naming the file if it cannot be read."""
+    return _read(Path(path))
 
 
 def parse_scenario_text(text: str, *, source: str = "<scenario>", directory: str | Path = ".") -> Scenario:

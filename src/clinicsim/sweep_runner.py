@@ -1,0 +1,156 @@
+"""Batch sweeps: many plans times many replications, in parallel, resumable, on Dask when one machine is not enough.
+
+Work is cut into chunks (one point, a run of replications) big enough that a chunk takes a few hundred
+milliseconds, since a clinic day is only a few milliseconds of CPU and each task costs the executor some
+overhead. Chunks go to any ``concurrent.futures.Executor`` (a local process pool by default, or
+``dask.distributed.Client.get_executor(pure=False)``), and each finished chunk is written to the result store in
+one transaction as it arrives. A (point, replication) result depends only on the point's scenario, the seed and
+the replication index, so it is the same whichever worker ran it, in whatever order; every point runs on the
+same (seed, replication) pairs, so neighbouring points are paired (common random numbers).
+
+Run the same sweep again on the same store and it resumes: finished pairs are skipped, nothing is lost or
+duplicated.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from clinicsim.engine import simulate_day
+from clinicsim.finance import money_kpis
+from clinicsim.metrics import compute_kpis
+from clinicsim.plan import plan_day
+from clinicsim.scenario import Scenario
+from clinicsim.store import ResultStore, SweepResults
+from clinicsim.sweep_spec import SweepPoint, SweepSpec, load_sweep, spec_hash
+
+logger = logging.getLogger(__name__)
+
+TARGET_CHUNK_SECONDS = 0.3
+"""Aim for chunks of about this much work: per-task overhead stays small, and results still stream back."""
+
+SweepProgress = Callable[[int, int], None]
+"""Called as ``progress(replications_done, replications_total)`` after each stored chunk."""
+
+
+def run_chunk(scenario: Scenario, seed: int, replications: list[int], kpis: list[str]) -> list[tuple[int, dict]]:
+    """Simulate some replications of one scenario; only the chosen KPIs of each come back (no event logs)."""
+    plan = plan_day(scenario)
+    out = []
+    for replication in replications:
+        log = simulate_day(plan, seed=seed, replication=replication)
+        values = {**compute_kpis(log), **money_kpis(log, scenario)}
+        out.append((replication, {k: values[k] for k in kpis}))
+    return out
+
+
+@dataclass(frozen=True)
+class Chunk:
+    point: int
+    replications: list[int]
+
+
+def seconds_per_replication(point: SweepPoint, seed: int) -> float:
+    """Measured CPU time of one replication of a point (a short warm-up run)."""
+    start = time.perf_counter()
+    run_chunk(point.scenario, seed, [0, 1], [])
+    return max((time.perf_counter() - start) / 2, 1e-4)
+
+
+def plan_chunks(todo: dict[int, list[int]], per_replication_s: float, workers: int) -> list[Chunk]:
+    """Cut each point's missing replications into chunks of about TARGET_CHUNK_SECONDS, with at least several
+    chunks per worker in all."""
+    total = sum(len(r) for r in todo.values())
+    size = max(1, math.ceil(TARGET_CHUNK_SECONDS / per_replication_s))
+    size = max(1, min(size, math.ceil(total / (4 * workers)))) if total else 1
+    return [Chunk(p, reps[i : i + size]) for p, reps in sorted(todo.items()) for i in range(0, len(reps), size)]
+
+
+def default_workers() -> int:
+    """Processes for a local sweep: the cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def run_sweep(
+    spec: SweepSpec,
+    points: list[SweepPoint],
+    store_path: str | Path,
+    *,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    new: bool = False,
+    progress: SweepProgress | None = None,
+) -> SweepResults:
+    """Run (or resume) a sweep into the store at ``store_path`` and return its results.
+
+    ``executor`` may be any concurrent.futures Executor; by default a local process pool of ``workers``
+    processes (the machine's cores). With ``workers=1`` and no executor, chunks run in this process.
+    """
+    store = ResultStore(store_path, spec, points, spec_hash(spec, points), new=new)
+    try:
+        done = store.done()
+        todo = {p.point: [r for r in range(spec.replications) if (p.point, r) not in done] for p in points}
+        todo = {p: reps for p, reps in todo.items() if reps}
+        total = len(points) * spec.replications
+        finished = len(done)
+        if progress is not None:
+            progress(finished, total)
+        if not todo:
+            return SweepResults(store_path)
+        workers = workers or default_workers()
+        chunks = plan_chunks(todo, seconds_per_replication(points[0], spec.seed), workers)
+        logger.info("sweep %r: %d chunks for %d replications left", spec.name, len(chunks), total - finished)
+        by_point = {p.point: p for p in points}
+        own_pool = executor is None and workers > 1
+        pool = ProcessPoolExecutor(max_workers=workers) if own_pool else executor
+        try:
+            for chunk, rows in _results(pool, chunks, by_point, spec):
+                store.write(chunk.point, rows)
+                finished += len(rows)
+                if progress is not None:
+                    progress(finished, total)
+        finally:
+            if own_pool:
+                pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        store.close()
+    return SweepResults(store_path)
+
+
+def _results(pool: Executor | None, chunks: list[Chunk], by_point: dict[int, SweepPoint], spec: SweepSpec):
+    """Yield (chunk, rows) as chunks finish (in this process when there is no pool)."""
+    kpis = spec.kept_kpis
+    if pool is None:
+        for chunk in chunks:
+            yield chunk, run_chunk(by_point[chunk.point].scenario, spec.seed, chunk.replications, kpis)
+        return
+    futures: dict[Future, Chunk] = {
+        pool.submit(run_chunk, by_point[c.point].scenario, spec.seed, c.replications, kpis): c for c in chunks
+    }
+    try:
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    finally:
+        for future in futures:
+            future.cancel()
+
+
+def sweep(
+    spec_path: str | Path,
+    store_path: str | Path,
+    *,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    new: bool = False,
+    progress: SweepProgress | None = None,
+) -> SweepResults:
+    """Load the sweep file at ``spec_path`` and run (or resume) it into ``store_path``."""
+    spec, points = load_sweep(spec_path)
+    return run_sweep(spec, points, store_path, executor=executor, workers=workers, new=new, progress=progress)
