@@ -59,8 +59,11 @@ __all__ = ["__version__", *_EXPORTS]
 
 def __getattr__(name: str):
     module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'clinicsim' has no attribute {name!r}")
+    if module is None:  # a submodule, e.g. clinicsim.plots
+        try:
+            return importlib.import_module(f"clinicsim.{name}")
+        except ModuleNotFoundError:
+            raise AttributeError(f"module 'clinicsim' has no attribute {name!r}") from None
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -125,6 +125,12 @@ class Results:
         }
 
 
+def day_kpis(log: EventLog, scenario: Scenario) -> dict[str, float]:
+    """Every KPI of one simulated day: patient flow, then money."""
+    usage = resource_usage(log)
+    return {**compute_kpis(log, usage), **money_kpis(log, scenario, usage)}
+
+
 def simulate(
     scenario: Scenario | str | Path,
     *,
@@ -144,7 +150,7 @@ def simulate(
         replication = first_replication + k
         log = simulate_day(plan, seed=seed, replication=replication)
         logs.append(log)
-        rows.append({"replication": replication, **compute_kpis(log), **money_kpis(log, scenario)})
+        rows.append({"replication": replication, **day_kpis(log, scenario)})
         if progress is not None:
             progress(k + 1, replications)
     logger.info("simulated %d replications of %r (seed %d)", replications, scenario.name, seed)

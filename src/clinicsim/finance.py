@@ -41,17 +41,21 @@ MONEY_KPIS = (
 )
 
 
+def _lookup(keys: np.ndarray, table: dict, attribute: str) -> np.ndarray:
+    """``table[key].attribute`` for every key, looked up once per distinct key."""
+    if len(keys) == 0:
+        return np.zeros(0)
+    distinct, index = np.unique(np.asarray(keys, dtype=str), return_inverse=True)
+    return np.array([getattr(table[k], attribute) for k in distinct], dtype=float)[index]
+
+
 def visit_amounts(finance: Finance, codes: np.ndarray, payers: np.ndarray) -> dict[str, np.ndarray]:
     """Per visit: allowed amount, amount denied at first, expected net collection and wRVUs."""
-    fee = np.array([finance.fee_schedule[c].fee for c in codes], dtype=float)
-    wrvu = np.array([finance.fee_schedule[c].wrvu for c in codes], dtype=float)
-    payer = [finance.payers[p] for p in payers]
-    allowed = fee * np.array([p.payment_multiplier for p in payer], dtype=float)
-    p_denial = np.array([p.p_denial for p in payer], dtype=float)
-    recovered = np.array([p.p_denial_recovered for p in payer], dtype=float)
-    denied = allowed * p_denial
-    net = (allowed - denied * (1 - recovered)) * finance.net_collection_rate
-    return {"allowed": allowed, "denied": denied, "net": net, "wrvu": wrvu}
+    allowed = _lookup(codes, finance.fee_schedule, "fee") * _lookup(payers, finance.payers, "payment_multiplier")
+    denied = allowed * _lookup(payers, finance.payers, "p_denial")
+    unrecovered = denied * (1 - _lookup(payers, finance.payers, "p_denial_recovered"))
+    net = (allowed - unrecovered) * finance.net_collection_rate
+    return {"allowed": allowed, "denied": denied, "net": net, "wrvu": _lookup(codes, finance.fee_schedule, "wrvu")}
 
 
 def expected_net_per_visit(scenario: Scenario, visit_type: str) -> float:
@@ -78,9 +82,10 @@ def _wage(scenario: Scenario, kind: str, group: str, resource: str):
     return per_hour, premium
 
 
-def labor(log: EventLog, scenario: Scenario) -> Columns:
-    """Per provider and staff member: paid scheduled minutes, overtime minutes, straight and overtime cost."""
-    usage = resource_usage(log)
+def labor(log: EventLog, scenario: Scenario, usage: Columns | None = None) -> Columns:
+    """Per provider and staff member: paid scheduled minutes, overtime minutes, straight and overtime cost
+    (``usage``: the log's resource usage, when already computed)."""
+    usage = resource_usage(log) if usage is None else usage
     people = usage["kind"] != "exam_room"
     schedule = log.schedule
     names = usage["resource"][people]
@@ -101,8 +106,9 @@ def labor(log: EventLog, scenario: Scenario) -> Columns:
     }
 
 
-def money_kpis(log: EventLog, scenario: Scenario) -> dict[str, float]:
-    """The money KPIs of one replication (all NaN when the scenario has no finance settings)."""
+def money_kpis(log: EventLog, scenario: Scenario, usage: Columns | None = None) -> dict[str, float]:
+    """The money KPIs of one replication (all NaN when the scenario has no finance settings); ``usage`` is the
+    log's resource usage when already computed."""
     finance = scenario.finance
     if finance is None:
         return dict.fromkeys(MONEY_KPIS, math.nan)
@@ -110,7 +116,7 @@ def money_kpis(log: EventLog, scenario: Scenario) -> dict[str, float]:
     amounts = visit_amounts(finance, pt["code"], pt["payer"])
     seen = pt["status"] == "seen"
     unseen = np.isin(pt["status"], ("turned_away", "left_without_being_seen", "not_seen_at_close"))
-    pay = labor(log, scenario)
+    pay = labor(log, scenario, usage)
     labor_cost = float(pay["straight_cost"].sum() + pay["overtime_cost"].sum())
     rooms = int((log.resources["kind"] == "exam_room").sum())
     overhead = rooms * finance.overhead_per_room_per_day + finance.overhead_per_site_per_day

@@ -292,27 +292,18 @@ def _counts(log: EventLog) -> dict[str, float]:
     }
 
 
-def _sum_by(keys: np.ndarray, values: np.ndarray, names: np.ndarray) -> np.ndarray:
-    """Sum of ``values`` for each of ``names`` (rows whose key is not among the names are ignored)."""
-    index = {name: i for i, name in enumerate(names)}
-    out = np.zeros(len(names))
-    for key, value in zip(keys, values):
-        i = index.get(key)
-        if i is not None:
-            out[i] += value
+def _codes(keys: np.ndarray, index: dict[str, int]) -> np.ndarray:
+    """Integer code of each key in ``index`` (-1 for keys not in it)."""
+    return np.fromiter((index.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+
+
+def _inside(code: np.ndarray, starts: np.ndarray, ends: np.ndarray, schedule_code: np.ndarray, log: EventLog, n: int):
+    """Per resource: minutes of its intervals [starts, ends) that fall inside its own scheduled windows."""
+    out = np.zeros(n)
+    for j, s, e in zip(schedule_code, log.schedule["start_min"], log.schedule["end_min"]):
+        mine = code == j
+        out[j] += np.clip(np.minimum(ends[mine], e) - np.maximum(starts[mine], s), 0, None).sum()
     return out
-
-
-def _overlap(starts: np.ndarray, ends: np.ndarray, windows: list[tuple[float, float]]) -> float:
-    """Minutes of the intervals [starts, ends) that fall inside the (disjoint) windows."""
-    return float(sum(np.clip(np.minimum(ends, e) - np.maximum(starts, s), 0, None).sum() for s, e in windows))
-
-
-def _windows(log: EventLog, resource: str) -> tuple[list[tuple[float, float]], float]:
-    """A resource's scheduled windows and their total break minutes."""
-    mine = log.schedule["resource"] == resource
-    windows = list(zip(log.schedule["start_min"][mine], log.schedule["end_min"][mine]))
-    return windows, float(log.schedule["break_min"][mine].sum())
 
 
 def resource_usage(log: EventLog) -> Columns:
@@ -322,18 +313,19 @@ def resource_usage(log: EventLog) -> Columns:
     ``overtime_min`` is on-duty time outside the scheduled windows: past the end of a session or shift, whether
     into lunch, into the gap before the next shift or past the end of the day.
     """
-    res, steps, duty = log.resources, log.steps, log.duty
-    names = res["resource"]
-    busy = _sum_by(steps["resource"], steps["end_min"] - steps["start_min"], names)
-    on_duty = _sum_by(duty["resource"], duty["off_min"] - duty["on_min"], names)
-    idle, overtime = np.zeros(len(names)), np.zeros(len(names))
-    for i, name in enumerate(names):
-        windows, breaks = _windows(log, name)
-        on = duty["resource"] == name
-        overtime[i] = on_duty[i] - _overlap(duty["on_min"][on], duty["off_min"][on], windows)
-        worked = steps["resource"] == name
-        busy_inside = _overlap(steps["start_min"][worked], steps["end_min"][worked], windows)
-        idle[i] = max(0.0, sum(e - s for s, e in windows) - breaks - busy_inside)
+    res, steps, duty, schedule = log.resources, log.steps, log.duty, log.schedule
+    n = len(res["resource"])
+    index = {name: i for i, name in enumerate(res["resource"])}
+    step_code, duty_code = _codes(steps["resource"], index), _codes(duty["resource"], index)
+    schedule_code = _codes(schedule["resource"], index)
+    step_length, duty_length = steps["end_min"] - steps["start_min"], duty["off_min"] - duty["on_min"]
+    busy = np.bincount(step_code[step_code >= 0], weights=step_length[step_code >= 0], minlength=n)
+    on_duty = np.bincount(duty_code[duty_code >= 0], weights=duty_length[duty_code >= 0], minlength=n)
+    windows = schedule["end_min"] - schedule["start_min"] - schedule["break_min"]
+    scheduled_work = np.bincount(schedule_code, weights=windows, minlength=n)
+    overtime = on_duty - _inside(duty_code, duty["on_min"], duty["off_min"], schedule_code, log, n)
+    busy_inside = _inside(step_code, steps["start_min"], steps["end_min"], schedule_code, log, n)
+    idle = np.maximum(scheduled_work - busy_inside, 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         utilization = np.where(on_duty > 0, busy / on_duty, math.nan)
     return {
@@ -352,9 +344,10 @@ def _utilization(usage: Columns, kinds: tuple[str, ...]) -> float:
     return float(usage["busy_min"][mask].sum() / duty) if duty > 0 else math.nan
 
 
-def compute_kpis(log: EventLog) -> dict[str, float]:
-    """Every registered KPI of one replication (NaN where undefined, e.g. a wait with nobody seen)."""
-    usage = resource_usage(log)
+def compute_kpis(log: EventLog, usage: Columns | None = None) -> dict[str, float]:
+    """The patient-flow KPIs of one replication (NaN where undefined, e.g. a wait with nobody seen); ``usage`` is
+    the log's resource usage when already computed."""
+    usage = resource_usage(log) if usage is None else usage
     staff = ~np.isin(usage["kind"], ("provider", "exam_room"))
     providers = usage["kind"] == "provider"
     departures = log.patients["departure_min"]

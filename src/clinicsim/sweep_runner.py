@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clinicsim.engine import simulate_day
-from clinicsim.finance import money_kpis
-from clinicsim.metrics import compute_kpis
+from clinicsim.experiment import day_kpis
 from clinicsim.plan import plan_day
 from clinicsim.scenario import Scenario
 from clinicsim.store import ResultStore, SweepResults
@@ -46,7 +45,7 @@ def run_chunk(scenario: Scenario, seed: int, replications: list[int], kpis: list
     out = []
     for replication in replications:
         log = simulate_day(plan, seed=seed, replication=replication)
-        values = {**compute_kpis(log), **money_kpis(log, scenario)}
+        values = day_kpis(log, scenario)
         out.append((replication, {k: values[k] for k in kpis}))
     return out
 
