@@ -100,7 +100,13 @@ def _visit_colors(scenario: Scenario) -> dict[str, tuple]:
     return {name: _VISIT_PALETTE[i % len(_VISIT_PALETTE)] for i, name in enumerate(scenario.visit_types)}
 
 
-_DIFFERENCE_UNITS = {"fraction": (100, "pts"), "%": (1, "pts"), "min": (1, "min"), "clock min": (1, "min")}
+_DIFFERENCE_UNITS = {
+    "fraction": (100, "pts"),
+    "%": (1, "pts"),
+    "min": (1, "min"),
+    "clock min": (1, "min"),
+    "currency": (1, ""),
+}
 """How an absolute difference is written per KPI unit: scale and suffix (fractions as percentage points)."""
 
 
