@@ -82,16 +82,14 @@ class ClinicDay:
             yield from self._wait_until(shift.end)
             if not final:
                 yield self.staff.go_off(server)
-        work = {key: servers for key, servers in self.plan.staff_eligible.items() if server in servers}
-        yield from self._leave_when_not_needed(self.staff, server, work)
+        yield from self._leave_when_not_needed(self.staff, server, self.plan.staff_work[server])
 
     def _room_duty(self, server: int):
         clinic = self.scenario.clinic
         yield from self._wait_until(clinic.opens)
         self.rooms.go_on(server)
         yield from self._wait_until(clinic.closes)
-        work = {("exam_room", route): rooms for route, rooms in self.plan.room_eligible.items() if server in rooms}
-        yield from self._leave_when_not_needed(self.rooms, server, work)
+        yield from self._leave_when_not_needed(self.rooms, server, self.plan.room_work[server])
 
     def _provider_duty(self, server: int, last_arrivals: list[float]):
         """A provider's sessions: a session ends once its last booked patient has arrived and the provider's
@@ -157,7 +155,12 @@ class ClinicDay:
         Raises Unserved if the patient gives up at ``deadline`` first, or if nobody is left to serve them.
         """
         request = pool.request(eligible)
-        if deadline is not None and not request.triggered:
+        if deadline is None:
+            server = yield request
+            if server == NOBODY:
+                raise Unserved("not_seen_at_close")
+            return server
+        if not request.triggered:
             yield request | self.env.timeout(max(deadline - self.env.now, 0.0))
             if not request.triggered:
                 pool.cancel(request)
@@ -213,9 +216,16 @@ class ClinicDay:
         self._start(work, ("exam_room", p.route))
         return room, queued, self.env.now
 
+    def _arrive_at(self, p: Patient) -> None:
+        """Start the patient's visit process at their arrival time (without a process waiting until then)."""
+        delay = p.arrival_min - self.env.now
+        if delay > 0:
+            self.env.timeout(delay).callbacks.append(lambda _event: self.env.process(self._visit(p)))
+        else:
+            self.env.process(self._visit(p))
+
     def _visit(self, p: Patient):
-        """Process body: one patient's day at the clinic."""
-        yield from self._wait_until(p.arrival_min)
+        """Process body: one patient's day at the clinic (started at the patient's arrival)."""
         if self._too_late(p):
             self.recorder.outcome(p.patient, "turned_away", self.env.now)
             return
@@ -277,7 +287,7 @@ class ClinicDay:
             env.process(self._room_duty(server))
         for p in self.patients:
             if p.shows:
-                env.process(self._visit(p))
+                self._arrive_at(p)
             else:
                 self.recorder.outcome(p.patient, "no_show", math.nan)
         env.run()

@@ -83,6 +83,24 @@ class DayPlan:
         return eligible
 
     @cached_property
+    def staff_work(self) -> list[dict[tuple[str, str | None], tuple[int, ...]]]:
+        """Per staff member: every kind of work (step, provider) they may do, with who else may do it."""
+        work: list[dict] = [{} for _ in self.staff]
+        for key, servers in self.staff_eligible.items():
+            for server in servers:
+                work[server][key] = servers
+        return work
+
+    @cached_property
+    def room_work(self) -> list[dict[tuple[str, str | None], tuple[int, ...]]]:
+        """Per exam room: the patients' routes (as ("exam_room", route) work) it may serve, with the other rooms."""
+        work: list[dict] = [{} for _ in self.rooms]
+        for route, rooms in self.room_eligible.items():
+            for room in rooms:
+                work[room][("exam_room", route)] = rooms
+        return work
+
+    @cached_property
     def provider_eligible(self) -> dict[str | None, tuple[int, ...]]:
         """Providers (indices) who may see a patient routed to each provider, or to the first free one."""
         eligible: dict[str | None, tuple[int, ...]] = {ANY_PROVIDER: tuple(range(len(self.providers)))}
