@@ -198,11 +198,14 @@ class ClinicDay:
         server = yield from self._take(self.providers, self.plan.provider_eligible[p.route], deadline)
         self._start(work, ("provider_visit", p.route))
         provider = self.plan.providers[server].provider
-        visit = self.scenario.visit_types[p.visit_type].durations_min.provider_visit
+        visit_min, documentation = p.visit_min, p.documentation_min
+        if p.route is ANY_PROVIDER:  # the durations depend on who took the patient
+            visit = self.scenario.visit_types[p.visit_type].durations_min.provider_visit
+            visit_min = float(visit.from_uniform(p.visit_u)) / provider.speed_factor
+            documentation = float(provider.documentation_min.from_uniform(p.documentation_u))
         start = self.env.now
-        yield self.env.timeout(float(visit.from_uniform(p.visit_u)) / provider.speed_factor)
+        yield self.env.timeout(visit_min)
         end = self.env.now
-        documentation = float(provider.documentation_min.from_uniform(p.documentation_u))
         self._release_later(self.providers, server, documentation)
         self.recorder.seen_by[p.patient] = provider.name
         self.recorder.step(p.patient, "provider_visit", queued, start, end, provider.name)

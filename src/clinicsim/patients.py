@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from clinicsim.plan import ANY_PROVIDER, DayPlan
-from clinicsim.scenario.model import WalkIns
+from clinicsim.scenario.model import Provider, WalkIns
 from clinicsim.streams import Streams
 
 STEPS = ("check_in", "rooming", "provider_visit", "check_out")
@@ -54,6 +54,10 @@ class Patient:
     """Uniform behind the provider-visit duration (turned into minutes by the visit type's distribution)."""
     documentation_u: float
     """Uniform behind the documentation time (turned into minutes by the provider's distribution)."""
+    visit_min: float
+    """Provider-visit minutes (speed factor applied) when the provider is known; NaN for the first free one."""
+    documentation_min: float
+    """Documentation minutes when the provider is known; NaN for the first free one."""
     code: str
     """Billing code the visit would be billed under ("" without finance)."""
     payer: str
@@ -72,8 +76,11 @@ def _by_visit_type(plan: DayPlan, visit_types: list[str], u: np.ndarray, step: s
     return out
 
 
-def _attributes(plan: DayPlan, streams: Streams, key: tuple[str, str], visit_types: list[str]) -> dict[str, np.ndarray]:
-    """Per-patient durations and uniforms for one group of patients (a provider's bookings, a walk-in stream)."""
+def _attributes(
+    plan: DayPlan, streams: Streams, key: tuple[str, str], visit_types: list[str], provider: Provider | None
+) -> dict[str, np.ndarray]:
+    """Per-patient durations and uniforms for one group of patients (a provider's bookings, a walk-in stream);
+    ``provider``: who sees them, None for the first free provider."""
     n = len(visit_types)
     drawn = {
         step: _by_visit_type(plan, visit_types, streams.uniforms(*key, step, size=n), step)
@@ -84,6 +91,12 @@ def _attributes(plan: DayPlan, streams: Streams, key: tuple[str, str], visit_typ
     )
     drawn["visit_u"] = streams.uniforms(*key, "provider_visit", size=n)
     drawn["documentation_u"] = streams.uniforms(*key, "documentation", size=n)
+    drawn["visit_min"] = drawn["documentation_min"] = np.full(n, math.nan)
+    if provider is not None:  # known provider: turn the uniforms into minutes now, all at once
+        drawn["visit_min"] = (
+            _by_visit_type(plan, visit_types, drawn["visit_u"], "provider_visit") / provider.speed_factor
+        )
+        drawn["documentation_min"] = provider.documentation_min.from_uniform(drawn["documentation_u"])
     drawn["code"], drawn["payer"] = _billing(plan, streams, key, visit_types)
     return drawn
 
@@ -132,6 +145,8 @@ def _patient_rows(
             turnover_min=float(drawn["turnover"][i]),
             visit_u=float(drawn["visit_u"][i]),
             documentation_u=float(drawn["documentation_u"][i]),
+            visit_min=float(drawn["visit_min"][i]),
+            documentation_min=float(drawn["documentation_min"][i]),
             code=drawn["code"][i],
             payer=drawn["payer"][i],
         )
@@ -161,7 +176,7 @@ def _booked(plan: DayPlan, streams: Streams, first_id: int) -> list[Patient]:
             appointments,
             shows,
             arrivals,
-            _attributes(plan, streams, key, visit_types),
+            _attributes(plan, streams, key, visit_types, day.provider),
         )
     return patients
 
@@ -207,7 +222,13 @@ def _walk_ins(plan: DayPlan, streams: Streams, first_id: int) -> list[Patient]:
             np.full(n, math.nan),
             np.ones(n, dtype=bool),
             arrivals,
-            _attributes(plan, streams, key, visit_types),
+            _attributes(
+                plan,
+                streams,
+                key,
+                visit_types,
+                None if source.provider is None else plan.scenario.provider(source.provider),
+            ),
         )
     return patients
 
