@@ -25,7 +25,7 @@ import math
 import simpy
 
 from clinicsim.eventlog import Columns, EventLog, Recorder, columns
-from clinicsim.patients import Patient, draw_patients
+from clinicsim.patients import Patient, draw_patients, uniforms_or_constant
 from clinicsim.plan import ANY_PROVIDER, DayPlan
 from clinicsim.pools import NOBODY, Demand, ServerPool
 from clinicsim.scenario.checks import STAFF_STEPS
@@ -332,15 +332,12 @@ class ClinicDay:
 
 def late_starts(plan: DayPlan, streams: Streams) -> list[list[float]]:
     """Each working provider's late start for each session (minutes), from stream ("provider", name, "late_start")."""
-    return [
-        [
-            float(x)
-            for x in day.provider.late_start_min.from_uniform(
-                streams.uniforms("provider", day.name, "late_start", size=len(day.sessions))
-            )
-        ]
-        for day in plan.providers
-    ]
+    late = []
+    for day in plan.providers:
+        dist = day.provider.late_start_min
+        u = uniforms_or_constant(streams, ("provider", day.name, "late_start"), len(day.sessions), [dist])
+        late.append([float(x) for x in dist.from_uniform(u)])
+    return late
 
 
 def simulate_day(plan: DayPlan, *, seed: int, replication: int) -> EventLog:

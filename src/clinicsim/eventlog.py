@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -53,6 +54,14 @@ class EventLog:
     resources: Columns
     duty: Columns
     schedule: Columns
+
+    @cached_property
+    def rows_of_step(self) -> dict[str, np.ndarray]:
+        """Row indices of the ``steps`` table for each step name (grouped once, for the KPI functions)."""
+        names, codes = np.unique(self.steps["step"].astype(str), return_inverse=True)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+        return {name: order[bounds[i] : bounds[i + 1]] for i, name in enumerate(names)}
 
     def frame(self, table: str) -> pd.DataFrame:
         """One table as a DataFrame with a leading ``replication`` column."""

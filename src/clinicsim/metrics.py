@@ -185,8 +185,8 @@ def _mean(values: np.ndarray) -> float:
 def first_by_patient(log: EventLog, step: str, column: str) -> np.ndarray:
     """``column`` of each patient's ``step`` row, NaN where the patient has none (indexed by patient id)."""
     out = np.full(len(log.patients["patient"]), math.nan)
-    mask = log.steps["step"] == step
-    out[log.steps["patient"][mask]] = log.steps[column][mask]
+    rows = log.rows_of_step.get(step, np.zeros(0, dtype=np.int64))
+    out[log.steps["patient"][rows]] = log.steps[column][rows]
     return out
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from clinicsim.distributions import Fixed
 from clinicsim.plan import ANY_PROVIDER, DayPlan
 from clinicsim.scenario.model import Provider, WalkIns
 from clinicsim.streams import Streams
@@ -64,6 +65,14 @@ class Patient:
     """Payer of the visit ("" without finance)."""
 
 
+def uniforms_or_constant(streams: Streams, name: tuple[str, ...], n: int, dists) -> np.ndarray:
+    """The named stream's uniforms, or, when every distribution they would feed is fixed (or switched off), a
+    constant that those distributions ignore: a deterministic source needs no random numbers."""
+    if all(d is None or isinstance(d, Fixed) for d in dists):
+        return np.full(n, 0.5)
+    return streams.uniforms(*name, size=n)
+
+
 def _by_visit_type(plan: DayPlan, visit_types: list[str], u: np.ndarray, step: str) -> np.ndarray:
     """Step durations (minutes; NaN where the visit type skips the step) from one uniform per patient."""
     out = np.full(len(u), math.nan)
@@ -82,15 +91,20 @@ def _attributes(
     """Per-patient durations and uniforms for one group of patients (a provider's bookings, a walk-in stream);
     ``provider``: who sees them, None for the first free provider."""
     n = len(visit_types)
+    kinds = [plan.scenario.visit_types[vt].durations_min for vt in set(visit_types)]
+    who = [provider] if provider is not None else [d.provider for d in plan.providers]
+
+    def uniforms(field: str, dists) -> np.ndarray:
+        return uniforms_or_constant(streams, (*key, field), n, dists)
+
     drawn = {
-        step: _by_visit_type(plan, visit_types, streams.uniforms(*key, step, size=n), step)
+        step: _by_visit_type(plan, visit_types, uniforms(step, [getattr(k, step) for k in kinds]), step)
         for step in ("check_in", "rooming", "check_out")
     }
-    drawn["turnover"] = plan.scenario.clinic.room_turnover_min.from_uniform(
-        streams.uniforms(*key, "room_turnover", size=n)
-    )
-    drawn["visit_u"] = streams.uniforms(*key, "provider_visit", size=n)
-    drawn["documentation_u"] = streams.uniforms(*key, "documentation", size=n)
+    turnover = plan.scenario.clinic.room_turnover_min
+    drawn["turnover"] = turnover.from_uniform(uniforms("room_turnover", [turnover]))
+    drawn["visit_u"] = uniforms("provider_visit", [k.provider_visit for k in kinds])
+    drawn["documentation_u"] = uniforms("documentation", [p.documentation_min for p in who])
     drawn["visit_min"] = drawn["documentation_min"] = np.full(n, math.nan)
     if provider is not None:  # known provider: turn the uniforms into minutes now, all at once
         drawn["visit_min"] = (
@@ -124,34 +138,41 @@ def _billing(plan: DayPlan, streams: Streams, key: tuple[str, str], visit_types:
     return codes, [_pick(payer_shares, u) for u in payer_u]
 
 
+def _as_list(values) -> list:
+    return values.tolist() if isinstance(values, np.ndarray) else list(values)
+
+
 def _patient_rows(
     first_id: int, source: str, routes, visit_types, bookings, sessions, appointments, shows, arrivals, drawn
 ) -> list[Patient]:
-    return [
-        Patient(
-            patient=first_id + i,
-            source=source,
-            ordinal=i,
-            route=routes[i],
-            visit_type=visit_types[i],
-            booking=bookings[i],
-            session=sessions[i],
-            appointment_min=float(appointments[i]),
-            shows=bool(shows[i]),
-            arrival_min=float(arrivals[i]),
-            check_in_min=float(drawn["check_in"][i]),
-            rooming_min=float(drawn["rooming"][i]),
-            check_out_min=float(drawn["check_out"][i]),
-            turnover_min=float(drawn["turnover"][i]),
-            visit_u=float(drawn["visit_u"][i]),
-            documentation_u=float(drawn["documentation_u"][i]),
-            visit_min=float(drawn["visit_min"][i]),
-            documentation_min=float(drawn["documentation_min"][i]),
-            code=drawn["code"][i],
-            payer=drawn["payer"][i],
-        )
-        for i in range(len(visit_types))
+    """Patient records from per-patient columns (converted to Python lists once, not element by element)."""
+    columns = [
+        routes,
+        visit_types,
+        bookings,
+        sessions,
+        appointments,
+        shows,
+        arrivals,
+        *(drawn[k] for k in _DRAWN),
     ]
+    rows = zip(*(_as_list(c) for c in columns))
+    return [Patient(first_id + i, source, i, *row) for i, row in enumerate(rows)]
+
+
+_DRAWN = (
+    "check_in",
+    "rooming",
+    "check_out",
+    "turnover",
+    "visit_u",
+    "documentation_u",
+    "visit_min",
+    "documentation_min",
+    "code",
+    "payer",
+)
+"""Drawn columns in the order of the Patient fields after ``arrival_min``."""
 
 
 def _booked(plan: DayPlan, streams: Streams, first_id: int) -> list[Patient]:
