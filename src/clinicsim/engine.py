@@ -40,6 +40,13 @@ class Unserved(Exception):
         self.status = status
 
 
+def _granted(server: int) -> int:
+    """The server a request was granted, or Unserved when nobody was left to grant it."""
+    if server == NOBODY:
+        raise Unserved("not_seen_at_close")
+    return server
+
+
 class ClinicDay:
     """One replication of a planned clinic day, ready to run."""
 
@@ -155,20 +162,12 @@ class ClinicDay:
         Raises Unserved if the patient gives up at ``deadline`` first, or if nobody is left to serve them.
         """
         request = pool.request(eligible)
-        if deadline is None:
-            server = yield request
-            if server == NOBODY:
-                raise Unserved("not_seen_at_close")
-            return server
-        if not request.triggered:
+        if deadline is not None and not request.triggered:
             yield request | self.env.timeout(max(deadline - self.env.now, 0.0))
             if not request.triggered:
                 pool.cancel(request)
                 raise Unserved("left_without_being_seen")
-        server = yield request
-        if server == NOBODY:
-            raise Unserved("not_seen_at_close")
-        return server
+        return _granted((yield request))
 
     def _start(self, work: list[tuple], key: tuple) -> None:
         """A piece of the patient's remaining work starts: it is no longer demand."""
@@ -178,7 +177,11 @@ class ClinicDay:
     def _staff_step(self, p: Patient, work: list[tuple], step: str, minutes: float, deadline: float | None = None):
         """Process body: queue for a staff member and be served for ``minutes``."""
         queued = self.env.now
-        server = yield from self._take(self.staff, self.plan.staff_eligible[(step, p.route)], deadline)
+        eligible = self.plan.staff_eligible[(step, p.route)]
+        if deadline is None:  # the common case, without a generator in between
+            server = _granted((yield self.staff.request(eligible)))
+        else:
+            server = yield from self._take(self.staff, eligible, deadline)
         self._start(work, (step, p.route))
         start = self.env.now
         yield self.env.timeout(minutes)
