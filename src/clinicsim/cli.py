@@ -260,6 +260,22 @@ def sweep(spec, store, workers, dask_address, resume, new) -> None:
     click.echo(f"done: {len(results.replications())} (point, replication) results in {store}")
 
 
+@main.command("sweep-report")
+@click.argument("store", type=click.Path(dir_okay=False, exists=True))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for sweep_report.html.")
+@click.option("--pareto", nargs=2, metavar="KPI_X KPI_Y", help="KPIs of the Pareto front (default: wait vs margin).")
+def sweep_report(store, out, pareto) -> None:
+    """Write an HTML report of the sweep in STORE: main effects, a heatmap of two factors, a Pareto front."""
+    from clinicsim.metrics import KPI_NAMES
+    from clinicsim.sweep_report import DEFAULT_PARETO, write_sweep_report
+
+    unknown = [k for k in pareto or () if k not in KPI_NAMES]
+    if unknown:
+        _fail(f"unknown KPI {unknown[0]!r} for --pareto")
+    path = write_sweep_report(store, out, pareto=tuple(pareto) if pareto else DEFAULT_PARETO)
+    click.echo(f"sweep report: {path}")
+
+
 def _dask_executor(address: str):
     try:
         from dask.distributed import Client
