@@ -38,6 +38,7 @@ _EXPORTS = {
     "PrecisionTarget": "clinicsim.precision",
     "REGISTRY": "clinicsim.metrics",
     "render_report": "clinicsim.report",
+    "render_sweep_report": "clinicsim.sweep_report",
     "Results": "clinicsim.experiment",
     "run_sweep": "clinicsim.sweep_runner",
     "Scenario": "clinicsim.scenario",
@@ -50,6 +51,7 @@ _EXPORTS = {
     "SweepSpec": "clinicsim.sweep_spec",
     "wait_attribution": "clinicsim.comparison",
     "write_report": "clinicsim.report",
+    "write_sweep_report": "clinicsim.sweep_report",
 }
 """Public name -> module that defines it; imported on first use, so ``import clinicsim`` (and the CLI's
 ``--help``) stays fast."""

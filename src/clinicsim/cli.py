@@ -1,6 +1,9 @@
 """The command line, thin over the Python API.
 
     clinicsim run SCENARIO [--replications N] [--seed S] [--out DIR]
+    clinicsim compare BASELINE PLAN... [-n N | --precision P] [--out DIR]
+    clinicsim sweep SPEC --store DB [--workers N | --dask ADDRESS] [--resume] [--new]
+    clinicsim sweep-report DB --out DIR [--pareto KPI_X KPI_Y]
     clinicsim validate SCENARIO...
     clinicsim schema
 
@@ -272,7 +275,12 @@ def sweep_report(store, out, pareto) -> None:
     unknown = [k for k in pareto or () if k not in KPI_NAMES]
     if unknown:
         _fail(f"unknown KPI {unknown[0]!r} for --pareto")
-    path = write_sweep_report(store, out, pareto=tuple(pareto) if pareto else DEFAULT_PARETO)
+    try:
+        path = write_sweep_report(store, out, pareto=tuple(pareto) if pareto else DEFAULT_PARETO)
+    except Exception as error:  # sqlite3 or pandas: the file is not a sweep store
+        if "database" not in type(error).__name__.lower() and "no such table" not in str(error):
+            raise
+        _fail(f"{store}: not a clinicsim sweep store ({error})")
     click.echo(f"sweep report: {path}")
 
 

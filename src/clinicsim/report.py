@@ -183,7 +183,8 @@ def _show(value) -> str:
     return "(not set)" if value is None else str(value)
 
 
-def _png(ax) -> str:
+def png_data_uri(ax) -> str:
+    """The figure of ``ax`` as a PNG data URI (closing the figure), for embedding in a self-contained page."""
     buffer = io.BytesIO()
     ax.figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     import matplotlib.pyplot as plt
@@ -203,7 +204,7 @@ def figures(comparison: Comparison) -> list[Figure]:
                 "Differences from the baseline",
                 f"Each KPI's mean difference from {comparison.baseline}, as % of the baseline mean, with its 95% "
                 "interval (paired over the same simulated days).",
-                _png(plots.plot_differences(comparison)),
+                png_data_uri(plots.plot_differences(comparison)),
             )
         )
     out.append(
@@ -211,7 +212,7 @@ def figures(comparison: Comparison) -> list[Figure]:
             "Provider waits",
             "Distribution of the wait for the provider (from the later of arrival and appointment time), all seen "
             "patients of all simulated days.",
-            _png(plots.plot_wait_distribution(comparison)),
+            png_data_uri(plots.plot_wait_distribution(comparison)),
         )
     )
     out.append(
@@ -219,7 +220,7 @@ def figures(comparison: Comparison) -> list[Figure]:
             "Waiting-room census",
             "Patients in the waiting room over the day: mean over simulated days, with the band from the 10th to "
             "the 90th percentile.",
-            _png(plots.plot_census(comparison)),
+            png_data_uri(plots.plot_census(comparison)),
         )
     )
     for name, results in comparison.results.items():
@@ -227,21 +228,21 @@ def figures(comparison: Comparison) -> list[Figure]:
             Figure(
                 f"Utilization by hour: {name}",
                 "Busy time over on-duty time, by hour of the day and role, over all simulated days.",
-                _png(plots.plot_utilization_heatmap(results)),
+                png_data_uri(plots.plot_utilization_heatmap(results)),
             )
         )
         out.append(
             Figure(
                 f"Provider day: {name}",
                 "One simulated day: scheduled appointments (outlined) against the visits as they happened (solid).",
-                _png(plots.plot_gantt(results)),
+                png_data_uri(plots.plot_gantt(results)),
             )
         )
         out.append(
             Figure(
                 f"Template: {name}",
                 "The day's appointment slots per provider, by visit type.",
-                _png(plots.plot_template(results.scenario)),
+                png_data_uri(plots.plot_template(results.scenario)),
             )
         )
     return out

@@ -24,7 +24,7 @@ from clinicsim import __version__, sweep_plots
 from clinicsim.experiment import summarize
 from clinicsim.formatting import format_interval, format_value, unit_label
 from clinicsim.metrics import REGISTRY
-from clinicsim.report import Figure, _png
+from clinicsim.report import Figure, png_data_uri
 from clinicsim.store import SweepResults, open_sweep
 from clinicsim.sweep_plots import MAX_LEVELS, factor_levels, format_level, lower_is_better, pareto_front, point_means
 from clinicsim.sweep_spec import SweepSpec
@@ -184,7 +184,7 @@ def sweep_figures(
                     "point: mean over its simulated days), with a 95% interval from the spread of those point "
                     "means, which holds the other factors' effects as well as simulation noise; dashed: the mean "
                     "of all points." + partial,
-                    _png(axes[0]),
+                    png_data_uri(axes[0]),
                 )
             )
     if heatmap is None and len(varying) >= 2 and kpis:
@@ -204,7 +204,7 @@ def sweep_figures(
                 f"{REGISTRY[kpi].label} by {x} and {y}",
                 f"Each cell: the mean of the point means at that pair of levels{averaged}. Blue is better, red "
                 "worse." + partial,
-                _png(sweep_plots.plot_factor_heatmap(snapshot.points, kpi, x, y)),
+                png_data_uri(sweep_plots.plot_factor_heatmap(snapshot.points, kpi, x, y)),
             )
         )
     if pareto is not None:
@@ -219,7 +219,7 @@ def sweep_figures(
                     "Each dot is a plan (its mean over its simulated days). Red plans are not beaten on both KPIs "
                     "by any other plan, shown with 95% intervals and labelled with their point numbers where there "
                     "is room (all are in the table below)." + partial,
-                    _png(sweep_plots.plot_pareto(snapshot.points, kpi_x, kpi_y)),
+                    png_data_uri(sweep_plots.plot_pareto(snapshot.points, kpi_x, kpi_y)),
                 )
             )
     return figures, notes

@@ -6,12 +6,12 @@ import base64
 import re
 import shutil
 import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 
 import matplotlib
 import pytest
 from click.testing import CliRunner
+from html_checking import HtmlChecker, check_html
 
 import clinicsim
 from clinicsim.cli import main
@@ -22,38 +22,6 @@ matplotlib.use("Agg")
 ROOT = Path(__file__).resolve().parents[2]
 CURRENT = ROOT / "scenarios" / "family_medicine.yaml"
 CATCH_UP = ROOT / "scenarios" / "family_medicine_catch_up.yaml"
-VOID = {"meta", "img", "br", "hr", "link", "input", "source", "col", "area", "base", "wbr"}
-
-
-class _Checker(HTMLParser):
-    """Collects tags, image sources and every URL-bearing attribute, and checks that elements nest properly."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack: list[str] = []
-        self.errors: list[str] = []
-        self.images: list[str] = []
-        self.urls: list[str] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "img":
-            self.images.append(attributes.get("src", ""))
-        self.urls += [value for name, value in attrs if name in ("src", "href", "action") and value]
-        if tag not in VOID:
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag):
-        if tag in VOID:
-            return
-        if not self.stack or self.stack[-1] != tag:
-            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else None}>")
-        else:
-            self.stack.pop()
-
-    def handle_data(self, data):
-        self.text.append(data)
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +30,9 @@ def comparison():
 
 
 @pytest.fixture(scope="module")
-def report(comparison, tmp_path_factory) -> tuple[Path, _Checker]:
+def report(comparison, tmp_path_factory) -> tuple[Path, HtmlChecker]:
     path = clinicsim.write_report(comparison, tmp_path_factory.mktemp("report"))
-    checker = _Checker()
-    checker.feed(path.read_text(encoding="utf-8"))
-    checker.close()
-    return path, checker
+    return path, check_html(path)
 
 
 def test_the_report_is_well_formed_html(report):
@@ -112,8 +77,7 @@ def test_csvs_of_every_table_sit_beside_the_report(report):
 def test_run_writes_a_report_for_one_scenario(tmp_path):
     result = CliRunner().invoke(main, ["run", str(CURRENT), "-n", "3", "--out", str(tmp_path), "--report"])
     assert result.exit_code == 0, result.output
-    checker = _Checker()
-    checker.feed((tmp_path / "report.html").read_text())
+    checker = check_html(tmp_path / "report.html")
     assert len(checker.images) == 5 and checker.errors == []
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import re
-from html.parser import HTMLParser
 from itertools import product
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from html_checking import check_html
 
 from clinicsim.store import open_sweep
 from clinicsim.sweep_plots import (
@@ -35,49 +35,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 BASE = (ROOT / "scenarios" / "family_medicine.yaml").as_posix()
 KPIS = ["patients_seen", "provider_wait_mean_min", "provider_overtime_mean_min", "margin"]
-VOID = {"meta", "img", "br", "hr", "link", "input", "source", "col", "area", "base", "wbr"}
 PNG = "data:image/png;base64,"
-
-
-class _Checker(HTMLParser):
-    """Collects image sources, URL-bearing attributes and text, and checks that elements nest properly."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack: list[str] = []
-        self.errors: list[str] = []
-        self.images: list[str] = []
-        self.urls: list[str] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "img":
-            self.images.append(dict(attrs).get("src", ""))
-        self.urls += [value for name, value in attrs if name in ("src", "href", "action") and value]
-        if tag not in VOID:
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag):
-        if tag in VOID:
-            return
-        if not self.stack or self.stack[-1] != tag:
-            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else None}>")
-        else:
-            self.stack.pop()
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-    @property
-    def words(self) -> str:
-        return " ".join(" ".join(self.text).split())
-
-
-def check(path: Path) -> _Checker:
-    checker = _Checker()
-    checker.feed(path.read_text(encoding="utf-8"))
-    checker.close()
-    return checker
 
 
 class _Stop(Exception):
@@ -123,19 +81,19 @@ def reports(tmp_path_factory) -> dict[str, Path]:
 def test_the_report_is_well_formed_html(reports):
     path = reports["full"]
     assert path.name == "sweep_report.html" and path.read_text().startswith("<!DOCTYPE html>")
-    checker = check(path)
+    checker = check_html(path)
     assert checker.errors == [] and checker.stack == []
 
 
 def test_the_report_is_self_contained(reports):
     for key in ("full", "partial"):
-        checker = check(reports[key])
+        checker = check_html(reports[key])
         assert all(url.startswith(PNG) for url in checker.urls), checker.urls
         assert not re.search(r"https?://", reports[key].read_text()), "no external address anywhere"
 
 
 def test_the_report_shows_every_figure_as_a_png(reports):
-    checker = check(reports["full"])
+    checker = check_html(reports["full"])
     assert len(checker.images) == len(KPIS) + 2  # main effects per KPI, the heatmap, the Pareto front
     for source in checker.images:
         png = base64.b64decode(source.removeprefix(PNG))
@@ -147,7 +105,7 @@ def test_the_report_shows_every_figure_as_a_png(reports):
 
 
 def test_the_report_names_the_sweep_its_progress_and_factors(reports):
-    words = check(reports["full"]).words
+    words = check_html(reports["full"]).words
     assert "Sweep: Report test sweep" in words
     assert "4 points (plans) × 3 simulated days: 12 of 12 replications done (100%); 4 points complete" in words
     factors = words.split("Factors", 1)[1].split("KPIs", 1)[0]
@@ -175,7 +133,7 @@ def test_csvs_sit_beside_the_report(reports):
 
 
 def test_a_partial_store_gives_a_report_of_what_is_done(reports):
-    checker = check(reports["partial"])
+    checker = check_html(reports["partial"])
     words = checker.words
     assert checker.errors == [] and checker.stack == []
     assert "6 of 12 replications done (50%); 2 points complete" in words and "not finished" in words
