@@ -13,6 +13,7 @@ A bare number in a scenario file is shorthand for a fixed value: ``check_in: 3``
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -36,21 +37,23 @@ class _Distribution(Tagged):
     """Common behaviour: theoretical moments and inverse-transform sampling."""
 
     @property
-    def mean(self) -> float:  # pragma: no cover - every subclass overrides
-        raise NotImplementedError
+    @abstractmethod
+    def mean(self) -> float:
+        """Theoretical mean."""
 
     @property
-    def variance(self) -> float:  # pragma: no cover - every subclass overrides
-        raise NotImplementedError
+    @abstractmethod
+    def variance(self) -> float:
+        """Theoretical variance."""
 
     @property
     def minimum(self) -> float:
         """Smallest value the distribution can produce (minutes)."""
         return -math.inf
 
-    def from_uniform(self, u: np.ndarray) -> np.ndarray:  # pragma: no cover - every subclass overrides
+    @abstractmethod
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
         """Map uniforms in (0, 1) to samples (inverse distribution function)."""
-        raise NotImplementedError
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` samples from ``rng`` (by inverse transform, one uniform per sample)."""
