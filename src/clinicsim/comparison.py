@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +71,14 @@ class Comparison:
     crn: bool
     seed: int
     advice: Advice | None = None
+    _tables: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Summaries, differences and attributions already computed, by (table, confidence); a report asks often."""
+
+    def _memo(self, table: str, confidence: float, make) -> pd.DataFrame:
+        key = (table, confidence)
+        if key not in self._tables:
+            self._tables[key] = make()
+        return self._tables[key].copy()
 
     @property
     def scenarios(self) -> list[str]:
@@ -89,13 +97,20 @@ class Comparison:
 
     def summary(self, *, confidence: float = 0.95) -> pd.DataFrame:
         """Per scenario and KPI: mean, sd, n and the confidence interval over replications."""
-        return pd.concat(
-            {name: r.summary(confidence=confidence) for name, r in self.results.items()}, names=["scenario"]
+        return self._memo(
+            "summary",
+            confidence,
+            lambda: pd.concat(
+                {name: r.summary(confidence=confidence) for name, r in self.results.items()}, names=["scenario"]
+            ),
         )
 
     def differences(self, *, confidence: float = 0.95) -> pd.DataFrame:
         """Per non-baseline scenario and KPI: mean difference from the baseline, its interval, and whether the
         interval excludes zero (paired under common random numbers, Welch otherwise)."""
+        return self._memo("differences", confidence, lambda: self._differences(confidence))
+
+    def _differences(self, confidence: float) -> pd.DataFrame:
         base = self.results[self.baseline].kpis.set_index("replication")
         rows = []
         for name, results in self.results.items():
@@ -128,10 +143,14 @@ class Comparison:
 
     def wait_attribution(self, *, confidence: float = 0.95) -> pd.DataFrame:
         """Per scenario and stage: mean minutes of waiting per seen patient, with its interval and share."""
-        frames = {}
-        for name, results in self.results.items():
-            frames[name] = wait_attribution(results, confidence=confidence)
-        return pd.concat(frames, names=["scenario"])
+        return self._memo(
+            "waits",
+            confidence,
+            lambda: pd.concat(
+                {name: wait_attribution(r, confidence=confidence) for name, r in self.results.items()},
+                names=["scenario"],
+            ),
+        )
 
 
 def wait_attribution(results: Results, *, confidence: float = 0.95) -> pd.DataFrame:

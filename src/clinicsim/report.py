@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from clinicsim import __version__
-from clinicsim.comparison import Comparison, wait_attribution
+from clinicsim.comparison import Comparison
 from clinicsim.experiment import Results
 from clinicsim.formatting import format_difference, format_interval, format_value, unit_label
 from clinicsim.metrics import REGISTRY
@@ -111,8 +111,9 @@ def money_sentences(comparison: Comparison) -> list[str]:
 def wait_sentences(comparison: Comparison) -> list[str]:
     """Where the waiting comes from, one sentence per scenario."""
     sentences = []
-    for name, results in comparison.results.items():
-        stages = wait_attribution(results)
+    waits = comparison.wait_attribution()
+    for name in comparison.scenarios:
+        stages = waits.loc[name]
         total = stages["mean"].sum()
         top = stages["mean"].idxmax()
         sentences.append(
