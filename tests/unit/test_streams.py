@@ -21,6 +21,17 @@ def test_same_name_same_draws_and_names_are_independent():
     )
 
 
+def test_a_source_draws_the_same_whatever_was_drawn_before_it():
+    """uniforms() re-keys one shared generator per replication: no state may leak from one source to the next."""
+    alone = Streams(4, 1).uniforms("walk_in", "flu", "rooming", size=7)
+    busy = Streams(4, 1)
+    busy.uniforms("booked", "Dr A", "lateness", size=3)  # leaves a part-used buffer behind
+    busy.generator("walk_in", "flu", "arrivals").integers(0, 2**32, size=5)
+    assert np.array_equal(busy.uniforms("walk_in", "flu", "rooming", size=7), alone)
+    fresh = Streams(4, 1).generator("walk_in", "flu", "rooming")
+    assert np.array_equal(np.maximum(fresh.random(7), 2.0**-54), alone)
+
+
 def test_replications_and_seeds_differ():
     draws = {(seed, rep): tuple(Streams(seed, rep).uniforms("x", size=3)) for seed in (1, 2) for rep in (0, 1)}
     assert len(set(draws.values())) == 4
