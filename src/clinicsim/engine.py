@@ -59,11 +59,12 @@ class ClinicDay:
         self.late_starts = late_starts
         self.replication = replication
         self.env = simpy.Environment()
-        self.providers = ServerPool(self.env, [p.name for p in plan.providers])
-        self.staff = ServerPool(self.env, [m.name for m in plan.staff])
-        self.rooms = ServerPool(self.env, [r.name for r in plan.rooms])
+        # the resources table lists providers, then staff, then rooms: each pool knows where its rows start
+        self.providers = ServerPool(self.env, [p.name for p in plan.providers], first_row=0)
+        self.staff = ServerPool(self.env, [m.name for m in plan.staff], first_row=len(plan.providers))
+        self.rooms = ServerPool(self.env, [r.name for r in plan.rooms], first_row=len(plan.providers) + len(plan.staff))
         self.demand = Demand(self.env)
-        self.recorder = Recorder(patients)
+        self.recorder = Recorder(patients, self.providers.names + self.staff.names + self.rooms.names)
 
     # -- duty ---------------------------------------------------------------------------------------------
 
@@ -186,7 +187,7 @@ class ClinicDay:
         start = self.env.now
         yield self.env.timeout(minutes)
         self.staff.release(server)
-        self.recorder.step(p.patient, step, queued, start, self.env.now, self.staff.names[server])
+        self.recorder.step(p.patient, step, queued, start, self.env.now, self.staff.first_row + server)
 
     def _release_later(self, pool: ServerPool, server: int, minutes: float) -> None:
         """Free ``server`` after ``minutes`` (turnover, documentation) without a process of its own."""
@@ -211,9 +212,9 @@ class ClinicDay:
         end = self.env.now
         self._release_later(self.providers, server, documentation)
         self.recorder.seen_by[p.patient] = provider.name
-        self.recorder.step(p.patient, "provider_visit", queued, start, end, provider.name)
+        self.recorder.step(p.patient, "provider_visit", queued, start, end, server)
         if documentation > 0:
-            self.recorder.step(p.patient, "documentation", end, end, end + documentation, provider.name)
+            self.recorder.step(p.patient, "documentation", end, end, end + documentation, server)
 
     def _take_room(self, p: Patient, work: list[tuple], deadline: float | None):
         """Process body: wait for an exam room; returns (room, queued_min, start_min)."""
@@ -263,14 +264,14 @@ class ClinicDay:
             if room is not None:
                 self.rooms.release(room)
                 self.recorder.step(
-                    p.patient, "exam_room", room_queued, room_start, self.env.now, self.rooms.names[room]
+                    p.patient, "exam_room", room_queued, room_start, self.env.now, self.rooms.first_row + room
                 )
             self.recorder.outcome(p.patient, reason.status, self.env.now)
             return
         if room is not None:
             self._release_later(self.rooms, room, p.turnover_min)
             end = self.env.now + p.turnover_min
-            self.recorder.step(p.patient, "exam_room", room_queued, room_start, end, self.rooms.names[room])
+            self.recorder.step(p.patient, "exam_room", room_queued, room_start, end, self.rooms.first_row + room)
         self.recorder.outcome(p.patient, "seen", self.env.now)
         if durations.check_out is not None:
             try:

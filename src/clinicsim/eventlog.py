@@ -30,6 +30,8 @@ from clinicsim.patients import Patient
 
 STATUSES = ("seen", "no_show", "turned_away", "left_without_being_seen", "not_seen_at_close")
 LOG_STEPS = ("check_in", "rooming", "exam_room", "provider_visit", "documentation", "check_out")
+STEP_CODE = {step: code for code, step in enumerate(LOG_STEPS)}
+"""Integer code of each step name (its position in LOG_STEPS)."""
 
 Columns = dict[str, np.ndarray]
 
@@ -44,6 +46,27 @@ def columns(rows: list[tuple], names: tuple[str, ...]) -> Columns:
     return out
 
 
+def codes_of(keys: np.ndarray, index: dict[str, int]) -> np.ndarray:
+    """Integer code of each key in ``index`` (-1 for keys not in it)."""
+    return np.fromiter((index.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+
+
+@dataclass(frozen=True)
+class StepCodes:
+    """The ``steps`` table's step names and resources as integers, for grouping without comparing strings."""
+
+    step: np.ndarray
+    """Position of each row's step in LOG_STEPS."""
+    resource: np.ndarray
+    """Row of the ``resources`` table that did each step (-1 for a resource it does not list)."""
+
+    @classmethod
+    def of(cls, steps: Columns, resources: Columns) -> StepCodes:
+        """Codes looked up from the names (for a log built by hand; the engine records codes as it goes)."""
+        index = {name: row for row, name in enumerate(resources["resource"])}
+        return cls(step=codes_of(steps["step"], STEP_CODE), resource=codes_of(steps["resource"], index))
+
+
 @dataclass
 class EventLog:
     """Everything recorded in one replication (tables as dicts of numpy columns)."""
@@ -54,14 +77,20 @@ class EventLog:
     resources: Columns
     duty: Columns
     schedule: Columns
+    step_codes: StepCodes | None = field(default=None, repr=False, compare=False)
+    """Integer codes of ``steps``; looked up from the names when not given."""
+
+    def __post_init__(self) -> None:
+        if self.step_codes is None:
+            self.step_codes = StepCodes.of(self.steps, self.resources)
 
     @cached_property
     def rows_of_step(self) -> dict[str, np.ndarray]:
         """Row indices of the ``steps`` table for each step name (grouped once, for the KPI functions)."""
-        names, codes = np.unique(self.steps["step"].astype(str), return_inverse=True)
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
-        return {name: order[bounds[i] : bounds[i + 1]] for i, name in enumerate(names)}
+        code = self.step_codes.step
+        order = np.argsort(code, kind="stable")
+        bounds = np.searchsorted(code[order], np.arange(len(LOG_STEPS) + 1))
+        return {step: order[bounds[k] : bounds[k + 1]] for k, step in enumerate(LOG_STEPS)}
 
     def frame(self, table: str) -> pd.DataFrame:
         """One table as a DataFrame with a leading ``replication`` column."""
@@ -72,9 +101,14 @@ class EventLog:
 
 @dataclass
 class Recorder:
-    """Collects rows while the engine runs; ``finish`` turns them into an EventLog."""
+    """Collects rows while the engine runs; ``finish`` turns them into an EventLog.
+
+    Steps are recorded with integer codes (the step's position in LOG_STEPS, the resource's row in the
+    ``resources`` table, whose names are ``resource_names``) and named once at the end.
+    """
 
     patients: list[Patient]
+    resource_names: list[str]
     step_rows: list[tuple] = field(default_factory=list)
     status: list[str] = field(init=False)
     seen_by: list[str] = field(init=False)
@@ -86,15 +120,27 @@ class Recorder:
         self.seen_by = [""] * n
         self.departure = [math.nan] * n
 
-    def step(self, patient: int, step: str, queued: float, start: float, end: float, resource: str) -> None:
-        self.step_rows.append((patient, step, queued, start, end, resource))
+    def step(self, patient: int, step: str, queued: float, start: float, end: float, resource: int) -> None:
+        """A step of ``patient`` done by the resource in row ``resource`` of the resources table."""
+        self.step_rows.append((patient, STEP_CODE[step], queued, start, end, resource))
 
     def outcome(self, patient: int, status: str, departure: float) -> None:
         self.status[patient] = status
         self.departure[patient] = departure
 
     def finish(self, *, replication: int, resources: Columns, duty: Columns, schedule: Columns) -> EventLog:
-        steps = columns(self.step_rows, ("patient", "step", "queued_min", "start_min", "end_min", "resource"))
+        patient, step, queued, start, end, resource = (
+            zip(*self.step_rows) if self.step_rows else ((), (), (), (), (), ())
+        )
+        codes = StepCodes(step=np.array(step, dtype=np.int64), resource=np.array(resource, dtype=np.int64))
+        steps = {
+            "patient": np.array(patient, dtype=np.int64),
+            "step": np.array(LOG_STEPS, dtype=object)[codes.step],
+            "queued_min": np.array(queued, dtype=float),
+            "start_min": np.array(start, dtype=float),
+            "end_min": np.array(end, dtype=float),
+            "resource": np.array(self.resource_names, dtype=object)[codes.resource],
+        }
         ps = self.patients
         patients = {
             "patient": np.array([p.patient for p in ps], dtype=np.int64),
@@ -112,5 +158,11 @@ class Recorder:
             "payer": np.array([p.payer for p in ps], dtype=object),
         }
         return EventLog(
-            replication=replication, steps=steps, patients=patients, resources=resources, duty=duty, schedule=schedule
+            replication=replication,
+            steps=steps,
+            patients=patients,
+            resources=resources,
+            duty=duty,
+            schedule=schedule,
+            step_codes=codes,
         )

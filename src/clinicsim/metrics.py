@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clinicsim.eventlog import Columns, EventLog
+from clinicsim.eventlog import Columns, EventLog, codes_of
 
 
 @dataclass(frozen=True)
@@ -292,18 +292,28 @@ def _counts(log: EventLog) -> dict[str, float]:
     }
 
 
-def _codes(keys: np.ndarray, index: dict[str, int]) -> np.ndarray:
-    """Integer code of each key in ``index`` (-1 for keys not in it)."""
-    return np.fromiter((index.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+def _windows_by_rank(code: np.ndarray, schedule: Columns, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Scheduled windows as (start, end) arrays of shape (windows per resource, resources): element [k, r] is the
+    k-th window of resource r, or an empty window where r has fewer than k + 1."""
+    order = np.argsort(code, kind="stable")
+    first = np.searchsorted(code[order], code[order])  # where each resource's windows begin in sorted order
+    rank = np.empty(len(code), dtype=np.int64)
+    rank[order] = np.arange(len(code)) - first
+    depth = int(rank.max()) + 1 if len(code) else 0
+    starts, ends = np.zeros((depth, n)), np.zeros((depth, n))
+    starts[rank, code], ends[rank, code] = schedule["start_min"], schedule["end_min"]
+    return starts, ends
 
 
-def _inside(code: np.ndarray, starts: np.ndarray, ends: np.ndarray, schedule_code: np.ndarray, log: EventLog, n: int):
-    """Per resource: minutes of its intervals [starts, ends) that fall inside its own scheduled windows."""
-    out = np.zeros(n)
-    for j, s, e in zip(schedule_code, log.schedule["start_min"], log.schedule["end_min"]):
-        mine = code == j
-        out[j] += np.clip(np.minimum(ends[mine], e) - np.maximum(starts[mine], s), 0, None).sum()
-    return out
+def _inside(code: np.ndarray, starts: np.ndarray, ends: np.ndarray, windows: tuple[np.ndarray, np.ndarray]):
+    """Per resource: minutes of its intervals [starts, ends) (``code``: each interval's resource) that fall inside
+    its own scheduled ``windows`` (from ``_windows_by_rank``)."""
+    window_starts, window_ends = windows
+    inside = np.zeros(len(code))
+    for k in range(len(window_starts)):
+        overlap = np.minimum(ends, window_ends[k, code]) - np.maximum(starts, window_starts[k, code])
+        inside += np.maximum(overlap, 0.0)
+    return np.bincount(code, weights=inside, minlength=window_starts.shape[1])
 
 
 def resource_usage(log: EventLog) -> Columns:
@@ -316,16 +326,19 @@ def resource_usage(log: EventLog) -> Columns:
     res, steps, duty, schedule = log.resources, log.steps, log.duty, log.schedule
     n = len(res["resource"])
     index = {name: i for i, name in enumerate(res["resource"])}
-    step_code, duty_code = _codes(steps["resource"], index), _codes(duty["resource"], index)
-    schedule_code = _codes(schedule["resource"], index)
-    step_length, duty_length = steps["end_min"] - steps["start_min"], duty["off_min"] - duty["on_min"]
-    busy = np.bincount(step_code[step_code >= 0], weights=step_length[step_code >= 0], minlength=n)
-    on_duty = np.bincount(duty_code[duty_code >= 0], weights=duty_length[duty_code >= 0], minlength=n)
-    windows = schedule["end_min"] - schedule["start_min"] - schedule["break_min"]
-    scheduled_work = np.bincount(schedule_code, weights=windows, minlength=n)
-    overtime = on_duty - _inside(duty_code, duty["on_min"], duty["off_min"], schedule_code, log, n)
-    busy_inside = _inside(step_code, steps["start_min"], steps["end_min"], schedule_code, log, n)
-    idle = np.maximum(scheduled_work - busy_inside, 0)
+    step_code, duty_code = log.step_codes.resource, codes_of(duty["resource"], index)
+    schedule_code = codes_of(schedule["resource"], index)
+    listed = schedule_code >= 0
+    windows = _windows_by_rank(schedule_code[listed], {k: v[listed] for k, v in schedule.items()}, n)
+    did, was = step_code >= 0, duty_code >= 0
+    step_code, step_start, step_end = step_code[did], steps["start_min"][did], steps["end_min"][did]
+    duty_code, duty_on, duty_off = duty_code[was], duty["on_min"][was], duty["off_min"][was]
+    busy = np.bincount(step_code, weights=step_end - step_start, minlength=n)
+    on_duty = np.bincount(duty_code, weights=duty_off - duty_on, minlength=n)
+    window_minutes = schedule["end_min"] - schedule["start_min"] - schedule["break_min"]
+    scheduled_work = np.bincount(schedule_code[listed], weights=window_minutes[listed], minlength=n)
+    overtime = on_duty - _inside(duty_code, duty_on, duty_off, windows)
+    idle = np.maximum(scheduled_work - _inside(step_code, step_start, step_end, windows), 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         utilization = np.where(on_duty > 0, busy / on_duty, math.nan)
     return {

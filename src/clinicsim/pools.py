@@ -37,9 +37,11 @@ class Request(simpy.Event):
 class ServerPool:
     """Servers with duty periods and a FIFO queue of requests, each naming the servers it may use."""
 
-    def __init__(self, env: simpy.Environment, names: list[str], *, on_duty: bool = False) -> None:
+    def __init__(self, env: simpy.Environment, names: list[str], *, on_duty: bool = False, first_row: int = 0) -> None:
         self.env = env
         self.names = names
+        self.first_row = first_row
+        """Row of the first server in the event log's resources table (server k is row ``first_row + k``)."""
         self.on = [on_duty] * len(names)
         self.busy = [False] * len(names)
         self.retired = [False] * len(names)
