@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 import simpy
+from simpy.events import URGENT
 
 from clinicsim.eventlog import Columns, EventLog, Recorder, columns
 from clinicsim.patients import Patient, draw_patients, uniforms_or_constant
@@ -38,6 +39,16 @@ class Unserved(Exception):
     def __init__(self, status: str) -> None:
         super().__init__(status)
         self.status = status
+
+
+class _Arrival(simpy.Event):
+    """An event ``delay`` minutes from now that fires before the ordinary events of its instant (SimPy's URGENT
+    priority, as for a process's start)."""
+
+    def __init__(self, env: simpy.Environment, delay: float) -> None:
+        super().__init__(env)
+        self._ok, self._value = True, None  # triggered at once, as simpy.Timeout does
+        env.schedule(self, URGENT, delay)
 
 
 def _granted(server: int) -> int:
@@ -223,13 +234,19 @@ class ClinicDay:
         self._start(work, ("exam_room", p.route))
         return room, queued, self.env.now
 
-    def _arrive_at(self, p: Patient) -> None:
-        """Start the patient's visit process at their arrival time (without a process waiting until then)."""
-        delay = p.arrival_min - self.env.now
-        if delay > 0:
-            self.env.timeout(delay).callbacks.append(lambda _event: self.env.process(self._visit(p)))
-        else:
-            self.env.process(self._visit(p))
+    def _arrivals(self):
+        """Process body: the front door. Starts each patient's visit at their arrival, in order of arrival.
+
+        One process walks the day's arrivals (rather than a pending event per patient from the start), so a day
+        keeps few objects alive; each arrival fires before the ordinary events of its instant, as if every
+        patient's arrival had been scheduled first: whoever looks at the clinic at that instant (a provider
+        deciding whether to stay) sees the patients who have just come in.
+        """
+        env = self.env
+        for p in sorted((p for p in self.patients if p.shows), key=lambda p: p.arrival_min):
+            if p.arrival_min > env.now:
+                yield _Arrival(env, p.arrival_min - env.now)
+            env.process(self._visit(p))
 
     def _visit(self, p: Patient):
         """Process body: one patient's day at the clinic (started at the patient's arrival)."""
@@ -293,10 +310,9 @@ class ClinicDay:
         for server in range(len(self.plan.rooms)):
             env.process(self._room_duty(server))
         for p in self.patients:
-            if p.shows:
-                self._arrive_at(p)
-            else:
+            if not p.shows:
                 self.recorder.outcome(p.patient, "no_show", math.nan)
+        env.process(self._arrivals())
         env.run()
         for pool in (self.providers, self.staff, self.rooms):
             pool.close()
