@@ -85,57 +85,93 @@ def _by_visit_type(plan: DayPlan, visit_types: list[str], u: np.ndarray, step: s
     return out
 
 
-def _attributes(
-    plan: DayPlan, streams: Streams, key: tuple[str, str], visit_types: list[str], provider: Provider | None
-) -> dict[str, np.ndarray]:
-    """Per-patient durations and uniforms for one group of patients (a provider's bookings, a walk-in stream);
-    ``provider``: who sees them, None for the first free provider."""
-    n = len(visit_types)
-    kinds = [plan.scenario.visit_types[vt].durations_min for vt in set(visit_types)]
-    who = [provider] if provider is not None else [d.provider for d in plan.providers]
+@dataclass(frozen=True)
+class _Group:
+    """Patients who draw from the same named streams: one provider's bookings, or one walk-in stream."""
 
-    def uniforms(field: str, dists) -> np.ndarray:
-        return uniforms_or_constant(streams, (*key, field), n, dists)
+    key: tuple[str, str]
+    """Stream names start with this, e.g. ("booked", "Dr Lee")."""
+    visit_types: list[str]
+    provider: Provider | None
+    """Who sees them; None for the first free provider."""
 
+
+def _dists(plan: DayPlan, group: _Group, field: str) -> list | None:
+    """The duration distributions that the group's ``field`` uniforms feed; None for a field that is not a
+    duration (no-show, lateness, billing)."""
+    if field == "documentation":
+        who = [group.provider] if group.provider is not None else [d.provider for d in plan.providers]
+        return [p.documentation_min for p in who]
+    if field == "room_turnover":
+        return [plan.scenario.clinic.room_turnover_min]
+    if field in STEPS:
+        return [getattr(plan.scenario.visit_types[vt].durations_min, field) for vt in set(group.visit_types)]
+    return None
+
+
+def _uniforms(plan: DayPlan, streams: Streams, groups: list[_Group], field: str) -> np.ndarray:
+    """The ``field`` uniforms of every patient of ``groups``, group after group, each group from its own stream
+    ``(*group.key, field)`` (a constant where only fixed durations would use them)."""
+    parts = []
+    for g in groups:
+        dists, n = _dists(plan, g, field), len(g.visit_types)
+        name = (*g.key, field)
+        parts.append(
+            streams.uniforms(*name, size=n) if dists is None else uniforms_or_constant(streams, name, n, dists)
+        )
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _attributes(plan: DayPlan, streams: Streams, groups: list[_Group]) -> dict[str, np.ndarray]:
+    """Per-patient durations and uniforms of the patients of ``groups`` (end to end, in group order)."""
+    visit_types = [vt for g in groups for vt in g.visit_types]
+    sizes = [len(g.visit_types) for g in groups]
     drawn = {
-        step: _by_visit_type(plan, visit_types, uniforms(step, [getattr(k, step) for k in kinds]), step)
+        step: _by_visit_type(plan, visit_types, _uniforms(plan, streams, groups, step), step)
         for step in ("check_in", "rooming", "check_out")
     }
-    turnover = plan.scenario.clinic.room_turnover_min
-    drawn["turnover"] = turnover.from_uniform(uniforms("room_turnover", [turnover]))
-    drawn["visit_u"] = uniforms("provider_visit", [k.provider_visit for k in kinds])
-    drawn["documentation_u"] = uniforms("documentation", [p.documentation_min for p in who])
-    drawn["visit_min"] = drawn["documentation_min"] = np.full(n, math.nan)
-    if provider is not None:  # known provider: turn the uniforms into minutes now, all at once
-        drawn["visit_min"] = (
-            _by_visit_type(plan, visit_types, drawn["visit_u"], "provider_visit") / provider.speed_factor
-        )
-        drawn["documentation_min"] = provider.documentation_min.from_uniform(drawn["documentation_u"])
-    drawn["code"], drawn["payer"] = _billing(plan, streams, key, visit_types)
+    drawn["turnover"] = plan.scenario.clinic.room_turnover_min.from_uniform(
+        _uniforms(plan, streams, groups, "room_turnover")
+    )
+    drawn["visit_u"] = _uniforms(plan, streams, groups, "provider_visit")
+    drawn["documentation_u"] = _uniforms(plan, streams, groups, "documentation")
+    # a known provider's patients: turn the uniforms into minutes now; the first free provider's: at the visit
+    speed = np.repeat([math.nan if g.provider is None else g.provider.speed_factor for g in groups], sizes)
+    drawn["visit_min"] = _by_visit_type(plan, visit_types, drawn["visit_u"], "provider_visit") / speed
+    documentation = np.split(drawn["documentation_u"], np.cumsum(sizes)[:-1])
+    drawn["documentation_min"] = np.concatenate(
+        [
+            np.full(len(u), math.nan) if g.provider is None else g.provider.documentation_min.from_uniform(u)
+            for g, u in zip(groups, documentation)
+        ]
+        or [np.zeros(0)]
+    )
+    drawn["code"], drawn["payer"] = _billing(plan, streams, groups, visit_types)
     return drawn
 
 
-def _pick(shares: dict[str, float], u: float) -> str:
-    """The name whose cumulative share first exceeds ``u`` (inverse transform over a categorical mix)."""
-    total = 0.0
-    for name, share in shares.items():
-        total += share
-        if u < total:
-            return name
-    return name
+def _pick(names: list[str], shares: list[float], u: np.ndarray) -> np.ndarray:
+    """For each uniform, the name whose cumulative share first exceeds it (inverse transform over a categorical
+    mix; the last name if rounding leaves the shares short of 1)."""
+    chosen = np.searchsorted(np.cumsum(shares), u, side="right")
+    return np.asarray(names, dtype=object)[np.minimum(chosen, len(names) - 1)]
 
 
-def _billing(plan: DayPlan, streams: Streams, key: tuple[str, str], visit_types: list[str]) -> tuple[list, list]:
+def _billing(plan: DayPlan, streams: Streams, groups: list[_Group], visit_types: list[str]) -> tuple:
     """Each patient's billing code (from the visit type's code mix) and payer, or "" without finance."""
     finance = plan.scenario.finance
     n = len(visit_types)
     if finance is None:
         return [""] * n, [""] * n
-    code_u, payer_u = streams.uniforms(*key, "code", size=n), streams.uniforms(*key, "payer", size=n)
-    mixes = {name: vt.code_mix for name, vt in plan.scenario.visit_types.items()}
-    payer_shares = {name: payer.share for name, payer in finance.payers.items()}
-    codes = [_pick(mixes[vt], u) for vt, u in zip(visit_types, code_u)]
-    return codes, [_pick(payer_shares, u) for u in payer_u]
+    code_u, payer_u = _uniforms(plan, streams, groups, "code"), _uniforms(plan, streams, groups, "payer")
+    codes = np.empty(n, dtype=object)
+    names = np.asarray(visit_types, dtype=object)
+    for name in set(visit_types):
+        mix = plan.scenario.visit_types[name].code_mix
+        mask = names == name
+        codes[mask] = _pick(list(mix), list(mix.values()), code_u[mask])
+    payers = finance.payers
+    return codes, _pick(list(payers), [payer.share for payer in payers.values()], payer_u)
 
 
 def _as_list(values) -> list:
@@ -143,10 +179,14 @@ def _as_list(values) -> list:
 
 
 def _patient_rows(
-    first_id: int, source: str, routes, visit_types, bookings, sessions, appointments, shows, arrivals, drawn
+    first_id: int, source, ordinals, routes, visit_types, bookings, sessions, appointments, shows, arrivals, drawn
 ) -> list[Patient]:
-    """Patient records from per-patient columns (converted to Python lists once, not element by element)."""
+    """Patient records from per-patient columns (converted to Python lists once, not element by element);
+    ``source`` is a list, or one source for all."""
+    n = len(visit_types)
     columns = [
+        source if isinstance(source, list) else [source] * n,
+        ordinals,
         routes,
         visit_types,
         bookings,
@@ -157,7 +197,7 @@ def _patient_rows(
         *(drawn[k] for k in _DRAWN),
     ]
     rows = zip(*(_as_list(c) for c in columns))
-    return [Patient(first_id + i, source, i, *row) for i, row in enumerate(rows)]
+    return [Patient(first_id + i, *row) for i, row in enumerate(rows)]
 
 
 _DRAWN = (
@@ -176,30 +216,26 @@ _DRAWN = (
 
 
 def _booked(plan: DayPlan, streams: Streams, first_id: int) -> list[Patient]:
-    patients: list[Patient] = []
-    behaviour = plan.scenario.patients
-    for day in plan.providers:
-        booked = day.appointments
-        n = len(booked)
-        key = ("booked", day.name)
-        visit_types = [a.visit_type for a in booked]
-        p_no_show = np.array([plan.scenario.visit_types[vt].p_no_show for vt in visit_types])
-        shows = streams.uniforms(*key, "no_show", size=n) >= p_no_show
-        appointments = np.array([a.time_min for a in booked])
-        arrivals = appointments + behaviour.lateness_min.from_uniform(streams.uniforms(*key, "lateness", size=n))
-        patients += _patient_rows(
-            first_id + len(patients),
-            "booked",
-            [day.name] * n,
-            visit_types,
-            [a.booking for a in booked],
-            [a.session for a in booked],
-            appointments,
-            shows,
-            arrivals,
-            _attributes(plan, streams, key, visit_types, day.provider),
-        )
-    return patients
+    """Every provider's booked patients (each provider's attributes from their own streams, transformed together)."""
+    b = plan.bookings
+    groups, start = [], 0
+    for day, n in zip(plan.providers, b.per_provider):
+        groups.append(_Group(("booked", day.name), b.visit_type[start : start + n], day.provider))
+        start += n
+    lateness = plan.scenario.patients.lateness_min.from_uniform(_uniforms(plan, streams, groups, "lateness"))
+    return _patient_rows(
+        first_id,
+        "booked",
+        b.ordinal,
+        b.provider,
+        b.visit_type,
+        b.booking,
+        b.session,
+        b.appointment_min,
+        _uniforms(plan, streams, groups, "no_show") >= b.p_no_show,
+        b.appointment_min + lateness,
+        _attributes(plan, streams, groups),
+    )
 
 
 def walk_in_times(source: WalkIns, rng: np.random.Generator) -> np.ndarray:
@@ -225,33 +261,32 @@ def walk_in_times(source: WalkIns, rng: np.random.Generator) -> np.ndarray:
 
 
 def _walk_ins(plan: DayPlan, streams: Streams, first_id: int) -> list[Patient]:
-    patients: list[Patient] = []
-    for source in plan.scenario.walk_ins:
-        if source.provider is not None and source.provider not in plan.provider_index:
-            continue  # the provider they ask for is off today
-        key = ("walk_in", source.name)
-        arrivals = walk_in_times(source, streams.generator(*key, "arrivals"))
-        n = len(arrivals)
-        visit_types = [source.visit_type] * n
-        patients += _patient_rows(
-            first_id + len(patients),
-            source.name,
-            [source.provider if source.provider is not None else ANY_PROVIDER] * n,
-            visit_types,
-            ["walk_in"] * n,
-            [-1] * n,
-            np.full(n, math.nan),
-            np.ones(n, dtype=bool),
-            arrivals,
-            _attributes(
-                plan,
-                streams,
-                key,
-                visit_types,
-                None if source.provider is None else plan.scenario.provider(source.provider),
-            ),
+    """Every walk-in stream's patients, stream by stream in order of arrival (a stream for a provider who is off
+    today brings nobody)."""
+    sources = [s for s in plan.scenario.walk_ins if s.provider is None or s.provider in plan.provider_index]
+    arrivals = [walk_in_times(s, streams.generator("walk_in", s.name, "arrivals")) for s in sources]
+    groups = [
+        _Group(
+            ("walk_in", s.name),
+            [s.visit_type] * len(times),
+            None if s.provider is None else plan.scenario.provider(s.provider),
         )
-    return patients
+        for s, times in zip(sources, arrivals)
+    ]
+    n = [len(times) for times in arrivals]
+    return _patient_rows(
+        first_id,
+        [s.name for s, k in zip(sources, n) for _ in range(k)],
+        [i for k in n for i in range(k)],
+        [ANY_PROVIDER if s.provider is None else s.provider for s, k in zip(sources, n) for _ in range(k)],
+        [vt for g in groups for vt in g.visit_types],
+        ["walk_in"] * sum(n),
+        [-1] * sum(n),
+        np.full(sum(n), math.nan),
+        [True] * sum(n),
+        np.concatenate(arrivals) if arrivals else np.zeros(0),
+        _attributes(plan, streams, groups),
+    )
 
 
 def draw_patients(plan: DayPlan, streams: Streams) -> list[Patient]:

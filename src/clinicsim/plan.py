@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
+
 from clinicsim.scenario.checks import STAFF_STEPS, staff_groups_for
 from clinicsim.scenario.model import Interval, Provider, Scenario, Shift, StaffGroup
 from clinicsim.templates import Appointment, expand_template
@@ -48,6 +50,23 @@ class ExamRoom:
 
     name: str
     owner: str | None
+
+
+@dataclass(frozen=True)
+class Bookings:
+    """Every booked appointment of the day as columns, provider by provider, then in booking order."""
+
+    provider: list[str]
+    ordinal: list[int]
+    """Position among the provider's appointments of the day (0 for the first)."""
+    visit_type: list[str]
+    booking: list[str]
+    session: list[int]
+    appointment_min: np.ndarray
+    p_no_show: np.ndarray
+    """Each appointment's no-show probability (its visit type's)."""
+    per_provider: list[int]
+    """Appointments of each working provider, in the order of ``DayPlan.providers``."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +118,22 @@ class DayPlan:
             for room in rooms:
                 work[room][("exam_room", route)] = rooms
         return work
+
+    @cached_property
+    def bookings(self) -> Bookings:
+        """The day's appointments as columns (built once per plan, used by every replication)."""
+        booked = [(day.name, k, a) for day in self.providers for k, a in enumerate(day.appointments)]
+        visit_types = [a.visit_type for _, _, a in booked]
+        return Bookings(
+            provider=[name for name, _, _ in booked],
+            ordinal=[k for _, k, _ in booked],
+            visit_type=visit_types,
+            booking=[a.booking for _, _, a in booked],
+            session=[a.session for _, _, a in booked],
+            appointment_min=np.array([a.time_min for _, _, a in booked], dtype=float),
+            p_no_show=np.array([self.scenario.visit_types[vt].p_no_show for vt in visit_types], dtype=float),
+            per_provider=[len(day.appointments) for day in self.providers],
+        )
 
     @cached_property
     def provider_eligible(self) -> dict[str | None, tuple[int, ...]]:
