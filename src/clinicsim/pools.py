@@ -56,16 +56,39 @@ class ServerPool:
         """Closed on-duty intervals (server, on_min, off_min)."""
         self._members: dict[tuple[int, ...], frozenset[int]] = {}
 
+    def take_free(self, eligible: tuple[int, ...]) -> int | None:
+        """Take the first free, on-duty server of ``eligible`` at once and return it; None if none is free.
+
+        A free server never has a waiting request it may serve (it would have taken it on coming free), so
+        taking it at once keeps the queue first-come-first-served.
+        """
+        on, busy = self.on, self.busy
+        for server in eligible:
+            if on[server] and not busy[server]:
+                busy[server] = True
+                return server
+        return None
+
     def request(self, eligible: tuple[int, ...]) -> Request:
-        """Ask for the first free, on-duty server of ``eligible``; queue (FIFO) if none is."""
+        """Ask for the first free, on-duty server of ``eligible``: granted through the request event if one is
+        free, else queued (FIFO)."""
+        server = self.take_free(eligible)
+        if server is None:
+            return self.queue_for(eligible)
+        request = Request(self.env, eligible, self._members_of(eligible))
+        request.succeed(server)
+        return request
+
+    def _members_of(self, eligible: tuple[int, ...]) -> frozenset[int]:
         members = self._members.get(eligible)
         if members is None:
             members = self._members[eligible] = frozenset(eligible)
-        request = Request(self.env, eligible, members)
-        for server in eligible:
-            if self.on[server] and not self.busy[server]:
-                self._grant(request, server)
-                return request
+        return members
+
+    def queue_for(self, eligible: tuple[int, ...]) -> Request:
+        """Queue (FIFO) for a server of ``eligible`` when ``take_free`` found none; the request's value is the
+        server, or NOBODY at once if every server of ``eligible`` is done for the day."""
+        request = Request(self.env, eligible, self._members_of(eligible))
         if self._hopeless(request):
             request.succeed(NOBODY)
         else:
