@@ -129,27 +129,31 @@ class ClinicDay:
         work = {own: (server,), any_provider: self.plan.provider_eligible[ANY_PROVIDER]}
         yield from self._leave_when_not_needed(self.providers, server, work)
 
-    def _needed(self, pool: ServerPool, server: int, work: dict[tuple, tuple[int, ...]]) -> list[tuple]:
-        """Kinds of work still waiting that no other server able to do them is on duty for (and staying)."""
-        return [
-            key
-            for key, servers in work.items()
-            if self.demand.count[key] > 0
-            and not any(pool.on[o] and not pool.winding_down[o] for o in servers if o != server)
-        ]
+    def _needed(self, pool: ServerPool, server: int, work: dict[tuple, tuple[int, ...]]) -> tuple | None:
+        """A kind of work still waiting that no other server able to do it is on duty for (and staying); None if
+        there is none."""
+        on, winding_down, count = pool.on, pool.winding_down, self.demand.count
+        for key, servers in work.items():
+            if count[key] > 0 and not any(on[o] and not winding_down[o] for o in servers if o != server):
+                return key
+        return None
 
     def _leave_when_not_needed(self, pool: ServerPool, server: int, work: dict[tuple, tuple[int, ...]]):
         """Process body: at the end of the day's last shift, session or opening, stay on (overtime) while patients
         in the clinic still need work that nobody else on duty can do, then go off after the patient in hand and
-        retire for the day. Someone off duty at that moment (on a break that ran to the end) just retires."""
+        retire for the day. Someone off duty at that moment (on a break that ran to the end) just retires.
+
+        While staying, the server waits for one needed kind of work to be done (or for a colleague to come on)
+        and then looks again: it leaves only once nothing is needed, whichever kind was done last.
+        """
         pool.winding_down[server] = True
         while pool.on[server]:
             needed = self._needed(pool, server, work)
-            if needed:
-                yield simpy.AnyOf(self.env, [self.demand.zero_event(key) for key in needed] + [pool.duty_changed()])
+            if needed is not None:
+                yield self.demand.zero_event(needed) | pool.duty_changed()
                 continue
             # after the patient in hand, stay on if someone queued meanwhile whom nobody else can take
-            yield pool.go_off(server, unless=lambda: bool(self._needed(pool, server, work)))
+            yield pool.go_off(server, unless=lambda: self._needed(pool, server, work) is not None)
         pool.retire(server)
 
     def _last_arrivals(self) -> list[list[float]]:
