@@ -11,7 +11,8 @@ hand-coded. This script measures
   e. where a clinicsim day's time goes (draws, SimPy run, KPIs), SimPy events per day, and the objects a day
      leaves in reference cycles; then scaling: time per replication and per patient as providers grow
      2 -> 8 -> 32 -> 128 (clerks, medical assistants and rooms scaled with them), also with the cyclic garbage
-     collector off, to show what it costs;
+     collector off for the whole run, to show what it still costs (clinicsim pauses it while each day runs, so
+     what is left is the KPI computation's share);
   f. memory across many replications through ``run_chunk`` (RSS before and after a collection, allocated blocks
      and live objects after each chunk): it must stay flat.
 
