@@ -6,8 +6,9 @@ hand-coded. This script measures
   a. clinicsim: ``clinicsim.simulate`` (event logs kept, KPI table built) and the sweep runner's KPI-only path
      ``clinicsim.sweep_runner.run_chunk``: replications/s, patients/s, peak memory;
   b. plain SimPy and c. the heapq loop over as many days, and the time ratios;
-  d. statistical agreement of the three models (95% t-intervals over the days, independent random numbers),
-     and a day-by-day replay of clinicsim's own draws through the two hand-coded models (must match exactly);
+  d. statistical agreement of the three models over 1,000 days (95% t-intervals, independent random numbers;
+     the exact mean of patients seen alongside), and a day-by-day replay of clinicsim's own draws through the
+     two hand-coded models (must match exactly);
   e. where a clinicsim day's time goes (draws, SimPy run, KPIs), SimPy events per day, and the objects a day
      leaves in reference cycles; then scaling: time per replication and per patient as providers grow
      2 -> 8 -> 32 -> 128 (clerks, medical assistants and rooms scaled with them), also with the cyclic garbage
@@ -282,13 +283,13 @@ def in_child(*args: str) -> object:
 # -- the benchmark -------------------------------------------------------------------------------------------
 
 
-def bench_speed(scenario, replications: int, repeats: int) -> tuple[dict, dict]:
-    speed, rows = {}, {}
+def bench_speed(scenario, replications: int, repeats: int) -> dict:
+    speed = {}
     for name, run in models(scenario).items():
         run(2)  # warm-up
-        rows[name], seconds = timed(run, replications, repeats=repeats)
+        day_rows, seconds = timed(run, replications, repeats=repeats)
         best = min(seconds)
-        came = sum(patients_came(r) for r in rows[name])
+        came = sum(patients_came(r) for r in day_rows)
         speed[name] = {
             "replications": replications,
             "seconds": best,
@@ -299,7 +300,7 @@ def bench_speed(scenario, replications: int, repeats: int) -> tuple[dict, dict]:
             "patients_per_s": came / best,
             "us_per_patient": 1e6 * best / came,
         }
-    return speed, rows
+    return speed
 
 
 def bench_agreement(rows: dict) -> dict:
@@ -482,7 +483,7 @@ def main() -> None:
     print(f"Engine benchmarks on {cores} cores, Python {platform.python_version()}, SimPy {simpy.__version__}")
     print(f"reference clinic: {SCENARIO.name}, {replications} replications, best of {repeats}\n")
 
-    speed, rows = bench_speed(scenario, replications, repeats)
+    speed = bench_speed(scenario, replications, repeats)
     results["speed"] = speed
     print(
         table(
@@ -516,9 +517,11 @@ def main() -> None:
         )
     )
 
-    agreement = bench_agreement(rows)
-    results["agreement"] = agreement
-    print(f"\nagreement over {replications} days (mean +- 95% t half-width; independent random numbers)")
+    agreement_days = 100 if quick else 1000
+    agreement = bench_agreement({name: run(agreement_days) for name, run in models(scenario).items()})
+    expected_seen = plain_simpy.PROVIDERS * plain_simpy.SLOTS * (1 - plain_simpy.P_NO_SHOW)
+    results["agreement"] = {"days": agreement_days, "patients_seen_exact_mean": expected_seen, **agreement}
+    print(f"\nagreement over {agreement_days} days (mean +- 95% t half-width; independent random numbers)")
     shown = ("clinicsim.run_chunk", "plain_simpy", "heapq_loop")
     print(
         table(
@@ -538,6 +541,7 @@ def main() -> None:
     same = max(e["simulate_vs_run_chunk_max_abs_diff"] for e in agreement.values())
     twins = max(e["plain_vs_heapq_max_abs_diff"] for e in agreement.values())
     print(f"simulate vs run_chunk, same days: max |diff| {same:.3g}; plain SimPy vs heapq, same draws: {twins:.3g}")
+    print(f"exact mean of patients_seen (everyone who comes is seen): {expected_seen:.1f}")
 
     replay = bench_same_draws(scenario, 10 if quick else 50)
     results["same_draws"] = replay
