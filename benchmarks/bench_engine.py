@@ -34,7 +34,6 @@ import math
 import os
 import platform
 import pstats
-import resource
 import subprocess
 import sys
 import time
@@ -154,10 +153,6 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
-
-
 def scaled_scenario(base, providers: int):
     """The reference clinic with ``providers`` providers; clerks, MAs and rooms scaled as in plain_simpy."""
     data = base.model_dump(mode="json")
@@ -218,7 +213,8 @@ def child_peak(model: str, replications: int) -> dict:
     """In a fresh process: RSS over an untraced run, then the tracemalloc peak of a traced run.
 
     The tracemalloc peak is the Python heap a run needs at its worst (for ``simulate``: every event log kept);
-    the process's maxRSS is mostly the imports (numpy, scipy, pandas, pydantic) and is reported for scale.
+    the RSS is mostly the imports (numpy, scipy, pandas, pydantic) and is reported for scale. (No maxRSS: Linux
+    keeps it across the fork and exec that start the child, so it would show this script's own peak.)
     """
     scenario = clinicsim.load_scenario(SCENARIO)
     run = models(scenario)[model]
@@ -238,7 +234,6 @@ def child_peak(model: str, replications: int) -> dict:
         "tracemalloc_peak_mb": peak / 2**20,
         "rss_before_mb": before,
         "rss_after_mb": after,
-        "maxrss_mb": maxrss_mb(),
     }
 
 
@@ -257,7 +252,6 @@ def child_flat(replications: int, chunk: int) -> list[dict]:
                 "rss_before_collect_mb": rss_uncollected,
                 "unreachable_collected": unreachable,
                 "rss_mb": rss_mb(),
-                "maxrss_mb": maxrss_mb(),
                 "allocated_blocks": sys.getallocatedblocks(),
                 "gc_objects": len(gc.get_objects()),
             }
@@ -509,11 +503,8 @@ def main() -> None:
     results["memory"] = memory
     print(
         table(
-            ["model", "tracemalloc peak MB", "RSS before MB", "RSS after MB", "maxRSS MB"],
-            [
-                [name, m["tracemalloc_peak_mb"], m["rss_before_mb"], m["rss_after_mb"], m["maxrss_mb"]]
-                for name, m in memory.items()
-            ],
+            ["model", "tracemalloc peak MB", "RSS before MB", "RSS after MB"],
+            [[name, m["tracemalloc_peak_mb"], m["rss_before_mb"], m["rss_after_mb"]] for name, m in memory.items()],
         )
     )
 
@@ -602,14 +593,13 @@ def main() -> None:
     results["memory_flat"] = {"chunks": flat, "traced_chunk": traced}
     print(
         table(
-            ["replications", "RSS MB", "gc found", "RSS after gc MB", "maxRSS MB", "allocated blocks", "gc objects"],
+            ["replications", "RSS MB", "gc found", "RSS after gc MB", "allocated blocks", "gc objects"],
             [
                 [
                     str(r["replications_done"]),
                     r["rss_before_collect_mb"],
                     str(r["unreachable_collected"]),
                     r["rss_mb"],
-                    r["maxrss_mb"],
                     str(r["allocated_blocks"]),
                     str(r["gc_objects"]),
                 ]
