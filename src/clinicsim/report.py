@@ -194,6 +194,20 @@ def png_data_uri(ax) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def html_template(name: str):
+    """A packaged HTML report template (a ``jinja2.Template``), autoescaped and strict about missing values; the
+    reports extend ``report_base.html.j2``, which holds their shared page and style."""
+    import jinja2
+
+    def packaged(template: str) -> str:
+        return resources.files("clinicsim").joinpath(template).read_text(encoding="utf-8")
+
+    environment = jinja2.Environment(
+        loader=jinja2.FunctionLoader(packaged), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+    return environment.get_template(name)
+
+
 def figures(comparison: Comparison) -> list[Figure]:
     """Every figure of the report, rendered."""
     from clinicsim import plots
@@ -251,12 +265,8 @@ def figures(comparison: Comparison) -> list[Figure]:
 
 def render_report(subject: Comparison | Results) -> str:
     """The report as one self-contained HTML document."""
-    import jinja2
-
     comparison = _as_comparison(subject)
-    template_text = resources.files("clinicsim").joinpath("report.html.j2").read_text(encoding="utf-8")
-    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    template = environment.from_string(template_text)
+    template = html_template("report.html.j2")
     any_results = comparison.results[comparison.baseline]
     return template.render(
         title="Plan comparison" if len(comparison.results) > 1 else f"Scenario report: {comparison.baseline}",

@@ -14,7 +14,6 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from numbers import Real
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from clinicsim import __version__, sweep_plots
 from clinicsim.experiment import summarize
 from clinicsim.formatting import format_interval, format_value, unit_label
 from clinicsim.metrics import REGISTRY
-from clinicsim.report import Figure, png_data_uri
+from clinicsim.report import Figure, html_template, png_data_uri
 from clinicsim.store import SweepResults, open_sweep
 from clinicsim.sweep_plots import MAX_LEVELS, factor_levels, format_level, lower_is_better, pareto_front, point_means
 from clinicsim.sweep_spec import SweepSpec
@@ -243,8 +242,6 @@ def render_sweep_report(
     heatmap: tuple[str, str, str] | None = None,
 ) -> str:
     """The sweep report as one self-contained HTML document (see ``write_sweep_report``)."""
-    import jinja2
-
     snapshot = store if isinstance(store, SweepSnapshot) else read_snapshot(store)
     kpis = _report_kpis(snapshot, kpis)
     for kpi in [*(pareto or ()), *(heatmap[:1] if heatmap else ())]:
@@ -254,10 +251,8 @@ def render_sweep_report(
     shown = [k for k in kpis if k in snapshot.kpis]
     pareto_ok = pareto is not None and not snapshot.points.empty and set(pareto) <= set(snapshot.kpis)
     spec = snapshot.spec
-    template_text = resources.files("clinicsim").joinpath("sweep_report.html.j2").read_text(encoding="utf-8")
-    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     done = snapshot.replications.groupby("point").size()
-    return environment.from_string(template_text).render(
+    return html_template("sweep_report.html.j2").render(
         title=spec.name,
         version=__version__,
         generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
