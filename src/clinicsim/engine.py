@@ -15,6 +15,10 @@ each session when they arrive (late starts delay it) and leave a session only wh
 session are seen. Rooms are open from opening time and close once nobody needs one. All of that overtime is in
 the duty record.
 
+Things due at the same instant happen in a fixed order: patients arriving at that instant come in first, then
+everything else in the order it was scheduled (SimPy's own rule). A request for a free server that would be the
+only event of its instant is granted in place, without the event: the result is the same, only faster.
+
 The engine replays the patients' pre-drawn attributes, records what happens, and computes no KPI.
 """
 
