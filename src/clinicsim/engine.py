@@ -199,7 +199,7 @@ class ClinicDay:
         Raises Unserved if the patient gives up at ``deadline`` first, or if nobody is left to serve them.
         """
         request = self._ask(pool, eligible)
-        if type(request) is int:
+        if type(request) is int:  # a free server, taken at once
             return request
         if deadline is not None and not request.triggered:
             yield request | self.env.timeout(max(deadline - self.env.now, 0.0))
