@@ -292,16 +292,16 @@ def _counts(log: EventLog) -> dict[str, float]:
     }
 
 
-def _windows_by_rank(code: np.ndarray, schedule: Columns, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Scheduled windows as (start, end) arrays of shape (windows per resource, resources): element [k, r] is the
-    k-th window of resource r, or an empty window where r has fewer than k + 1."""
+def _windows_by_rank(code: np.ndarray, start: np.ndarray, end: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Scheduled windows [start, end) of resources ``code`` as (start, end) arrays of shape (windows per resource,
+    resources): element [k, r] is the k-th window of resource r, or an empty window where r has fewer than k + 1."""
     order = np.argsort(code, kind="stable")
     first = np.searchsorted(code[order], code[order])  # where each resource's windows begin in sorted order
     rank = np.empty(len(code), dtype=np.int64)
     rank[order] = np.arange(len(code)) - first
     depth = int(rank.max()) + 1 if len(code) else 0
     starts, ends = np.zeros((depth, n)), np.zeros((depth, n))
-    starts[rank, code], ends[rank, code] = schedule["start_min"], schedule["end_min"]
+    starts[rank, code], ends[rank, code] = start, end
     return starts, ends
 
 
@@ -329,7 +329,7 @@ def resource_usage(log: EventLog) -> Columns:
     step_code, duty_code = log.step_codes.resource, codes_of(duty["resource"], index)
     schedule_code = codes_of(schedule["resource"], index)
     listed = schedule_code >= 0
-    windows = _windows_by_rank(schedule_code[listed], {k: v[listed] for k, v in schedule.items()}, n)
+    windows = _windows_by_rank(schedule_code[listed], schedule["start_min"][listed], schedule["end_min"][listed], n)
     did, was = step_code >= 0, duty_code >= 0
     step_code, step_start, step_end = step_code[did], steps["start_min"][did], steps["end_min"][did]
     duty_code, duty_on, duty_off = duty_code[was], duty["on_min"][was], duty["off_min"][was]

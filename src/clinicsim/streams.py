@@ -23,7 +23,7 @@ import numpy as np
 class Streams:
     """Factory of named generators for one (base seed, replication) pair."""
 
-    __slots__ = ("base_seed", "replication", "_root", "_philox", "_shared")
+    __slots__ = ("base_seed", "replication", "_root", "_shared")
 
     def __init__(self, base_seed: int, replication: int) -> None:
         if base_seed < 0 or replication < 0:
@@ -32,8 +32,8 @@ class Streams:
         self.replication = int(replication)
         root = np.random.SeedSequence(self.base_seed, spawn_key=(self.replication,))
         self._root = root.generate_state(8, dtype=np.uint32).tobytes()
-        self._philox: np.random.Philox | None = None
         self._shared: np.random.Generator | None = None
+        """The one generator ``uniforms`` re-keys for every source."""
 
     def _key(self, name: tuple[str, ...]) -> np.ndarray:
         digest = hashlib.sha256(self._root + "\x1f".join(name).encode("utf-8")).digest()
@@ -46,11 +46,10 @@ class Streams:
 
     def uniforms(self, *name: str, size: int) -> np.ndarray:
         """``size`` uniforms in (0, 1) from the named source; element i is stable as ``size`` grows."""
-        if self._philox is None:
-            self._philox = np.random.Philox(key=self._key(name))
-            self._shared = np.random.Generator(self._philox)
+        if self._shared is None:
+            self._shared = self.generator(*name)
         else:
-            self._philox.state = _philox_state(self._key(name))
+            self._shared.bit_generator.state = _philox_state(self._key(name))
         return uniforms_open(self._shared, size)
 
 
