@@ -1,0 +1,34 @@
+"""Every bundled scenario gives exactly the golden results: KPIs to the bit, event-log tables by digest.
+
+A change that moves a result on purpose regenerates the file with ``python tests/golden/regenerate.py`` in a
+commit that says why; a refactor must leave it alone.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from golden import GOLDEN_FILE, golden_results
+
+GOLDEN = json.loads(GOLDEN_FILE.read_text())
+
+
+@pytest.fixture(scope="module")
+def current() -> dict[str, dict]:
+    return golden_results()
+
+
+@pytest.mark.parametrize("scenario", sorted(GOLDEN))
+def test_kpis_are_bit_identical_to_the_golden_values(current, scenario):
+    assert current[scenario]["kpis"] == GOLDEN[scenario]["kpis"]
+
+
+@pytest.mark.parametrize("scenario", sorted(GOLDEN))
+def test_event_log_tables_are_identical_to_the_golden_digests(current, scenario):
+    assert current[scenario]["tables"] == GOLDEN[scenario]["tables"]
+
+
+def test_every_bundled_scenario_has_golden_values(current):
+    assert sorted(current) == sorted(GOLDEN)
