@@ -4,7 +4,7 @@ The reference clinic day is ``reference_clinic.yaml``; ``plain_simpy.py`` and ``
 hand-coded. This script measures
 
   a. clinicsim: ``clinicsim.simulate`` (event logs kept, KPI table built) and the sweep runner's KPI-only path
-     ``clinicsim.sweep_runner.run_chunk``: replications/s, patients/s, peak memory;
+     ``clinicsim.sweeps.runner.run_chunk``: replications/s, patients/s, peak memory;
   b. plain SimPy and c. the heapq loop over as many days, and the time ratios;
   d. statistical agreement of the three models over 1,000 days (95% t-intervals, independent random numbers;
      the exact mean of patients seen alongside), and a day-by-day replay of clinicsim's own draws through the
@@ -47,7 +47,7 @@ import simpy
 from scipy import stats
 
 import clinicsim
-from clinicsim.sweep_runner import run_chunk
+from clinicsim.sweeps.runner import run_chunk
 
 HERE = Path(__file__).resolve().parent
 SCENARIO = HERE / "reference_clinic.yaml"

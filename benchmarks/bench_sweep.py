@@ -38,9 +38,9 @@ from pathlib import Path
 import clinicsim
 from clinicsim import sweep_runner
 from clinicsim.scenario import load_scenario
-from clinicsim.store import ResultStore
-from clinicsim.sweep_runner import Chunk, default_workers, plan_chunks, run_chunk, run_sweep
-from clinicsim.sweep_spec import SweepPoint, SweepSpec, expand, spec_hash
+from clinicsim.sweeps.runner import Chunk, default_workers, plan_chunks, run_chunk, run_sweep
+from clinicsim.sweeps.spec import SweepPoint, SweepSpec, expand, spec_hash
+from clinicsim.sweeps.store import ResultStore
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "family_medicine.yaml"

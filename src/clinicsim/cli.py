@@ -85,7 +85,7 @@ def run(scenario: str, replications: int, seed: int | None, out: str | None, rep
         _write_tables(results, summary, Path(out))
         click.echo(f"\ntables written to {out}/")
     if report:
-        from clinicsim.report import write_report
+        from clinicsim.reports.comparison import write_report
 
         click.echo(f"report: {write_report(results, out)}")
 
@@ -133,7 +133,7 @@ def compare(baseline, others, replications, precision, max_replications, seed, n
     """Compare plans: BASELINE (e.g. current.yaml) against OTHERS on the same simulated days."""
     from clinicsim.comparison import compare as run_comparison
     from clinicsim.experiment import DEFAULT_SEED
-    from clinicsim.report import money_sentences, summary_sentences, wait_sentences
+    from clinicsim.reports.comparison import money_sentences, summary_sentences, wait_sentences
 
     scenarios = [_load(path) for path in (baseline, *others)]
     seed = DEFAULT_SEED if seed is None else seed
@@ -156,7 +156,7 @@ def compare(baseline, others, replications, precision, max_replications, seed, n
     for sentence in summary_sentences(comparison) + money_sentences(comparison) + wait_sentences(comparison):
         click.echo(f"- {sentence}")
     if out:
-        from clinicsim.report import write_report
+        from clinicsim.reports.comparison import write_report
 
         click.echo(f"\nreport: {write_report(comparison, out)}")
 
@@ -226,9 +226,9 @@ def validate(scenarios: tuple[str, ...]) -> None:
 @click.option("--new", is_flag=True, help="Discard the store's results and start over.")
 def sweep(spec, store, workers, dask_address, resume, new) -> None:
     """Run the sweep SPEC into STORE; run it again to resume after a crash or Ctrl-C."""
-    from clinicsim.store import StoreMismatch
-    from clinicsim.sweep_runner import run_sweep
-    from clinicsim.sweep_spec import SweepSpecError, load_sweep
+    from clinicsim.sweeps.runner import run_sweep
+    from clinicsim.sweeps.spec import SweepSpecError, load_sweep
+    from clinicsim.sweeps.store import StoreMismatch
 
     if workers and dask_address:
         raise click.UsageError("--workers and --dask exclude each other")
@@ -270,7 +270,7 @@ def sweep(spec, store, workers, dask_address, resume, new) -> None:
 def sweep_report(store, out, pareto) -> None:
     """Write an HTML report of the sweep in STORE: main effects, a heatmap of two factors, a Pareto front."""
     from clinicsim.metrics import KPI_NAMES
-    from clinicsim.sweep_report import DEFAULT_PARETO, write_sweep_report
+    from clinicsim.reports.sweep import DEFAULT_PARETO, write_sweep_report
 
     unknown = [k for k in pareto or () if k not in KPI_NAMES]
     if unknown:

@@ -15,51 +15,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
-from clinicsim.experiment import DEFAULT_SEED, Progress, Results, simulate, summarize
+from clinicsim.experiment import DEFAULT_SEED, Progress, Results, simulate
 from clinicsim.metrics import REGISTRY, WAIT_STAGES, wait_by_stage
 from clinicsim.precision import DEFAULT_PRECISION_KPIS, Advice, PrecisionTarget, replicate_until
 from clinicsim.scenario import Scenario, load_scenario
+from clinicsim.statistics import paired_difference, summarize, welch_difference
 from clinicsim.streams import independent_seed
 
 logger = logging.getLogger(__name__)
-
-
-def paired_difference(baseline: np.ndarray, other: np.ndarray, *, confidence: float = 0.95) -> dict[str, float]:
-    """Mean of ``other - baseline`` over paired replications with its Student-t interval (NaN pairs dropped)."""
-    d = np.asarray(other, dtype=float) - np.asarray(baseline, dtype=float)
-    d = d[~np.isnan(d)]
-    n = len(d)
-    mean = d.mean() if n else math.nan
-    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * d.std(ddof=1) / math.sqrt(n) if n > 1 else math.nan
-    return {"difference": mean, "ci_low": mean - half, "ci_high": mean + half, "half_width": half, "n": n}
-
-
-def welch_difference(baseline: np.ndarray, other: np.ndarray, *, confidence: float = 0.95) -> dict[str, float]:
-    """Difference of means of two independent samples with Welch's t interval."""
-    a = np.asarray(baseline, dtype=float)
-    b = np.asarray(other, dtype=float)
-    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
-    if len(a) < 2 or len(b) < 2:
-        return {"difference": math.nan, "ci_low": math.nan, "ci_high": math.nan, "half_width": math.nan, "n": 0}
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    se = math.sqrt(va + vb)
-    mean = b.mean() - a.mean()
-    if se == 0:
-        half = 0.0
-    else:
-        df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-        half = stats.t.ppf(0.5 + confidence / 2, df) * se
-    return {
-        "difference": mean,
-        "ci_low": mean - half,
-        "ci_high": mean + half,
-        "half_width": half,
-        "n": min(len(a), len(b)),
-    }
 
 
 @dataclass

@@ -13,50 +13,22 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
 from clinicsim import __version__
 from clinicsim.engine import simulate_day
 from clinicsim.eventlog import EventLog
 from clinicsim.finance import money_kpis, provider_money
-from clinicsim.metrics import KPI_NAMES, REGISTRY, compute_kpis, resource_usage
+from clinicsim.metrics import KPI_NAMES, compute_kpis, resource_usage
 from clinicsim.plan import plan_day
 from clinicsim.scenario import Scenario, load_scenario
+from clinicsim.statistics import summarize
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SEED = 20261126
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each replication."""
-
-
-def summarize(kpis: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
-    """Per KPI column: mean, sd, n, and the Student-t confidence interval of the mean over replications."""
-    rows = []
-    for name in [c for c in kpis.columns if c != "replication"]:
-        values = kpis[name].to_numpy(dtype=float)
-        values = values[~np.isnan(values)]
-        n = len(values)
-        mean = values.mean() if n else np.nan
-        sd = values.std(ddof=1) if n > 1 else np.nan
-        half = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan
-        metric = REGISTRY.get(name)
-        rows.append(
-            {
-                "kpi": name,
-                "label": metric.label if metric else name,
-                "unit": metric.unit if metric else "",
-                "mean": mean,
-                "sd": sd,
-                "n": n,
-                "ci_low": mean - half,
-                "ci_high": mean + half,
-                "half_width": half,
-            }
-        )
-    return pd.DataFrame(rows).set_index("kpi")
 
 
 @dataclass

@@ -9,51 +9,70 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
 from clinicsim.eventlog import Columns, EventLog, codes_of
 
+Better = Literal["lower", "higher"]
+
 
 @dataclass(frozen=True)
 class Metric:
-    """A KPI's name, label, unit and definition."""
+    """A KPI's name, label, unit, which way is better, and definition."""
 
     name: str
     label: str
     unit: str
+    better: Better
+    """"lower" for what a clinic wants low (waits, overtime, costs, patients not seen), "higher" for what it
+    wants high (patients seen, revenue, margin, utilization); sweeps' Pareto fronts and colour scales follow it."""
     definition: str
 
+    @property
+    def lower_is_better(self) -> bool:
+        return self.better == "lower"
 
-def _m(name: str, label: str, unit: str, definition: str) -> Metric:
-    return Metric(name, label, unit, definition)
+
+def _m(name: str, label: str, unit: str, better: Better, definition: str) -> Metric:
+    return Metric(name, label, unit, better, definition)
 
 
 REGISTRY: dict[str, Metric] = {
     m.name: m
     for m in [
-        _m("patients_booked", "Patients booked", "patients", "Appointments on the day's templates."),
-        _m("patients_arrived", "Patients arrived", "patients", "Booked patients who came, plus walk-ins."),
-        _m("patients_seen", "Patients seen", "patients", "Patients who completed the provider visit."),
-        _m("no_shows", "No-shows", "patients", "Booked patients who did not come."),
-        _m("walk_ins", "Walk-ins", "patients", "Unscheduled patients who arrived."),
-        _m("turned_away", "Turned away (late)", "patients", "Booked patients turned away for arriving too late."),
+        _m("patients_booked", "Patients booked", "patients", "higher", "Appointments on the day's templates."),
+        _m("patients_arrived", "Patients arrived", "patients", "higher", "Booked patients who came, plus walk-ins."),
+        _m("patients_seen", "Patients seen", "patients", "higher", "Patients who completed the provider visit."),
+        _m("no_shows", "No-shows", "patients", "lower", "Booked patients who did not come."),
+        _m("walk_ins", "Walk-ins", "patients", "higher", "Unscheduled patients who arrived."),
+        _m(
+            "turned_away",
+            "Turned away (late)",
+            "patients",
+            "lower",
+            "Booked patients turned away for arriving too late.",
+        ),
         _m(
             "left_without_being_seen",
             "Left without being seen",
             "patients",
+            "lower",
             "Patients who gave up waiting before rooming.",
         ),
         _m(
             "not_seen_at_close",
             "Not seen at close",
             "patients",
+            "lower",
             "Patients still waiting when nobody was left to see them.",
         ),
         _m(
             "provider_wait_mean_min",
             "Provider wait, mean",
             "min",
+            "lower",
             "Mean over seen patients of provider start minus the later of arrival and appointment (walk-ins: "
             "arrival); 0 for a patient seen before the appointment time.",
         ),
@@ -61,19 +80,28 @@ REGISTRY: dict[str, Metric] = {
             "provider_wait_p90_min",
             "Provider wait, 90th percentile",
             "min",
+            "lower",
             "90th percentile of the provider wait over seen patients.",
         ),
         _m(
             "pct_seen_within_15_min",
             "Seen within 15 min",
             "%",
+            "higher",
             "Share of seen patients whose provider wait is at most 15 minutes.",
         ),
-        _m("check_in_wait_mean_min", "Check-in queue, mean", "min", "Mean time from arrival to the start of check-in."),
+        _m(
+            "check_in_wait_mean_min",
+            "Check-in queue, mean",
+            "min",
+            "lower",
+            "Mean time from arrival to the start of check-in.",
+        ),
         _m(
             "lobby_wait_mean_min",
             "Waiting-room wait, mean",
             "min",
+            "lower",
             "Mean time from check-in end (or arrival) to being taken to an exam room or rooming; visits with "
             "neither (telehealth) have no waiting room.",
         ),
@@ -81,31 +109,42 @@ REGISTRY: dict[str, Metric] = {
             "exam_room_wait_mean_min",
             "In-room wait for provider, mean",
             "min",
+            "lower",
             "Mean time a roomed patient waits in the exam room for the provider, after rooming.",
         ),
         _m(
             "check_out_wait_mean_min",
             "Check-out queue, mean",
             "min",
+            "lower",
             "Mean time from the provider visit's end to the start of check-out.",
         ),
-        _m("cycle_time_mean_min", "Cycle time, mean", "min", "Mean time from arrival to departure of seen patients."),
+        _m(
+            "cycle_time_mean_min",
+            "Cycle time, mean",
+            "min",
+            "lower",
+            "Mean time from arrival to departure of seen patients.",
+        ),
         _m(
             "provider_utilization",
             "Provider utilization",
             "fraction",
+            "higher",
             "Provider busy time (visits and documentation) over on-duty time (sessions plus overtime).",
         ),
         _m(
             "provider_idle_mean_min",
             "Provider idle time, mean",
             "min",
+            "lower",
             "Per provider: scheduled session time with no visit and no documentation; mean over providers.",
         ),
         _m(
             "provider_overtime_mean_min",
             "Provider overtime, mean",
             "min",
+            "lower",
             "Per provider: time on duty outside the scheduled sessions (running into lunch or past the last "
             "session); mean over providers.",
         ),
@@ -113,25 +152,35 @@ REGISTRY: dict[str, Metric] = {
             "room_utilization",
             "Exam room utilization",
             "fraction",
+            "higher",
             "Time exam rooms are occupied (including turnover) over their open time.",
         ),
-        _m("ma_utilization", "MA utilization", "fraction", "Medical assistants' busy time over their on-duty time."),
+        _m(
+            "ma_utilization",
+            "MA utilization",
+            "fraction",
+            "higher",
+            "Medical assistants' busy time over their on-duty time.",
+        ),
         _m(
             "front_desk_utilization",
             "Front desk utilization",
             "fraction",
+            "higher",
             "Front-desk staff busy time over their on-duty time.",
         ),
         _m(
             "staff_overtime_mean_min",
             "Staff overtime, mean",
             "min",
+            "lower",
             "Per staff member: time on duty outside the scheduled shifts (past a shift's end); mean over staff.",
         ),
         _m(
             "last_departure_min",
             "Last patient leaves",
             "clock min",
+            "lower",
             "Time the last patient leaves (minutes from midnight).",
         ),
     ]
@@ -143,32 +192,49 @@ REGISTRY.update(
     {
         m.name: m
         for m in [
-            _m("net_revenue", "Net revenue", "currency", "Expected net collections of the visits seen."),
-            _m("gross_charges", "Allowed charges", "currency", "Fee schedule times payer multiplier, visits seen."),
-            _m("denied_amount", "Denied at first", "currency", "Allowed amounts denied on first submission."),
+            _m("net_revenue", "Net revenue", "currency", "higher", "Expected net collections of the visits seen."),
+            _m(
+                "gross_charges",
+                "Allowed charges",
+                "currency",
+                "higher",
+                "Fee schedule times payer multiplier, visits seen.",
+            ),
+            _m("denied_amount", "Denied at first", "currency", "lower", "Allowed amounts denied on first submission."),
             _m(
                 "lost_revenue_no_shows",
                 "Revenue lost to no-shows",
                 "currency",
+                "lower",
                 "Expected net collections of the visits of patients who did not come.",
             ),
             _m(
                 "lost_revenue_unseen",
                 "Revenue lost, unseen patients",
                 "currency",
+                "lower",
                 "Expected net collections of patients turned away, leaving without being seen or not seen at close.",
             ),
-            _m("labor_cost", "Labor cost", "currency", "Scheduled hours at each person's rate, plus overtime."),
-            _m("overtime_cost", "Overtime cost", "currency", "Overtime hours at the rate plus the overtime premium."),
-            _m("overhead_cost", "Fixed overhead", "currency", "Daily overhead of the rooms and the site."),
-            _m("margin", "Margin", "currency", "Net revenue minus labor cost and overhead."),
-            _m("revenue_per_visit", "Net revenue per visit", "currency", "Net revenue over patients seen."),
-            _m("cost_per_visit", "Cost per visit", "currency", "Labor cost and overhead over patients seen."),
-            _m("wrvu_total", "Work RVUs", "wRVU", "Work relative value units of the visits seen."),
+            _m(
+                "labor_cost", "Labor cost", "currency", "lower", "Scheduled hours at each person's rate, plus overtime."
+            ),
+            _m(
+                "overtime_cost",
+                "Overtime cost",
+                "currency",
+                "lower",
+                "Overtime hours at the rate plus the overtime premium.",
+            ),
+            _m("overhead_cost", "Fixed overhead", "currency", "lower", "Daily overhead of the rooms and the site."),
+            _m("margin", "Margin", "currency", "higher", "Net revenue minus labor cost and overhead."),
+            _m("revenue_per_visit", "Net revenue per visit", "currency", "higher", "Net revenue over patients seen."),
+            _m("cost_per_visit", "Cost per visit", "currency", "lower", "Labor cost and overhead over patients seen."),
+            _m("wrvu_total", "Work RVUs", "wRVU", "higher", "Work relative value units of the visits seen."),
             _m(
                 "wrvu_per_provider_hour",
                 "wRVUs per provider hour",
                 "wRVU/h",
+                "higher",
                 "Work RVUs over scheduled provider session hours.",
             ),
         ]
@@ -376,3 +442,8 @@ def compute_kpis(log: EventLog, usage: Columns | None = None) -> dict[str, float
         "staff_overtime_mean_min": _mean(usage["overtime_min"][staff]),
         "last_departure_min": float(np.nanmax(departures)) if np.any(~np.isnan(departures)) else math.nan,
     }
+
+
+def lower_is_better(kpi: str) -> bool:
+    """Whether the registered KPI ``kpi`` is better low (waits, costs) rather than high (patients seen, margin)."""
+    return REGISTRY[kpi].lower_is_better

@@ -13,6 +13,7 @@ ROOT = HERE.parents[1]
 GOLDEN_FILE = HERE / "golden_results.json"
 SEED = 20261128
 REPLICATIONS = 4
+TABLES = ("patients", "events", "resources", "providers")
 
 
 def _table_digest(frame) -> str:
@@ -32,6 +33,8 @@ def golden_results() -> dict[str, dict]:
         kpis = {
             name: [float(v).hex() for v in results.kpis[name]] for name in results.kpis.columns if name != "replication"
         }
-        tables = {name: _table_digest(getattr(results, name)) for name in ("patients", "events", "resources", "providers")}
+        tables = {
+            name: _table_digest(getattr(results, name)) for name in ("patients", "events", "resources", "providers")
+        }
         out[path.name] = {"kpis": kpis, "tables": tables}
     return out

@@ -112,7 +112,7 @@ def test_says_how_many_replications_a_real_decision_needs(path):
 
 def test_the_checker_catches_private_imports():
     bad = "import clinicsim.engine\nfrom clinicsim.metrics import REGISTRY\nfrom clinicsim import experiment\n"
-    bad += "clinicsim.comparison.compare\nplots._axes(None, (1, 1))\nimportlib.import_module('clinicsim.store')\n"
+    bad += "clinicsim.comparison.compare\nplots._axes(None, (1, 1))\nimportlib.import_module('clinicsim.plan')\n"
     assert len(_private_uses(ast.parse(bad))) == 6
     good = "import clinicsim\nfrom clinicsim import plots\nclinicsim.compare(x)\nplots.plot_census(c)\n"
     assert _private_uses(ast.parse(good)) == []

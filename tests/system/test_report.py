@@ -15,7 +15,7 @@ from html_checking import HtmlChecker, check_html
 
 import clinicsim
 from clinicsim.cli import main
-from clinicsim.report import figures
+from clinicsim.reports.comparison import figures
 
 matplotlib.use("Agg")
 

@@ -19,9 +19,9 @@ from click.testing import CliRunner
 import clinicsim
 from clinicsim.cli import main
 from clinicsim.scenario import ScenarioError
-from clinicsim.store import StoreMismatch, open_sweep
-from clinicsim.sweep_runner import sweep
-from clinicsim.sweep_spec import SweepSpecError, load_sweep
+from clinicsim.sweeps.runner import sweep
+from clinicsim.sweeps.spec import SweepSpecError, load_sweep
+from clinicsim.sweeps.store import StoreMismatch, open_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = (ROOT / "scenarios" / "family_medicine.yaml").as_posix()

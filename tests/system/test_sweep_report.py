@@ -14,20 +14,13 @@ import pandas as pd
 import pytest
 from html_checking import check_html
 
-from clinicsim.store import open_sweep
-from clinicsim.sweep_plots import (
-    factor_levels,
-    format_level,
-    lower_is_better,
-    main_effects,
-    pareto_front,
-    plot_factor_heatmap,
-    plot_main_effects,
-    plot_pareto,
-)
-from clinicsim.sweep_report import render_sweep_report, write_sweep_report
-from clinicsim.sweep_runner import run_sweep
-from clinicsim.sweep_spec import load_sweep
+from clinicsim.metrics import lower_is_better
+from clinicsim.reports.sweep import render_sweep_report, write_sweep_report
+from clinicsim.sweep_plots import plot_factor_heatmap, plot_main_effects, plot_pareto
+from clinicsim.sweeps.analysis import factor_levels, format_level, main_effects, pareto_front
+from clinicsim.sweeps.runner import run_sweep
+from clinicsim.sweeps.spec import load_sweep
+from clinicsim.sweeps.store import open_sweep
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

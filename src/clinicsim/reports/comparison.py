@@ -8,12 +8,8 @@ settings. It is written from a Comparison, or from a single scenario's Results.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import io
 import logging
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +20,7 @@ from clinicsim.comparison import Comparison
 from clinicsim.experiment import Results
 from clinicsim.formatting import format_difference, format_interval, format_value, unit_label
 from clinicsim.metrics import REGISTRY
+from clinicsim.reports.page import Figure, html_template, png_data_uri
 from clinicsim.scenario.changes import diff
 
 logger = logging.getLogger(__name__)
@@ -39,15 +36,6 @@ HEADLINE_KPIS = {
     "left_without_being_seen": "patients leaving without being seen",
 }
 """KPIs the summary speaks of, in this order, and how a sentence names them."""
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A figure of the report: title, caption and the PNG as a data URI."""
-
-    title: str
-    caption: str
-    data_uri: str
 
 
 def _as_comparison(subject: Comparison | Results) -> Comparison:
@@ -182,30 +170,6 @@ def _settings_diff(comparison: Comparison) -> dict[str, list[tuple[str, str, str
 
 def _show(value) -> str:
     return "(not set)" if value is None else str(value)
-
-
-def png_data_uri(ax) -> str:
-    """The figure of ``ax`` as a PNG data URI (closing the figure), for embedding in a self-contained page."""
-    buffer = io.BytesIO()
-    ax.figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(ax.figure)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def html_template(name: str):
-    """A packaged HTML report template (a ``jinja2.Template``), autoescaped and strict about missing values; the
-    reports extend ``report_base.html.j2``, which holds their shared page and style."""
-    import jinja2
-
-    def packaged(template: str) -> str:
-        return resources.files("clinicsim").joinpath(template).read_text(encoding="utf-8")
-
-    environment = jinja2.Environment(
-        loader=jinja2.FunctionLoader(packaged), autoescape=True, undefined=jinja2.StrictUndefined
-    )
-    return environment.get_template(name)
 
 
 def figures(comparison: Comparison) -> list[Figure]:

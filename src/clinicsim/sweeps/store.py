@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from clinicsim import __version__
-from clinicsim.experiment import summarize
-from clinicsim.sweep_spec import SweepPoint, SweepSpec
+from clinicsim.statistics import summarize
+from clinicsim.sweeps.spec import SweepPoint, SweepSpec
 
 
 class StoreMismatch(ValueError):

@@ -20,13 +20,20 @@ from pathlib import Path
 import pandas as pd
 
 from clinicsim import __version__, sweep_plots
-from clinicsim.experiment import summarize
 from clinicsim.formatting import format_interval, format_value, unit_label
-from clinicsim.metrics import REGISTRY
-from clinicsim.report import Figure, html_template, png_data_uri
-from clinicsim.store import SweepResults, open_sweep
-from clinicsim.sweep_plots import MAX_LEVELS, factor_levels, format_level, lower_is_better, pareto_front, point_means
-from clinicsim.sweep_spec import SweepSpec
+from clinicsim.metrics import REGISTRY, lower_is_better
+from clinicsim.reports.page import Figure, html_template, png_data_uri
+from clinicsim.statistics import summarize
+from clinicsim.sweeps.analysis import (
+    MAX_LEVELS,
+    factor_levels,
+    format_level,
+    pareto_front,
+    point_means,
+    varying_factors,
+)
+from clinicsim.sweeps.spec import SweepSpec
+from clinicsim.sweeps.store import SweepResults, open_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +174,7 @@ def sweep_figures(
     if snapshot.points.empty:
         return figures, ["No replication has finished yet: figures appear once results are stored."]
     kept = set(snapshot.kpis)
-    varying = sweep_plots.varying_factors(snapshot.points)
+    varying = varying_factors(snapshot.points)
     partial = "" if snapshot.complete else " Drawn from the points finished so far."
     for kpi in kpis:
         if kpi not in kept:
@@ -289,7 +296,7 @@ def write_sweep_report(
 
     ``kpis``: KPIs of the main-effect plots (default: provider wait, patients seen, provider overtime and margin,
     those the sweep keeps). ``pareto``: the two KPIs of the Pareto front, or None for none; each is taken in its
-    own direction (``sweep_plots.lower_is_better``). ``heatmap``: (KPI, x factor, y factor); by default the first
+    own direction (the direction its ``Metric`` declares). ``heatmap``: (KPI, x factor, y factor); by default the first
     of ``kpis`` over the first two factors that vary. Works on an unfinished store (a sweep still running): the
     report says how far the sweep has got. ``points.csv`` is the long per-point table (per point and KPI: mean, sd,
     n and the 95% interval); ``replications.csv`` has one row per simulated day.

@@ -27,8 +27,8 @@ from clinicsim.engine import simulate_day
 from clinicsim.experiment import day_kpis
 from clinicsim.plan import plan_day
 from clinicsim.scenario import Scenario
-from clinicsim.store import ResultStore, SweepResults
-from clinicsim.sweep_spec import SweepPoint, SweepSpec, load_sweep, spec_hash
+from clinicsim.sweeps.spec import SweepPoint, SweepSpec, load_sweep, spec_hash
+from clinicsim.sweeps.store import ResultStore, SweepResults
 
 logger = logging.getLogger(__name__)
 

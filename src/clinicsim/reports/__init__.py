@@ -1,0 +1,2 @@
+"""HTML reports, each one self-contained file with CSVs beside it: the comparison report (``comparison``), the
+sweep report (``sweep``) and the page they share (``page``: templates, embedded figures)."""
