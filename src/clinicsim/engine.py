@@ -31,11 +31,12 @@ from contextlib import contextmanager
 import simpy
 from simpy.events import URGENT
 
-from clinicsim.eventlog import Columns, EventLog, Recorder, columns
+from clinicsim.eventlog import Columns, EventLog, columns
 from clinicsim.patients import Patient, draw_patients, uniforms_or_constant
 from clinicsim.plan import ANY_PROVIDER, DayPlan
 from clinicsim.pools import NOBODY, Demand, Request, ServerPool
-from clinicsim.scenario.checks import STAFF_STEPS
+from clinicsim.recorder import Recorder
+from clinicsim.scenario.vocabulary import STAFF_STEPS
 from clinicsim.streams import Streams
 
 

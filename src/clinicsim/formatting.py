@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from clinicsim.scenario.model import format_clock
+from clinicsim.scenario.vocabulary import format_clock
 
 
 def _missing(value: float | None) -> bool:

@@ -13,8 +13,8 @@ from functools import cached_property
 
 import numpy as np
 
-from clinicsim.scenario.checks import STAFF_STEPS, staff_groups_for
-from clinicsim.scenario.model import Interval, Provider, Scenario, Shift, StaffGroup
+from clinicsim.scenario.model import Interval, Provider, Scenario, Shift
+from clinicsim.scenario.vocabulary import STAFF_STEPS, exam_rooms, staff_groups_for, staff_member_names
 from clinicsim.templates import Appointment, expand_template
 
 ANY_PROVIDER = None
@@ -143,11 +143,6 @@ class DayPlan:
         return eligible
 
 
-def staff_member_names(group: StaffGroup) -> list[str]:
-    """Names of the people of a staff group: the group's name, numbered when it has several people."""
-    return [group.name] if group.count == 1 else [f"{group.name}#{k + 1}" for k in range(group.count)]
-
-
 def _staff_members(scenario: Scenario) -> tuple[StaffMember, ...]:
     return tuple(
         StaffMember(name=name, group=group.name, role=group.role, shifts=tuple(group.shifts))
@@ -157,15 +152,7 @@ def _staff_members(scenario: Scenario) -> tuple[StaffMember, ...]:
 
 
 def _exam_rooms(scenario: Scenario) -> tuple[ExamRoom, ...]:
-    rooms = scenario.clinic.exam_rooms
-    if isinstance(rooms, int):
-        return tuple(ExamRoom(name=f"room {k + 1}", owner=None) for k in range(rooms))
-    return tuple(ExamRoom(name=f"{owner} room {k + 1}", owner=owner) for owner, n in rooms.items() for k in range(n))
-
-
-def exam_room_names(scenario: Scenario) -> list[str]:
-    """Names of the exam rooms: "room 1", ... for a pool; "Dr Lee room 1", ... for dedicated rooms."""
-    return [room.name for room in _exam_rooms(scenario)]
+    return tuple(ExamRoom(name=name, owner=owner) for name, owner in exam_rooms(scenario))
 
 
 def plan_day(scenario: Scenario) -> DayPlan:

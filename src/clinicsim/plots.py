@@ -28,8 +28,8 @@ from clinicsim.eventlog import EventLog
 from clinicsim.experiment import Results
 from clinicsim.metrics import REGISTRY
 from clinicsim.plan import plan_day
-from clinicsim.scenario import BLOCKED, Scenario, format_clock
-from clinicsim.templates import slot_times
+from clinicsim.scenario import Scenario
+from clinicsim.scenario.vocabulary import BLOCKED, format_clock, slot_times
 from clinicsim.timeseries import PLACES, census, provider_waits, utilization_by_hour
 
 DEFAULT_DIFFERENCE_KPIS = (

@@ -17,7 +17,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from clinicsim.scenario.model import BLOCKED, BaileyWelch, Interval, Template, VisitType, Wave
+from clinicsim.scenario.model import BaileyWelch, Interval, Template, VisitType, Wave
+from clinicsim.scenario.vocabulary import BLOCKED, slot_times
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +34,6 @@ class Appointment:
     """Start of the slot it was booked into (minutes from midnight)."""
     booking: str
     """"regular", "double_book" or "overbook"."""
-
-
-def slot_times(session: Interval, slot_min: float) -> list[float]:
-    """Start times of the whole slots that fit in a session (minutes from midnight)."""
-    n = math.floor(session.length_min / slot_min + 1e-9)
-    return [session.start + j * slot_min for j in range(n)]
 
 
 def _rule_times(template: Template, session: Interval, booked_slots: list[float]) -> list[float]:

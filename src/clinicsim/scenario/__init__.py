@@ -1,9 +1,7 @@
 """The scenario language (pydantic models) and scenario files (YAML with line-precise errors)."""
 
-from clinicsim.scenario.checks import staff_groups_for
 from clinicsim.scenario.files import Problem, ScenarioError, load_scenario, parse_scenario_text, scenario_to_yaml
 from clinicsim.scenario.model import (
-    BLOCKED,
     BaileyWelch,
     Clinic,
     FixedInterval,
@@ -17,8 +15,8 @@ from clinicsim.scenario.model import (
     VisitType,
     WalkIns,
     Wave,
-    format_clock,
 )
+from clinicsim.scenario.vocabulary import BLOCKED, format_clock, staff_groups_for
 
 __all__ = [
     "BLOCKED",

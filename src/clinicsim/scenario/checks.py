@@ -11,24 +11,18 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from clinicsim.scenario.vocabulary import (
+    BLOCKED,
+    STAFF_STEPS,
+    exam_rooms,
+    format_clock,
+    slot_times,
+    staff_groups_for,
+    staff_member_names,
+)
+
 if TYPE_CHECKING:
-    from clinicsim.scenario.model import Scenario, StaffGroup
-
-STAFF_STEPS = ("check_in", "rooming", "check_out")
-
-
-def staff_groups_for(scenario: Scenario, step: str, provider: str | None) -> list[StaffGroup]:
-    """Staff groups that do ``step`` for a patient of ``provider`` (None: a walk-in for the first free provider).
-
-    A provider's assigned groups come first, then the pooled groups, who help when the assigned people are busy.
-    Patients without a provider yet are served by the pooled groups, or by anyone doing the step if none is pooled.
-    """
-    doing = [g for g in scenario.staff if step in g.serves]
-    pooled = [g for g in doing if g.assigned_to is None]
-    if provider is None:
-        return pooled or doing
-    assigned = [g for g in doing if g.assigned_to is not None and provider in g.assigned_to]
-    return assigned + pooled
+    from clinicsim.scenario.model import Scenario
 
 
 def _unknown(kind: str, name: str, known) -> str:
@@ -37,8 +31,6 @@ def _unknown(kind: str, name: str, known) -> str:
 
 def _visit_types_seen(scenario: Scenario, provider: str) -> set[str]:
     """Visit types a provider sees on the simulated day: their template's, and walk-ins routed to them or to anyone."""
-    from clinicsim.scenario.model import BLOCKED
-
     template = scenario.templates.get(scenario.provider(provider).template_on(scenario.weekday) or "")
     seen = set() if template is None else {t for t in template.pattern if t != BLOCKED}
     seen |= {w.visit_type for w in scenario.walk_ins if w.provider in (None, provider)}
@@ -47,9 +39,7 @@ def _visit_types_seen(scenario: Scenario, provider: str) -> set[str]:
 
 def _name_clashes(scenario: Scenario) -> list[tuple[tuple, str]]:
     """Providers, staff members and exam rooms must all have different names (they label the event log)."""
-    from clinicsim.plan import exam_room_names, staff_member_names
-
-    rooms = exam_room_names(scenario)
+    rooms = [name for name, _ in exam_rooms(scenario)]
     problems, taken = [], set(rooms)
     groups = [g.name for g in scenario.staff]
     problems += [
@@ -69,9 +59,6 @@ def _name_clashes(scenario: Scenario) -> list[tuple[tuple, str]]:
 
 def find_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
     """Every cross-reference problem as (location, message)."""
-    from clinicsim.scenario.model import BLOCKED, format_clock
-    from clinicsim.templates import slot_times
-
     problems: list[tuple[tuple, str]] = []
     providers = [p.name for p in scenario.providers]
     visit_types = set(scenario.visit_types)

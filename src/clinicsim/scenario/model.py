@@ -18,12 +18,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from clinicsim.distributions import Distribution, Duration, Tagged
+from clinicsim.scenario.checks import raise_if_inconsistent
+from clinicsim.scenario.vocabulary import BLOCKED, format_clock
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 StaffStep = Literal["check_in", "rooming", "check_out"]
-BLOCKED = "blocked"
-"""Pattern entry for a slot kept free of patients (admin time, huddle, a same-day hold left empty)."""
 
 _CLOCK = re.compile(r"(\d{1,2}):([0-5]\d)")
 
@@ -34,12 +34,6 @@ def _parse_clock(value: Any) -> float:
         if match:
             return float(int(match.group(1)) * 60 + int(match.group(2)))
     raise ValueError(f'clock times are written as "HH:MM" (for example "08:30"), got {value!r}')
-
-
-def format_clock(minutes: float) -> str:
-    """Minutes from midnight as ``"HH:MM"`` (hours may pass 24 for runs longer than a day)."""
-    whole = int(round(minutes))
-    return f"{whole // 60:02d}:{whole % 60:02d}"
 
 
 ClockTime = Annotated[
@@ -383,8 +377,6 @@ class Scenario(Model):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
-        from clinicsim.scenario.checks import raise_if_inconsistent
-
         raise_if_inconsistent(self)
         return self
 
