@@ -1,4 +1,5 @@
-"""Shared fixtures: paths of the repository and a small scenario built in code."""
+"""Shared fixtures (paths of the repository, a small scenario built in code) and the test tiers: notebooks run by
+nbmake are marked ``notebook`` and ``slow``, so ``pytest -m "not slow"`` is the fast tier."""
 
 from __future__ import annotations
 
@@ -53,3 +54,11 @@ def family_medicine() -> clinicsim.Scenario:
 def small_clinic():
     """Factory of the small two-provider clinic dict: ``small_clinic(**top_level_overrides)``."""
     return make_small_clinic
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each notebook executed by nbmake as ``notebook`` and ``slow`` (a kernel start and a whole analysis)."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.notebook)
+            item.add_marker(pytest.mark.slow)

@@ -3,12 +3,10 @@ without losing or redoing finished work."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from clinicsim.sweeps.store import StoreMismatch, open_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = (ROOT / "scenarios" / "family_medicine.yaml").as_posix()
+INTERRUPT = Path(__file__).resolve().parent / "interrupt_sweep.py"
 KPIS = ["patients_seen", "provider_wait_mean_min", "margin"]
 
 
@@ -118,43 +117,38 @@ def test_running_a_finished_sweep_again_does_nothing(tmp_path):
 
 
 def _stored(store: Path) -> int:
-    try:
-        with sqlite3.connect(store, timeout=30) as connection:
-            return connection.execute("SELECT COUNT(*) FROM results").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
+    with sqlite3.connect(store, timeout=30) as connection:
+        return connection.execute("SELECT COUNT(*) FROM results").fetchone()[0]
 
 
-def _start(spec: Path, store: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "clinicsim.cli", "sweep", str(spec), "--store", str(store), "--workers", "2"]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+def _sweep_command(spec: Path, store: Path) -> list[str]:
+    return ["sweep", str(spec), "--store", str(store), "--workers", "2"]
 
 
-def _interrupt_part_way(spec: Path, store: Path, signal_number: int, total: int) -> int:
-    process = _start(spec, store)
-    deadline = time.monotonic() + 120
-    while _stored(store) < total // 5 and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    os.killpg(process.pid, signal_number)
-    process.wait(timeout=60)
-    return process.returncode
+def _interrupt_after_chunks(spec: Path, store: Path, signal_number: int, chunks: int) -> int:
+    """Run the sweep in its own process group and send it ``signal_number`` right after its ``chunks``-th chunk
+    is stored (see interrupt_sweep.py); return its exit status."""
+    command = [sys.executable, str(INTERRUPT), signal.Signals(signal_number).name, str(chunks), "--"]
+    done = subprocess.run(
+        [*command, *_sweep_command(spec, store)], capture_output=True, start_new_session=True, timeout=300
+    )
+    return done.returncode
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signal_number", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "Ctrl-C"])
 def test_a_killed_sweep_resumes_without_losing_or_redoing_work(tmp_path, signal_number):
     spec = write_spec(tmp_path, replications=30, rooms=(6, 8, 10), desk=(1, 2, 3))
     total = 9 * 30
     store = tmp_path / "killed.db"
-    returncode = _interrupt_part_way(spec, store, signal_number, total)
+    returncode = _interrupt_after_chunks(spec, store, signal_number, chunks=3)
+    assert returncode == (130 if signal_number == signal.SIGINT else -signal.SIGKILL)
     partial = _stored(store)
-    assert 0 < partial < total, "the sweep was interrupted part-way"
-    if signal_number == signal.SIGINT:
-        assert returncode == 130
+    assert 0 < partial < total, "three chunks of at least eight are stored"
     assert len(open_sweep(store).replications()) == partial  # readable, and only whole chunks are there
-    resumed = subprocess.run(
-        [sys.executable, "-m", "clinicsim.cli", "sweep", str(spec), "--store", str(store), "--workers", "2"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert resumed.returncode == 0, resumed.stderr
+    progress = []
+    sweep(spec, store, workers=2, progress=lambda done, total: progress.append(done))
+    assert progress[0] == partial, "the resumed sweep starts from the finished work"
+    assert progress[-1] == total
     sweep(spec, tmp_path / "whole.db", workers=1)
     pd.testing.assert_frame_equal(table(store), table(tmp_path / "whole.db"), check_exact=True)

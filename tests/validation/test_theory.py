@@ -23,6 +23,9 @@ is below 5e-4 per run. The replication counts give standard errors of about 1-3%
 (so an error of 5-15% is caught) and 0.3-2% in the slow ones. No control variates: adjusting with the known mean
 visit time or arrival rate would hide an engine that draws those wrongly, which is what validation must catch.
 The seeds are fixed, so a run is reproducible; a failure means the engine's draws or its logic changed.
+
+Tiers. Every case that simulates is marked ``slow``: the fast tier (``pytest -m "not slow"``) runs only the checks
+of the exact formulas themselves; the full run (the README's command, and CI) runs everything.
 """
 
 from __future__ import annotations
@@ -188,8 +191,8 @@ def provider_visits(results: clinicsim.Results) -> pd.DataFrame:
 # patients; these give standard errors of ~2-3% (fast) and ~0.7-2% (slow) of the mean wait, measured. The engine
 # costs ~15-20 us of CPU per patient, so a fast case is ~4 s and a slow one ~20 s.
 MMC_CASES = [
-    pytest.param(1, 0.6, 4.0, 60, 600, 300, id="M/M/1 rho=0.6"),
-    pytest.param(3, 0.7, 6.0, 60, 600, 160, id="M/M/3 rho=0.7"),
+    pytest.param(1, 0.6, 4.0, 60, 600, 300, id="M/M/1 rho=0.6", marks=pytest.mark.slow),
+    pytest.param(3, 0.7, 6.0, 60, 600, 160, id="M/M/3 rho=0.7", marks=pytest.mark.slow),
     pytest.param(1, 0.6, 4.0, 99, 600, 1000, id="M/M/1 rho=0.6 precise", marks=pytest.mark.slow),
     pytest.param(3, 0.75, 6.0, 99, 600, 400, id="M/M/3 rho=0.75 precise", marks=pytest.mark.slow),
     pytest.param(2, 0.85, 5.0, 99, 1500, 500, id="M/M/2 rho=0.85", marks=pytest.mark.slow),
@@ -339,7 +342,8 @@ SESSION_REPLICATIONS_SLOW = 20000
 
 
 @pytest.mark.parametrize(
-    "replications", [SESSION_REPLICATIONS, pytest.param(SESSION_REPLICATIONS_SLOW, marks=pytest.mark.slow)]
+    "replications",
+    [pytest.param(n, marks=pytest.mark.slow) for n in (SESSION_REPLICATIONS, SESSION_REPLICATIONS_SLOW)],
 )
 def test_fixed_interval_session_matches_recursion(replications):
     assert_session_agrees(single_session("fixed_interval", replications), session_exact(FIXED_TIMES), "fixed")
@@ -369,7 +373,7 @@ def two_session_day() -> tuple[clinicsim.Scenario, list[float], list[float]]:
     return scenario, times, p_no_show
 
 
-@pytest.mark.parametrize("replications", [3000, pytest.param(15000, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("replications", [pytest.param(n, marks=pytest.mark.slow) for n in (3000, 15000)])
 def test_two_session_day_matches_recursion(replications):
     scenario, times, p_no_show = two_session_day()
     assert [a.time_min for a in clinicsim.plan_day(scenario).providers[0].appointments] == times
@@ -384,7 +388,8 @@ def test_two_session_day_matches_recursion(replications):
 
 
 @pytest.mark.parametrize(
-    "replications", [SESSION_REPLICATIONS, pytest.param(SESSION_REPLICATIONS_SLOW, marks=pytest.mark.slow)]
+    "replications",
+    [pytest.param(n, marks=pytest.mark.slow) for n in (SESSION_REPLICATIONS, SESSION_REPLICATIONS_SLOW)],
 )
 def test_bailey_welch_trades_waiting_for_idle_time_and_overtime(replications):
     fixed, bw = session_exact(FIXED_TIMES), session_exact(BAILEY_WELCH_TIMES)
