@@ -13,6 +13,7 @@ and compare plans on the same simulated days with ``clinicsim.compare`` and ``cl
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -30,31 +31,69 @@ _EXPORTS = {
     "expand_template": "clinicsim.templates",
     "KPI_NAMES": "clinicsim.metrics",
     "load_scenario": "clinicsim.scenario",
-    "load_sweep": "clinicsim.sweep_spec",
+    "load_sweep": "clinicsim.sweeps.spec",
     "Metric": "clinicsim.metrics",
-    "open_sweep": "clinicsim.store",
+    "open_sweep": "clinicsim.sweeps.store",
     "parse_scenario_text": "clinicsim.scenario",
     "plan_day": "clinicsim.plan",
     "PrecisionTarget": "clinicsim.precision",
     "REGISTRY": "clinicsim.metrics",
-    "render_report": "clinicsim.report",
-    "render_sweep_report": "clinicsim.sweep_report",
+    "render_report": "clinicsim.reports.comparison",
+    "render_sweep_report": "clinicsim.reports.sweep",
     "Results": "clinicsim.experiment",
-    "run_sweep": "clinicsim.sweep_runner",
+    "run_sweep": "clinicsim.sweeps.runner",
     "Scenario": "clinicsim.scenario",
     "scenario_to_yaml": "clinicsim.scenario",
     "ScenarioError": "clinicsim.scenario",
     "simulate": "clinicsim.experiment",
-    "summarize": "clinicsim.experiment",
-    "sweep": "clinicsim.sweep_runner",
-    "SweepResults": "clinicsim.store",
-    "SweepSpec": "clinicsim.sweep_spec",
+    "summarize": "clinicsim.statistics",
+    "sweep": "clinicsim.sweeps.runner",
+    "SweepResults": "clinicsim.sweeps.store",
+    "SweepSpec": "clinicsim.sweeps.spec",
     "wait_attribution": "clinicsim.comparison",
-    "write_report": "clinicsim.report",
-    "write_sweep_report": "clinicsim.sweep_report",
+    "write_report": "clinicsim.reports.comparison",
+    "write_sweep_report": "clinicsim.reports.sweep",
 }
 """Public name -> module that defines it; imported on first use, so ``import clinicsim`` (and the CLI's
 ``--help``) stays fast."""
+
+if TYPE_CHECKING:  # the same names for type checkers and IDEs (``X as X``: an explicit re-export; a test keeps
+    # this block equal to _EXPORTS)
+    from clinicsim.comparison import Comparison as Comparison
+    from clinicsim.comparison import compare as compare
+    from clinicsim.comparison import wait_attribution as wait_attribution
+    from clinicsim.distributions import Distribution as Distribution
+    from clinicsim.distributions import Duration as Duration
+    from clinicsim.eventlog import EventLog as EventLog
+    from clinicsim.experiment import DEFAULT_SEED as DEFAULT_SEED
+    from clinicsim.experiment import Results as Results
+    from clinicsim.experiment import simulate as simulate
+    from clinicsim.metrics import KPI_NAMES as KPI_NAMES
+    from clinicsim.metrics import REGISTRY as REGISTRY
+    from clinicsim.metrics import Metric as Metric
+    from clinicsim.metrics import compute_kpis as compute_kpis
+    from clinicsim.plan import DayPlan as DayPlan
+    from clinicsim.plan import plan_day as plan_day
+    from clinicsim.precision import Advice as Advice
+    from clinicsim.precision import PrecisionTarget as PrecisionTarget
+    from clinicsim.reports.comparison import render_report as render_report
+    from clinicsim.reports.comparison import write_report as write_report
+    from clinicsim.reports.sweep import render_sweep_report as render_sweep_report
+    from clinicsim.reports.sweep import write_sweep_report as write_sweep_report
+    from clinicsim.scenario import Scenario as Scenario
+    from clinicsim.scenario import ScenarioError as ScenarioError
+    from clinicsim.scenario import load_scenario as load_scenario
+    from clinicsim.scenario import parse_scenario_text as parse_scenario_text
+    from clinicsim.scenario import scenario_to_yaml as scenario_to_yaml
+    from clinicsim.statistics import summarize as summarize
+    from clinicsim.sweeps.runner import run_sweep as run_sweep
+    from clinicsim.sweeps.runner import sweep as sweep
+    from clinicsim.sweeps.spec import SweepSpec as SweepSpec
+    from clinicsim.sweeps.spec import load_sweep as load_sweep
+    from clinicsim.sweeps.store import SweepResults as SweepResults
+    from clinicsim.sweeps.store import open_sweep as open_sweep
+    from clinicsim.templates import Appointment as Appointment
+    from clinicsim.templates import expand_template as expand_template
 
 __all__ = ["__version__", *_EXPORTS]
 
