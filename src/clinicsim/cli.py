@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
@@ -84,7 +85,7 @@ def run(scenario: str, replications: int, seed: int | None, out: str | None, rep
     if out:
         _write_tables(results, summary, Path(out))
         click.echo(f"\ntables written to {out}/")
-    if report:
+    if report and out:  # --report without --out was refused above
         from clinicsim.reports.comparison import write_report
 
         click.echo(f"report: {write_report(results, out)}")
@@ -97,16 +98,16 @@ class _progress_bar:
         self.what = what
         self.unit = unit
         self.delay = delay
-        self.bar = None
+        self.bar: Any = None
 
     def __enter__(self):
         from tqdm import tqdm
 
-        self.bar = tqdm(desc=self.what, unit=self.unit, delay=self.delay, leave=False)
+        bar = self.bar = tqdm(desc=self.what, unit=self.unit, delay=self.delay, leave=False)
 
         def progress(done: int, total: int) -> None:
-            self.bar.total = max(total, done)
-            self.bar.update(done - self.bar.n)
+            bar.total = max(total, done)
+            bar.update(done - bar.n)
 
         return progress
 
@@ -293,7 +294,7 @@ def _dask_executor(address: str):
     return client.get_executor(pure=False), client
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_BAD_INPUT)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_serializer, model_validator
@@ -22,11 +22,17 @@ from scipy import special
 
 from clinicsim.streams import uniforms_open
 
+Uniforms = np.ndarray | float
+"""An array of uniforms in (0, 1), or one uniform."""
+
 
 class Tagged(BaseModel):
     """A variant of a union told apart by its ``kind``; the kind is always written out, even as a default."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    if TYPE_CHECKING:
+        kind: str  # each variant declares its own Literal kind
 
     @model_serializer(mode="wrap")
     def _with_kind(self, handler):
@@ -52,8 +58,9 @@ class _Distribution(Tagged):
         return -math.inf
 
     @abstractmethod
-    def from_uniform(self, u: np.ndarray) -> np.ndarray:
-        """Map uniforms in (0, 1) to samples (inverse distribution function)."""
+    def from_uniform(self, u: Uniforms) -> np.ndarray:
+        """Map uniforms in (0, 1) to samples (inverse distribution function); one uniform gives one sample (a
+        numpy scalar or 0-d array)."""
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` samples from ``rng`` (by inverse transform, one uniform per sample)."""
@@ -78,7 +85,7 @@ class Fixed(_Distribution):
     def minimum(self) -> float:
         return self.value
 
-    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+    def from_uniform(self, u: Uniforms) -> np.ndarray:
         return np.full(np.shape(u), self.value, dtype=float)
 
 
@@ -111,7 +118,7 @@ class Exponential(_PositiveByMean):
     def variance(self) -> float:
         return self.mean_**2
 
-    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+    def from_uniform(self, u: Uniforms) -> np.ndarray:
         return -self.mean_ * np.log1p(-u)
 
 
@@ -125,7 +132,7 @@ class Normal(_ByMean):
     def variance(self) -> float:
         return self.sd**2
 
-    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+    def from_uniform(self, u: Uniforms) -> np.ndarray:
         return self.mean_ + self.sd * special.ndtri(u)
 
 
@@ -139,7 +146,7 @@ class Lognormal(_PositiveByMean):
     def variance(self) -> float:
         return self.sd**2
 
-    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+    def from_uniform(self, u: Uniforms) -> np.ndarray:
         sigma2 = math.log1p((self.sd / self.mean_) ** 2)
         mu = math.log(self.mean_) - sigma2 / 2
         return np.exp(mu + math.sqrt(sigma2) * special.ndtri(u))
@@ -155,7 +162,7 @@ class Gamma(_PositiveByMean):
     def variance(self) -> float:
         return (self.cv * self.mean_) ** 2
 
-    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+    def from_uniform(self, u: Uniforms) -> np.ndarray:
         shape = 1.0 / self.cv**2
         return special.gammaincinv(shape, u) * (self.mean_ / shape)
 
@@ -187,7 +194,7 @@ class Triangular(_Distribution):
     def minimum(self) -> float:
         return self.low
 
-    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+    def from_uniform(self, u: Uniforms) -> np.ndarray:
         a, c, b = self.low, self.mode, self.high
         split = (c - a) / (b - a)
         left = a + np.sqrt(u * (b - a) * (c - a))
@@ -220,8 +227,8 @@ class Uniform(_Distribution):
     def minimum(self) -> float:
         return self.low
 
-    def from_uniform(self, u: np.ndarray) -> np.ndarray:
-        return self.low + u * (self.high - self.low)
+    def from_uniform(self, u: Uniforms) -> np.ndarray:
+        return self.low + np.multiply(u, self.high - self.low)
 
 
 class Empirical(_Distribution):
@@ -259,7 +266,7 @@ class Empirical(_Distribution):
     def minimum(self) -> float:
         return min(self.values)
 
-    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+    def from_uniform(self, u: Uniforms) -> np.ndarray:
         cumulative = np.cumsum(self._probabilities())
         index = np.minimum(np.searchsorted(cumulative, u, side="right"), len(self.values) - 1)
         return np.asarray(self.values, dtype=float)[index]

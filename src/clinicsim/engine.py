@@ -27,6 +27,7 @@ from __future__ import annotations
 import gc
 import math
 from contextlib import contextmanager
+from typing import cast
 
 import simpy
 from simpy.events import URGENT
@@ -168,7 +169,7 @@ class ClinicDay:
         last = [[-math.inf] * len(day.sessions) for day in self.plan.providers]
         for p in self.patients:
             if p.source == "booked" and p.shows and not self._too_late(p):
-                row = last[self.plan.provider_index[p.route]]
+                row = last[self.plan.provider_index[cast(str, p.route)]]  # booked: routed to their provider
                 row[p.session] = max(row[p.session], p.arrival_min)
         return last
 
@@ -200,7 +201,7 @@ class ClinicDay:
         Raises Unserved if the patient gives up at ``deadline`` first, or if nobody is left to serve them.
         """
         request = self._ask(pool, eligible)
-        if type(request) is int:  # a free server, taken at once
+        if isinstance(request, int):  # a free server, taken at once
             return request
         if deadline is not None and not request.triggered:
             yield request | self.env.timeout(max(deadline - self.env.now, 0.0))

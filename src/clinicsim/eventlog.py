@@ -84,6 +84,7 @@ class EventLog:
     @cached_property
     def rows_of_step(self) -> dict[str, np.ndarray]:
         """Row indices of the ``steps`` table for each step name (grouped once, for the KPI functions)."""
+        assert self.step_codes is not None  # set in __post_init__
         code = self.step_codes.step
         order = np.argsort(code, kind="stable")
         bounds = np.searchsorted(code[order], np.arange(len(LOG_STEPS) + 1))

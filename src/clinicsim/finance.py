@@ -22,7 +22,7 @@ import numpy as np
 
 from clinicsim.eventlog import Columns, EventLog
 from clinicsim.metrics import resource_usage
-from clinicsim.scenario.model import Finance, Scenario
+from clinicsim.scenario.model import Finance, Role, Scenario
 
 MONEY_KPIS = (
     "gross_charges",
@@ -58,10 +58,19 @@ def visit_amounts(finance: Finance, codes: np.ndarray, payers: np.ndarray) -> di
     return {"allowed": allowed, "denied": denied, "net": net, "wrvu": _lookup(codes, finance.fee_schedule, "wrvu")}
 
 
+def _settings(scenario: Scenario) -> Finance:
+    """The scenario's finance settings; money needs them (validation makes sure a code mix goes with them)."""
+    if scenario.finance is None:
+        raise ValueError(f"scenario {scenario.name!r} has no finance settings")
+    return scenario.finance
+
+
 def expected_net_per_visit(scenario: Scenario, visit_type: str) -> float:
     """Analytic expected net collection of one seen visit of ``visit_type`` (over its code and payer mixes)."""
-    finance = scenario.finance
+    finance = _settings(scenario)
     mix = scenario.visit_types[visit_type].code_mix
+    if mix is None:
+        raise ValueError(f"visit type {visit_type!r} has no code mix")
     codes = [c for c in mix for _ in finance.payers]
     payers = [p for _ in mix for p in finance.payers]
     weights = np.array([mix[c] * finance.payers[p].share for c, p in zip(codes, payers)])
@@ -70,14 +79,20 @@ def expected_net_per_visit(scenario: Scenario, visit_type: str) -> float:
 
 def _wage(scenario: Scenario, kind: str, group: str, resource: str):
     """The Wage (rate and overtime premium) of one provider or staff member."""
-    finance = scenario.finance
+    finance = _settings(scenario)
+    role: Role
     if kind == "provider":
         role, override = "provider", scenario.provider(resource).wage_per_hour
     else:
         staff_group = next(g for g in scenario.staff if g.name == group)
         role, override = staff_group.role, staff_group.wage_per_hour
     wage = finance.wages.get(role)
-    per_hour = override if override is not None else wage.per_hour
+    if override is not None:
+        per_hour = override
+    elif wage is not None:
+        per_hour = wage.per_hour
+    else:  # validation rules this out
+        raise ValueError(f"no wage for the role {role}")
     premium = wage.overtime_premium if wage is not None else 0.5
     return per_hour, premium
 

@@ -7,13 +7,13 @@ import math
 from clinicsim.scenario.vocabulary import format_clock
 
 
-def _missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+def _nan(value: float) -> bool:
+    return isinstance(value, float) and math.isnan(value)
 
 
 def format_value(value: float | None, unit: str) -> str:
     """A KPI value in its unit: fractions as percentages, clock minutes as "HH:MM", others to one decimal."""
-    if _missing(value):
+    if value is None or _nan(value):
         return "-"
     if unit == "fraction":
         return f"{100 * value:.1f}%"
@@ -28,14 +28,14 @@ def format_value(value: float | None, unit: str) -> str:
 
 def format_interval(low: float | None, high: float | None, unit: str) -> str:
     """A confidence interval, "a to b" in the KPI's unit."""
-    if _missing(low) or _missing(high):
+    if low is None or high is None or _nan(low) or _nan(high):
         return "-"
     return f"{format_value(low, unit)} to {format_value(high, unit)}"
 
 
 def format_difference(value: float | None, unit: str) -> str:
     """A signed difference: percentage points for fractions and percentages, minutes for clock times."""
-    if _missing(value):
+    if value is None or _nan(value):
         return "-"
     if unit == "fraction":
         return f"{100 * value:+.1f} pp"

@@ -392,6 +392,7 @@ def resource_usage(log: EventLog) -> Columns:
     res, steps, duty, schedule = log.resources, log.steps, log.duty, log.schedule
     n = len(res["resource"])
     index = {name: i for i, name in enumerate(res["resource"])}
+    assert log.step_codes is not None  # set when the log is made
     step_code, duty_code = log.step_codes.resource, codes_of(duty["resource"], index)
     schedule_code = codes_of(schedule["resource"], index)
     listed = schedule_code >= 0

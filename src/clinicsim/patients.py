@@ -168,6 +168,7 @@ def _billing(plan: DayPlan, streams: Streams, groups: list[_Group], visit_types:
     names = np.asarray(visit_types, dtype=object)
     for name in set(visit_types):
         mix = plan.scenario.visit_types[name].code_mix
+        assert mix is not None  # validation: with finance settings, every visit type has a code mix
         mask = names == name
         codes[mask] = _pick(list(mix), list(mix.values()), code_u[mask])
     payers = finance.payers

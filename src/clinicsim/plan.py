@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import cast
 
 import numpy as np
 
@@ -96,7 +97,9 @@ class DayPlan:
     @cached_property
     def room_eligible(self) -> dict[str | None, tuple[int, ...]]:
         """Exam rooms (indices) each provider's patients may use; ``None``: walk-ins for any provider."""
-        eligible = {ANY_PROVIDER: tuple(i for i, r in enumerate(self.rooms) if r.owner is None)}
+        eligible: dict[str | None, tuple[int, ...]] = {
+            ANY_PROVIDER: tuple(i for i, r in enumerate(self.rooms) if r.owner is None)
+        }
         for p in self.providers:
             eligible[p.name] = tuple(i for i, r in enumerate(self.rooms) if r.owner in (None, p.name))
         return eligible
@@ -159,7 +162,7 @@ def plan_day(scenario: Scenario) -> DayPlan:
     """Expand a scenario into the plan of its simulated weekday."""
     providers = []
     for provider in scenario.working_providers():
-        template = scenario.templates[provider.template_on(scenario.weekday)]
+        template = scenario.templates[cast(str, provider.template_on(scenario.weekday))]  # working: has one
         appointments = expand_template(template, scenario.visit_types)
         providers.append(
             ProviderDay(provider=provider, sessions=tuple(template.sessions), appointments=tuple(appointments))

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import cast
 
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.lines import Line2D
@@ -333,7 +335,7 @@ def plot_gantt(results: Results, *, replication: int | None = None, ax: Axes | N
     used_types: set[str] = set()
     any_missed = False
     for row, day in enumerate(plan.providers):
-        slot = scenario.templates[day.provider.template_on(scenario.weekday)].slot_min
+        slot = scenario.templates[cast(str, day.provider.template_on(scenario.weekday))].slot_min
         booked = Counter(a.time_min for a in day.appointments)
         for a in day.appointments:
             color = colors[a.visit_type]
@@ -389,7 +391,7 @@ def plot_gantt(results: Results, *, replication: int | None = None, ax: Axes | N
     ax.grid(axis="x", color="0.9")
     ax.set_axisbelow(True)
     ax.set_title(f"{scenario.name}: day {replication}, appointments and provider visits", fontsize="medium")
-    handles = [Patch(facecolor=colors[t], label=t) for t in colors if t in used_types]
+    handles: list[Artist] = [Patch(facecolor=colors[t], label=t) for t in colors if t in used_types]
     handles += [
         Patch(facecolor="white", edgecolor="0.3", linewidth=0.8, label="appointment (one slot)"),
         Patch(facecolor=_DOCUMENTATION_COLOR, label="documentation"),
@@ -415,7 +417,7 @@ def plot_template(scenario: Scenario, *, ax: Axes | None = None) -> Axes:
     used: set[str] = set()
     crowded = empty = False
     for row, day in enumerate(plan.providers):
-        name = day.provider.template_on(scenario.weekday)
+        name = cast(str, day.provider.template_on(scenario.weekday))  # a provider of the day's plan works
         template = scenario.templates[name]
         booked = Counter(a.time_min for a in day.appointments)
         for session in template.sessions:

@@ -14,6 +14,7 @@ people on duty can stay until that work is done (the overtime a clinic really pa
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Hashable
 
@@ -50,7 +51,8 @@ class ServerPool:
         self._duty_watchers: list[simpy.Event] = []
         self._leaving: list[simpy.Event | None] = [None] * len(names)
         self._unless: list[Callable[[], bool] | None] = [None] * len(names)
-        self._on_since = [env.now if on_duty else None] * len(names)
+        self._on_since: list[float] = [env.now if on_duty else math.nan] * len(names)
+        """When each server came on duty (NaN while off)."""
         self.queue: list[Request] = []
         self.duty: list[tuple[int, float, float]] = []
         """Closed on-duty intervals (server, on_min, off_min)."""

@@ -75,10 +75,11 @@ def summary_sentences(comparison: Comparison) -> list[str]:
 
 def money_sentences(comparison: Comparison) -> list[str]:
     """The money effect of each plan next to its wait effect, in one sentence per plan."""
-    if len(comparison.results) < 2 or comparison.results[comparison.baseline].scenario.finance is None:
+    finance = comparison.results[comparison.baseline].scenario.finance
+    if len(comparison.results) < 2 or finance is None:
         return []
     table = comparison.differences()
-    currency = comparison.results[comparison.baseline].scenario.finance.currency
+    currency = finance.currency
     sentences = []
     for name in [s for s in comparison.scenarios if s != comparison.baseline]:
         d = {kpi: table.loc[(name, kpi)] for kpi in ("labor_cost", "net_revenue", "patients_seen", "margin")}
@@ -120,18 +121,18 @@ def _summary_table(comparison: Comparison) -> list[dict]:
     for kpi, metric in REGISTRY.items():
         if metric.unit == "currency" and finance is None:
             continue
+        cells = []
+        for name in comparison.scenarios:
+            s = summary.loc[(name, kpi)]
+            interval = format_interval(s["ci_low"], s["ci_high"], metric.unit)
+            cells.append((format_value(s["mean"], metric.unit), interval))
         row = {
             "label": metric.label,
             "unit": unit_label(metric.unit, currency),
             "definition": metric.definition,
-            "cells": [],
+            "cells": cells,
             "money": metric.unit == "currency",
         }
-        for name in comparison.scenarios:
-            s = summary.loc[(name, kpi)]
-            row["cells"].append(
-                (format_value(s["mean"], metric.unit), format_interval(s["ci_low"], s["ci_high"], metric.unit))
-            )
         rows.append(row)
     return rows
 

@@ -256,7 +256,9 @@ def render_sweep_report(
             raise ValueError(f"unknown KPI: {kpi}")
     figures, notes = sweep_figures(snapshot, kpis=kpis, pareto=pareto, heatmap=heatmap)
     shown = [k for k in kpis if k in snapshot.kpis]
-    pareto_ok = pareto is not None and not snapshot.points.empty and set(pareto) <= set(snapshot.kpis)
+    front: tuple[str, str] | None = (
+        pareto if pareto is not None and not snapshot.points.empty and set(pareto) <= set(snapshot.kpis) else None
+    )
     spec = snapshot.spec
     done = snapshot.replications.groupby("point").size()
     return html_template("sweep_report.html.j2").render(
@@ -272,11 +274,11 @@ def render_sweep_report(
         complete=snapshot.complete,
         factors=snapshot.factors,
         factor_rows=_factor_rows(snapshot),
-        kpi_rows=_kpi_rows(list(dict.fromkeys([*shown, *(pareto if pareto_ok else ())]))),
+        kpi_rows=_kpi_rows(list(dict.fromkeys([*shown, *(front or ())]))),
         figures=figures,
         notes=notes,
-        pareto=_kpi_rows(pareto) if pareto_ok else None,
-        pareto_rows=_pareto_rows(snapshot, *pareto) if pareto_ok else [],
+        pareto=_kpi_rows(front) if front else None,
+        pareto_rows=_pareto_rows(snapshot, *front) if front else [],
         table_kpis=_kpi_rows(shown),
         point_rows=_point_rows(snapshot, shown),
         show_names=spec.design == "points",

@@ -12,7 +12,7 @@ In a dotted path, a list is indexed by position (``providers.0``) or, when its i
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -58,6 +58,7 @@ def set_path(data: dict, dotted: str, value: Any) -> None:
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     """Plain data as {dotted path: leaf value}; list items with names are keyed by name."""
+    items: Iterable[tuple[Any, Any]]
     if isinstance(data, dict):
         items = data.items()
     elif isinstance(data, list) and data and all(isinstance(x, dict) and "name" in x for x in data):

@@ -75,12 +75,10 @@ def find_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
                 problems.append(
                     (("templates", t_name, "double_book", i), f"{format_clock(time)} is not the start of a slot")
                 )
-        if template.overbooking and template.overbooking.visit_type not in (None, *visit_types):
+        extra_type = template.overbooking.visit_type if template.overbooking else None
+        if extra_type is not None and extra_type not in visit_types:
             problems.append(
-                (
-                    ("templates", t_name, "overbooking", "visit_type"),
-                    _unknown("visit type", template.overbooking.visit_type, visit_types),
-                )
+                (("templates", t_name, "overbooking", "visit_type"), _unknown("visit type", extra_type, visit_types))
             )
 
     for i, p in enumerate(scenario.providers):
@@ -130,7 +128,7 @@ def _finance_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
     finance = scenario.finance
     if finance is None:
         return []
-    problems = []
+    problems: list[tuple[tuple, str]] = []
     for name, vt in scenario.visit_types.items():
         if vt.code_mix is None:
             problems.append((("visit_types", name, "code_mix"), "needed to bill the visit (finance is given)"))
@@ -151,7 +149,7 @@ def _finance_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
 
 def _uncovered_work(scenario: Scenario) -> list[tuple[tuple, str]]:
     """Steps that some patient needs but no staff group does, and providers without a room."""
-    problems = []
+    problems: list[tuple[tuple, str]] = []
     working = scenario.working_providers()
     if not working:
         return [(("weekday",), f"no provider has a template on {scenario.weekday}")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
@@ -19,6 +19,8 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from clinicsim.scenario.changes import merge
 from clinicsim.scenario.model import Scenario
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ def _layers(text: str, source: str, directory: Path, seen: tuple[Path, ...] = ()
     return layers + _layers(_read(path), str(path), path.parent, (*seen, path))
 
 
-def validate_yaml(model: type[BaseModel], text: str, source: str) -> BaseModel:
+def validate_yaml(model: type[M], text: str, source: str) -> M:
     """Validate YAML text as ``model``; raise ScenarioError naming ``source``, line and field of each problem."""
     document = parse_yaml(text, source)
     try:

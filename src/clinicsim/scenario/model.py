@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
@@ -74,7 +74,7 @@ class Interval(Model):
         return self.end - self.start
 
 
-def _require_in_order(intervals: list[Interval], what: str) -> None:
+def _require_in_order(intervals: Sequence[Interval], what: str) -> None:
     for earlier, later in zip(intervals, intervals[1:]):
         if later.start < earlier.end:
             raise ValueError(f"{what} must be in time order and must not overlap")
@@ -90,7 +90,7 @@ class Clinic(Model):
     exam_rooms: int | dict[str, int] = Field(
         description="Exam rooms: a number for a shared pool, or rooms per provider name for dedicated rooms."
     )
-    room_turnover_min: Duration = Field(
+    room_turnover_min: Duration = Field(  # type: ignore[assignment]  # the number is validated into Fixed
         default=0, description="Time to clean and reset a room after a visit before the next patient (minutes)."
     )
 
@@ -204,17 +204,17 @@ class Provider(Model):
     speed_factor: float = Field(
         default=1.0, gt=0, description="Visit durations are divided by this: 1.25 means visits 20% shorter."
     )
-    late_start_min: Duration = Field(
+    late_start_min: Duration = Field(  # type: ignore[assignment]  # the number is validated into Fixed
         default=0, description="How late the provider starts each session (minutes); the session waits."
     )
-    documentation_min: Duration = Field(
+    documentation_min: Duration = Field(  # type: ignore[assignment]  # the number is validated into Fixed
         default=0, description="Charting after each visit (minutes); the provider is busy, the room is free."
     )
     wage_per_hour: float | None = Field(
         default=None, ge=0, description="Hourly cost of this provider; by default finance.wages.provider."
     )
 
-    def template_on(self, weekday: str) -> str | None:
+    def template_on(self, weekday: Weekday) -> str | None:
         """Name of the template the provider works on ``weekday``, or None when off that day."""
         if isinstance(self.template, str):
             return self.template
@@ -265,7 +265,7 @@ class StaffGroup(Model):
 class PatientBehaviour(Model):
     """How booked patients arrive and how long they wait."""
 
-    lateness_min: Distribution = Field(
+    lateness_min: Distribution = Field(  # type: ignore[assignment]  # the number is validated into Fixed
         default=0, description="Arrival minus appointment time (minutes); negative means early."
     )
     turn_away_if_late_by_min: float | None = Field(

@@ -116,7 +116,7 @@ def run_sweep(
                 if progress is not None:
                     progress(finished, total)
         finally:
-            if own_pool:
+            if own_pool and pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
     finally:
         store.close()
