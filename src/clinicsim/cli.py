@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -24,14 +26,35 @@ EXIT_BAD_INPUT = 2
 
 
 def _load(path: str):
-    """Load a scenario or exit with status 2 and a clear message."""
+    """Load a scenario or exit with status 2 and a clear message; what is legal but probably a mistake is printed
+    as a warning and the run goes on."""
     from clinicsim.scenario import ScenarioError, load_scenario
 
     try:
-        return load_scenario(path)
+        with _printing_scenario_warnings():
+            return load_scenario(path)
     except ScenarioError as error:
         _report(error)
         sys.exit(EXIT_BAD_INPUT)
+
+
+@contextmanager
+def _printing_scenario_warnings() -> Iterator[None]:
+    """Print each ScenarioWarning raised inside as ``warning: file:line: field: message`` on stderr."""
+    import warnings
+
+    from clinicsim.scenario import ScenarioWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScenarioWarning)
+        try:
+            yield
+        finally:
+            for warning in caught:
+                if issubclass(warning.category, ScenarioWarning):
+                    click.echo(f"warning: {warning.message}", err=True)
+                else:
+                    warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 def _report(error) -> None:
@@ -208,7 +231,8 @@ def validate(scenarios: tuple[str, ...]) -> None:
     failed = False
     for path in scenarios:
         try:
-            scenario = load_scenario(path)
+            with _printing_scenario_warnings():
+                scenario = load_scenario(path)
         except ScenarioError as error:
             _report(error)
             failed = True

@@ -14,10 +14,18 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_serializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_serializer,
+    model_validator,
+)
 from scipy import special
 
 from clinicsim.streams import uniforms_open
@@ -26,13 +34,57 @@ Uniforms = np.ndarray | float
 """An array of uniforms in (0, 1), or one uniform."""
 
 
-class Tagged(BaseModel):
-    """A variant of a union told apart by its ``kind``; the kind is always written out, even as a default."""
+MAX_VALUE = 1e6
+"""Largest size of any number in a distribution (minutes: about two years), so that no draw overflows."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+def _mentions(annotation: Any, kinds: tuple[type, ...]) -> bool:
+    """Whether the annotation is one of ``kinds`` or holds one (in a union, list or dict)."""
+    return annotation in kinds or any(_mentions(a, kinds) for a in get_args(annotation))
+
+
+def _wrong_boolean(value: Any, annotation: Any) -> bool:
+    """A boolean where the field means a number: the value itself, or an item of a list or mapping of numbers."""
+    if _mentions(annotation, (bool,)):
+        return False
+    if isinstance(value, bool):
+        return True
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return _mentions(annotation, (int, float)) and any(isinstance(item, bool) for item in items)
+
+
+def booleans_for_numbers(model: type[BaseModel], data: Any) -> list[str]:
+    """Fields of ``model`` given ``true`` or ``false`` in ``data`` (a mapping of the input) where a number is
+    meant; pydantic would read them as 1 and 0, which is never what a scenario's author meant."""
+    if not isinstance(data, dict):
+        return []
+    fields = {(info.alias or name): info for name, info in model.model_fields.items()}
+    return [key for key, value in data.items() if key in fields and _wrong_boolean(value, fields[key].annotation)]
+
+
+def refuse_booleans_for_numbers(model: type[BaseModel], data: Any) -> Any:
+    """A model's before-validator: raise naming the fields given true/false where a number is meant."""
+    wrong = booleans_for_numbers(model, data)
+    if wrong:
+        raise ValueError(f"{', '.join(wrong)}: expected a number, not true or false")
+    return data
+
+
+class Tagged(BaseModel):
+    """A variant of a union told apart by its ``kind``; the kind is always written out, even as a default.
+    Numbers must be finite and are never booleans."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True, allow_inf_nan=False
+    )
 
     if TYPE_CHECKING:
         kind: str  # each variant declares its own Literal kind
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_are_not_booleans(cls, data: Any) -> Any:
+        return refuse_booleans_for_numbers(cls, data)
 
     @model_serializer(mode="wrap")
     def _with_kind(self, handler):
@@ -41,6 +93,14 @@ class Tagged(BaseModel):
 
 class _Distribution(Tagged):
     """Common behaviour: theoretical moments and inverse-transform sampling."""
+
+    @model_validator(mode="after")
+    def _sizes_in_range(self) -> _Distribution:
+        for name, value in self:
+            numbers = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, float | int)]
+            if any(abs(v) > MAX_VALUE for v in numbers):
+                raise ValueError(f"{name.rstrip('_')}: numbers of a distribution are at most {MAX_VALUE:,.0f} in size")
+        return self
 
     @property
     @abstractmethod
@@ -142,6 +202,12 @@ class Lognormal(_PositiveByMean):
     kind: Literal["lognormal"] = "lognormal"
     sd: float = Field(gt=0, description="Standard deviation of the distribution.")
 
+    @model_validator(mode="after")
+    def _spread_in_range(self) -> Lognormal:
+        if self.sd / self.mean_ > 1e3:
+            raise ValueError("sd is more than 1,000 times the mean")
+        return self
+
     @property
     def variance(self) -> float:
         return self.sd**2
@@ -156,7 +222,7 @@ class Gamma(_PositiveByMean):
     """Gamma given by its mean and coefficient of variation (sd / mean)."""
 
     kind: Literal["gamma"] = "gamma"
-    cv: float = Field(gt=0, description="Coefficient of variation, sd / mean (1 is exponential).")
+    cv: float = Field(ge=1e-4, le=1e4, description="Coefficient of variation, sd / mean (1 is exponential).")
 
     @property
     def variance(self) -> float:

@@ -89,7 +89,11 @@ def template(draw, visit_type_names: list[str]) -> dict:
     if draw(st.booleans()):
         second = first_end + draw(st.sampled_from([0, 15, 45]))
         sessions.append((second, second + draw(st.sampled_from([30, 60]))))
-    pattern = draw(st.lists(st.sampled_from([*visit_type_names, "blocked"]), min_size=1, max_size=3))
+    pattern = draw(
+        st.lists(st.sampled_from([*visit_type_names, "blocked"]), min_size=1, max_size=3).filter(
+            lambda p: any(t != "blocked" for t in p)  # a template that books nobody is refused
+        )
+    )
     rule = draw(
         st.sampled_from(
             [
@@ -234,7 +238,7 @@ def scenarios(draw) -> clinicsim.Scenario:
             "weekday": "mon",
             "clinic": {
                 "opens": draw(st.sampled_from(["07:30", "08:00"])),
-                "closes": draw(st.sampled_from(["11:00", "12:00"])),
+                "closes": draw(st.sampled_from(["11:45", "12:00"])),  # sessions end by 11:45
                 "exam_rooms": rooms,
                 "room_turnover_min": draw(st.sampled_from([0, 2, {"kind": "uniform", "low": 1, "high": 4}])),
             },

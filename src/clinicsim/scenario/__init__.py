@@ -1,6 +1,13 @@
 """The scenario language (pydantic models) and scenario files (YAML with line-precise errors)."""
 
-from clinicsim.scenario.files import Problem, ScenarioError, load_scenario, parse_scenario_text, scenario_to_yaml
+from clinicsim.scenario.files import (
+    Problem,
+    ScenarioError,
+    ScenarioWarning,
+    load_scenario,
+    parse_scenario_text,
+    scenario_to_yaml,
+)
 from clinicsim.scenario.model import (
     BaileyWelch,
     Clinic,
@@ -30,6 +37,7 @@ __all__ = [
     "Provider",
     "Scenario",
     "ScenarioError",
+    "ScenarioWarning",
     "StaffGroup",
     "Template",
     "VisitType",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from clinicsim.scenario.plausibility import size_problems, template_problems
 from clinicsim.scenario.vocabulary import (
     BLOCKED,
     STAFF_STEPS,
@@ -22,18 +23,18 @@ from clinicsim.scenario.vocabulary import (
 )
 
 if TYPE_CHECKING:
-    from clinicsim.scenario.model import Scenario
+    from clinicsim.scenario.model import Provider, Scenario
 
 
 def _unknown(kind: str, name: str, known) -> str:
     return f"unknown {kind} {name!r} (known: {', '.join(sorted(known)) or 'none'})"
 
 
-def _visit_types_seen(scenario: Scenario, provider: str) -> set[str]:
+def _visit_types_seen(scenario: Scenario, provider: Provider) -> set[str]:
     """Visit types a provider sees on the simulated day: their template's, and walk-ins routed to them or to anyone."""
-    template = scenario.templates.get(scenario.provider(provider).template_on(scenario.weekday) or "")
+    template = scenario.templates.get(provider.template_on(scenario.weekday) or "")
     seen = set() if template is None else {t for t in template.pattern if t != BLOCKED}
-    seen |= {w.visit_type for w in scenario.walk_ins if w.provider in (None, provider)}
+    seen |= {w.visit_type for w in scenario.walk_ins if w.provider in (None, provider.name)}
     return seen & set(scenario.visit_types)
 
 
@@ -41,10 +42,11 @@ def _name_clashes(scenario: Scenario) -> list[tuple[tuple, str]]:
     """Providers, staff members and exam rooms must all have different names (they label the event log)."""
     rooms = [name for name, _ in exam_rooms(scenario)]
     problems, taken = [], set(rooms)
-    groups = [g.name for g in scenario.staff]
-    problems += [
-        (("staff", i, "name"), f"staff group name {g!r} is used twice") for i, g in enumerate(groups) if g in groups[:i]
-    ]
+    groups: set[str] = set()
+    for i, group in enumerate(scenario.staff):
+        if group.name in groups:
+            problems.append((("staff", i, "name"), f"staff group name {group.name!r} is used twice"))
+        groups.add(group.name)
     for i, p in enumerate(scenario.providers):
         if p.name in taken:
             problems.append((("providers", i, "name"), f"the name {p.name!r} is already taken"))
@@ -117,6 +119,10 @@ def find_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
             )
 
     problems += _finance_problems(scenario)
+    problems += template_problems(scenario)
+    if problems:
+        return problems
+    problems += size_problems(scenario)
     if problems:
         return problems
     problems.extend(_uncovered_work(scenario))
@@ -150,13 +156,12 @@ def _finance_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
 def _uncovered_work(scenario: Scenario) -> list[tuple[tuple, str]]:
     """Steps that some patient needs but no staff group does, and providers without a room."""
     problems: list[tuple[tuple, str]] = []
-    working = scenario.working_providers()
-    if not working:
+    if not scenario.working_providers():
         return [(("weekday",), f"no provider has a template on {scenario.weekday}")]
     for index, p in enumerate(scenario.providers):
-        if p not in working:
+        if p.template_on(scenario.weekday) is None:
             continue
-        for vt_name in sorted(_visit_types_seen(scenario, p.name)):
+        for vt_name in sorted(_visit_types_seen(scenario, p)):
             vt = scenario.visit_types[vt_name]
             for step in STAFF_STEPS:
                 if getattr(vt.durations_min, step) is not None and not staff_groups_for(scenario, step, p.name):

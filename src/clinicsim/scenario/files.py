@@ -8,17 +8,22 @@ turns them into 1020 and False). Its round-trip loader keeps the line of every k
 from __future__ import annotations
 
 import io
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
+from clinicsim.scenario import limits
 from clinicsim.scenario.changes import merge
 from clinicsim.scenario.model import Scenario
+from clinicsim.scenario.plausibility import find_warnings
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,6 +42,11 @@ class Problem:
         path = self.source or path
         where = f"{path}:{self.line}" if self.line is not None else path
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class ScenarioWarning(UserWarning):
+    """Something legal in a scenario file that is probably a mistake; ``str()`` is ``file:line: field: message``.
+    The scenario loads and runs; the command line prints it as ``warning: ...``."""
 
 
 class ScenarioError(ValueError):
@@ -60,36 +70,96 @@ class _Layer:
     document: CommentedMap
 
 
-def _line_of(document: Any, location: tuple) -> tuple[int, int, str]:
-    """How many parts of a pydantic error location the document holds, the 1-based line of the deepest one,
-    and the dotted field path.
+def _writer(mapping: CommentedMap, key: Any) -> CommentedMap | None:
+    """The mapping that writes ``key`` for ``mapping``: itself, or, for a key it inherits through a YAML merge key
+    (``<<: *anchor``), the merged mapping (the anchor) that holds it; None when no mapping does."""
+    if key in mapping.lc.data:
+        return mapping
+    for merged in getattr(mapping, "merge", None) or ():
+        if isinstance(merged, CommentedMap) and key in merged:
+            return _writer(merged, key)
+    return None
 
-    Parts of the location that are not in the document are the tags pydantic adds for unions, and are
-    skipped, except the last one: that is a required field the file leaves out.
+
+@dataclass(frozen=True)
+class _Located:
+    depth: int
+    """How many parts of the location the document holds."""
+    line: int
+    field: str
+    inherited: bool = False
+    """Whether the value is inherited through a YAML merge key (then ``line`` is where the anchor writes it)."""
+
+
+def _line_of(document: Any, location: tuple) -> _Located:
+    """Where a pydantic error location is in the document: the 1-based line of the deepest part it holds, and
+    the dotted field path.
+
+    Parts of the location that are not in the document are the tags pydantic adds for unions (``int``,
+    ``dict[str,int]``, a distribution's kind) and are skipped, except a last one under a mapping: that is a
+    required field the file leaves out.
     """
-    node, line, path, depth = document, 1, [], 0
+    node, line, path, depth, inherited = document, 1, [], 0, False
     for position, part in enumerate(location):
         if isinstance(node, CommentedMap) and part in node:
-            line, node, depth = node.lc.key(part)[0] + 1, node[part], depth + 1
+            writer = _writer(node, part)
+            if writer is not None:
+                line, inherited = writer.lc.key(part)[0] + 1, inherited or writer is not node
+            node, depth = node[part], depth + 1
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
             line, node, depth = node.lc.item(part)[0] + 1, node[part], depth + 1
-        elif position < len(location) - 1:
+        elif position < len(location) - 1 or not isinstance(node, CommentedMap):
             continue
         path.append(str(part))
-    return depth, line, ".".join(path)
+    return _Located(depth, line, ".".join(path), inherited)
+
+
+_NAMED_FIELD = re.compile(r"([a-z_]+): (.+)", re.S)
+"""A model-level message about one field, ``"exam_rooms: at most ..."``: reported at that field."""
+
+
+def _message(detail: Any) -> str:
+    if detail["type"] == "extra_forbidden":
+        return "unknown field (misspelt?)"
+    return detail["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _locate(location: tuple, layers: list[_Layer]) -> tuple[_Located, str]:
+    """Where a location is written: the file (of the layers: the file and the bases it extends) holding most of it,
+    the child on ties, and the line there."""
+    located = [(_line_of(layer.document, location), layer.source) for layer in layers]
+    return max(located, key=lambda item: item[0].depth)
+
+
+def _warn(scenario: Scenario, layers: list[_Layer]) -> None:
+    """Issue a ScenarioWarning, ``file:line: field: message``, for each thing that is probably a mistake."""
+    for location, message in find_warnings(scenario):
+        where, source = _locate(location, layers)
+        warnings.warn(ScenarioWarning(Problem(where.line, where.field, message).describe(source)), stacklevel=4)
 
 
 def _problems_from(error: ValidationError, layers: list[_Layer]) -> list[Problem]:
-    problems = []
+    """The problems, in file order; the errors of a union's branches at one field are said together ("a; or b"),
+    cross-reference problems each on their own line."""
+    messages: dict[tuple[str, int, str, int], list[str]] = {}
     for detail in error.errors(include_url=False):
-        located = [(_line_of(layer.document, tuple(detail["loc"])), layer.source) for layer in layers]
-        (_, line, field), source = max(located, key=lambda item: item[0][0])  # deepest match; the child on ties
-        message = detail["msg"].removeprefix("Value error, ")
-        if detail["type"] == "extra_forbidden":
-            message = "unknown field (misspelt?)"
-        problems.append(
-            Problem(line=line, field=field, message=message, source=None if source == layers[0].source else source)
+        location, message = tuple(detail["loc"]), _message(detail)
+        named = _NAMED_FIELD.match(message)
+        if named and detail["type"] == "value_error":  # a model's check that names one of its fields
+            location, message = (*location, named.group(1)), named.group(2)
+        where, source = _locate(location, layers)
+        if where.inherited:
+            message += " (a value inherited through a YAML merge key '<<'; it is written at this line)"
+        alone = len(messages) if detail["type"] == "scenario" else -1
+        said = messages.setdefault((source, where.line, where.field, alone), [])
+        if message not in said:
+            said.append(message)
+    problems = [
+        Problem(
+            line=line, field=field, message="; or ".join(said), source=None if source == layers[0].source else source
         )
+        for (source, line, field, _), said in messages.items()
+    ]
     return sorted(problems, key=lambda p: (p.source or "", p.line or 0))
 
 
@@ -99,32 +169,82 @@ def _yaml() -> YAML:
     return yaml
 
 
+def _fail(source: str | Path, message: str, line: int | None = None, field: str = "") -> NoReturn:
+    raise ScenarioError(source, [Problem(line=line, field=field, message=message)])
+
+
+def _yaml_problem(error: MarkedYAMLError) -> tuple[int | None, str]:
+    """The line and a one-line description of a YAML syntax error, at the place the parser stopped."""
+    problem = str(error.problem or error.context or "not valid YAML")
+    at_end = "<stream end>" in problem  # something left open: where it was opened says more than the file's end
+    mark = (error.context_mark if at_end else None) or error.problem_mark or error.context_mark
+    line = mark.line + 1 if mark is not None else None
+    duplicate = re.match(r'found duplicate key (".{0,60}?")', problem)
+    if duplicate:
+        return line, f"the key {duplicate.group(1)} is given twice in the same mapping"
+    if error.context and error.context_mark is not None and error.context_mark is not mark:
+        problem += f" ({error.context} at line {error.context_mark.line + 1})"
+    return line, f"not valid YAML: {problem}"
+
+
+def _check_size(document: Any, source: str) -> None:
+    """Refuse documents nested too deeply or holding too many values (YAML aliases count every time they are
+    used, so an alias bomb is refused before anything walks it)."""
+    stack, values = [(document, 1)], 0
+    while stack:
+        node, depth = stack.pop()
+        values += 1
+        if values > limits.MAX_YAML_VALUES:
+            _fail(source, f"the file holds more than {limits.MAX_YAML_VALUES:,} values (aliases that repeat others?)")
+        if depth > limits.MAX_NESTING:
+            _fail(source, f"the file nests mappings and lists more than {limits.MAX_NESTING} deep")
+        if isinstance(node, dict):
+            stack.extend((value, depth + 1) for value in node.values())
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1) for value in node)
+
+
 def parse_yaml(text: str, source: str) -> CommentedMap:
     """A YAML 1.2 mapping with line numbers; ScenarioError naming ``source`` and the line if it is not one."""
+    if len(text) > limits.MAX_FILE_BYTES:
+        _fail(source, f"the file is larger than {limits.MAX_FILE_BYTES:,} bytes")
     try:
         document = _yaml().load(text)
     except MarkedYAMLError as error:
-        mark = error.context_mark or error.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        raise ScenarioError(
-            source, [Problem(line=line, field="", message=f"not valid YAML: {error.problem}")]
-        ) from None
+        line, message = _yaml_problem(error)
+        _fail(source, message, line)
+    except ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        character = error.character if isinstance(error.character, int) else ord(error.character)
+        _fail(source, f"not valid YAML: the control character U+{character:04X} is not allowed", line)
+    except RecursionError:
+        _fail(source, f"the file nests mappings and lists more than {limits.MAX_NESTING} deep")
+    except YAMLError as error:
+        _fail(source, f"not valid YAML: {error}")
     if not isinstance(document, CommentedMap):
-        raise ScenarioError(source, [Problem(line=1, field="", message="a scenario file must be a mapping of fields")])
+        _fail(source, "a scenario file must be a mapping of fields", 1)
+    _check_size(document, source)
     return document
 
 
 def _read(path: Path) -> str:
+    """A file's text (UTF-8); ScenarioError naming the file, and the line of a byte that is not UTF-8."""
     try:
-        return path.read_text(encoding="utf-8")
+        if path.stat().st_size > limits.MAX_FILE_BYTES:
+            _fail(path, f"the file is larger than {limits.MAX_FILE_BYTES:,} bytes")
+        data = path.read_bytes()
     except OSError as error:
-        raise ScenarioError(
-            path, [Problem(line=None, field="", message=f"cannot read the file: {error.strerror}")]
-        ) from None
+        _fail(path, f"cannot read the file: {error.strerror or error}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        byte = data[error.start : error.start + 1]
+        _fail(path, f"the file is not UTF-8 text (byte {byte!r}); save it as UTF-8", line)
 
 
 def _layers(text: str, source: str, directory: Path, seen: tuple[Path, ...] = ()) -> list[_Layer]:
-    """The file and, after it, the chain of bases it extends."""
+    """The file and, after it, the chain of bases it extends (at most ``limits.MAX_EXTENDS`` deep)."""
     document = parse_yaml(text, source)
     layers = [_Layer(source, document)]
     base = document.get("extends")
@@ -142,7 +262,19 @@ def _layers(text: str, source: str, directory: Path, seen: tuple[Path, ...] = ()
         )
     if not path.is_file():
         raise ScenarioError(source, [Problem(line=line, field="extends", message=f"no scenario file at {path}")])
+    if len(seen) >= limits.MAX_EXTENDS:
+        _fail(source, f"a chain of more than {limits.MAX_EXTENDS} extends: bases", line, "extends")
     return layers + _layers(_read(path), str(path), path.parent, (*seen, path))
+
+
+def _plain(node: Any) -> Any:
+    """A parsed YAML node as plain dicts and lists (keys inherited through merge keys included), cheap to merge
+    and copy; the layers' documents keep the line numbers. The depth is bounded by ``limits.MAX_NESTING``."""
+    if isinstance(node, dict):
+        return {key: _plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_plain(value) for value in node]
+    return node
 
 
 def validate_yaml(model: type[M], text: str, source: str) -> M:
@@ -167,11 +299,13 @@ def parse_scenario_text(text: str, *, source: str = "<scenario>", directory: str
     layers = _layers(text, source, Path(directory).resolve())
     data: dict = {}
     for layer in reversed(layers):
-        data = merge(data, {key: value for key, value in layer.document.items() if key != "extends"})
+        data = merge(data, {key: _plain(value) for key, value in layer.document.items() if key != "extends"})
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as error:
         raise ScenarioError(source, _problems_from(error, layers)) from None
+    _warn(scenario, layers)
+    return scenario
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -15,9 +15,19 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 
-from clinicsim.distributions import Distribution, Duration, Tagged
+from clinicsim.distributions import Distribution, Duration, Tagged, refuse_booleans_for_numbers
+from clinicsim.scenario import limits
 from clinicsim.scenario.checks import raise_if_inconsistent
 from clinicsim.scenario.vocabulary import BLOCKED, format_clock
 
@@ -45,13 +55,29 @@ ClockTime = Annotated[
 """A clock time, written "HH:MM" and held as minutes from midnight."""
 
 Probability = Annotated[float, Field(ge=0, le=1)]
-Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\- ]+$")]
+_NAME = re.compile(r"[\w.\- ]+")
+
+
+def _plain_name(value: str) -> str:
+    if not _NAME.fullmatch(value):
+        raise ValueError("a name is made of letters (any script), digits, spaces and . _ - only")
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_plain_name)]
+"""A name of a provider, staff group or walk-in stream: letters of any script, digits, spaces, ``. _ -``."""
 
 
 class Model(BaseModel):
-    """Base of every scenario model: immutable, and a misspelt key is an error, never a silent default."""
+    """Base of every scenario model: immutable, a misspelt key is an error (never a silent default), and every
+    number is finite (``.nan`` and ``.inf`` are refused)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_are_not_booleans(cls, data: Any) -> Any:
+        return refuse_booleans_for_numbers(cls, data)
 
 
 class Interval(Model):
@@ -101,6 +127,8 @@ class Clinic(Model):
         counts = [self.exam_rooms] if isinstance(self.exam_rooms, int) else list(self.exam_rooms.values())
         if any(n < 0 for n in counts):
             raise ValueError("exam_rooms cannot be negative")
+        if any(n > limits.MAX_EXAM_ROOMS for n in counts):
+            raise ValueError(f"exam_rooms: at most {limits.MAX_EXAM_ROOMS:,} rooms (in the pool, or per provider)")
         return self
 
 
@@ -160,7 +188,7 @@ AppointmentRule = Annotated[FixedInterval | BaileyWelch | Wave, Field(discrimina
 class Overbooking(Model):
     """Extra appointments in each session to offset the no-shows the template expects."""
 
-    extra_per_session: int | Literal["auto"] = Field(
+    extra_per_session: Annotated[int, Field(ge=0, le=limits.MAX_EXTRA_PER_SESSION)] | Literal["auto"] = Field(
         default="auto",
         description='Extra appointments per session; "auto" books round(n * p / (1 - p)) with p the mean no-show '
         "probability of the session's booked visits.",
@@ -177,7 +205,7 @@ class Template(Model):
     """A scheduling template: sessions cut into slots, a pattern of visit types and an appointment rule."""
 
     sessions: list[Interval] = Field(min_length=1, description="Working sessions of the provider, in time order.")
-    slot_min: float = Field(gt=0, description="Slot length (minutes).")
+    slot_min: float = Field(ge=limits.MIN_SLOT_MIN, description="Slot length (minutes).")
     pattern: list[str] = Field(
         min_length=1,
         description=f'Visit type of each slot, repeated over each session; "{BLOCKED}" keeps a slot free (admin time).',
@@ -246,7 +274,7 @@ class StaffGroup(Model):
 
     name: Name = Field(description="Unique name of the group, used in reports.")
     role: Literal["front_desk", "medical_assistant", "nurse"] = Field(description="Role, for reports and costs.")
-    count: int = Field(default=1, ge=1, description="Number of people in the group.")
+    count: int = Field(default=1, ge=1, le=limits.MAX_STAFF_PER_GROUP, description="float of people in the group.")
     serves: list[StaffStep] = Field(min_length=1, description="Steps these people do: check_in, rooming, check_out.")
     assigned_to: list[str] | None = Field(
         default=None, description="Providers whose patients they serve; omit for a pool serving everyone."
@@ -369,8 +397,12 @@ class Scenario(Model):
     clinic: Clinic = Field(description="The site.")
     visit_types: dict[str, VisitType] = Field(min_length=1, description="Visit types by name.")
     templates: dict[str, Template] = Field(min_length=1, description="Scheduling templates by name.")
-    providers: list[Provider] = Field(min_length=1, description="Providers.")
-    staff: list[StaffGroup] = Field(default_factory=list, description="Front desk, medical assistants and nurses.")
+    providers: list[Provider] = Field(min_length=1, max_length=limits.MAX_PROVIDERS, description="Providers.")
+    staff: list[StaffGroup] = Field(
+        default_factory=list,
+        max_length=limits.MAX_STAFF_GROUPS,
+        description="Front desk, medical assistants and nurses.",
+    )
     patients: PatientBehaviour = Field(default_factory=PatientBehaviour, description="Patient behaviour.")
     walk_ins: list[WalkIns] = Field(default_factory=list, description="Walk-in streams.")
     finance: Finance | None = Field(default=None, description="Revenue and cost; without it no money KPI.")

@@ -1,0 +1,159 @@
+"""Checks that a plan can work at all, and warnings about what is legal but probably a mistake.
+
+Errors: sessions outside the clinic's opening hours (patients would wait for doors that are shut), templates
+that see nobody (no slot fits a session; or every slot is blocked and no walk-ins come to their providers), and
+days larger than the documented limits (``scenario.limits``). Warnings: a session's last booked visit that is
+expected to run well past the session's end, and staff whose last shift ends before the sessions they serve
+do. Each is reported at its place in the file (``templates.am.sessions.1``), so the message can point at the
+line.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from clinicsim.scenario import limits
+from clinicsim.scenario.vocabulary import BLOCKED, STAFF_STEPS, format_clock, staff_groups_for
+
+if TYPE_CHECKING:
+    from clinicsim.scenario.model import Interval, Scenario, Template
+
+Found = list[tuple[tuple, str]]
+"""(location in the file, message) pairs."""
+
+
+def _slots(session: Interval, template: Template) -> int:
+    return math.floor(session.length_min / template.slot_min + 1e-9)
+
+
+def _booked_slots(session: Interval, template: Template) -> int:
+    """Slots of a session that book a patient (the pattern repeats from the session's start)."""
+    n, pattern = _slots(session, template), template.pattern
+    whole, rest = divmod(n, len(pattern))
+    open_in_pattern = sum(t != BLOCKED for t in pattern)
+    return whole * open_in_pattern + sum(t != BLOCKED for t in pattern[:rest])
+
+
+def _appointments(template: Template) -> int:
+    """Appointments a template books in a day at most (overbooking "auto" counted as one extra a slot)."""
+    regular = [_booked_slots(s, template) for s in template.sessions]
+    extra = template.overbooking.extra_per_session if template.overbooking else 0
+    extras = sum(n if extra == "auto" else min(int(extra), n) for n in regular)
+    return sum(regular) + len(template.double_book) + extras
+
+
+def template_problems(scenario: Scenario) -> Found:
+    """Sessions outside opening hours and templates that book nobody."""
+    found: Found = []
+    opens, closes = scenario.clinic.opens, scenario.clinic.closes
+    for name, template in scenario.templates.items():
+        for i, session in enumerate(template.sessions):
+            if session.start < opens or session.end > closes:
+                found.append(
+                    (
+                        ("templates", name, "sessions", i),
+                        f"the session {format_clock(session.start)}-{format_clock(session.end)} is outside the "
+                        f"clinic's opening hours {format_clock(opens)}-{format_clock(closes)}",
+                    )
+                )
+        if all(t == BLOCKED for t in template.pattern):
+            if not _sees_walk_ins(scenario, name):
+                found.append(
+                    (
+                        ("templates", name, "pattern"),
+                        "every slot is blocked and no walk-ins come to its providers: this template sees nobody",
+                    )
+                )
+        elif not any(_slots(s, template) for s in template.sessions):
+            found.append((("templates", name, "slot_min"), f"no slot of {template.slot_min:g} min fits in any session"))
+    return found
+
+
+def _sees_walk_ins(scenario: Scenario, template: str) -> bool:
+    """Whether a walk-in stream reaches a provider working the template (an on-duty, walk-in-only shift)."""
+    providers = {p.name for p in scenario.providers if template in (p.template, *_day_templates(p.template))}
+    return any(w.provider is None or w.provider in providers for w in scenario.walk_ins)
+
+
+def _day_templates(template: str | dict) -> tuple[str, ...]:
+    return tuple(template.values()) if isinstance(template, dict) else ()
+
+
+def size_problems(scenario: Scenario) -> Found:
+    """A day larger than the documented limits: appointments and expected walk-ins."""
+    found: Found = []
+    booked = sum(
+        _appointments(scenario.templates[name])
+        for p in scenario.working_providers()
+        if (name := p.template_on(scenario.weekday)) in scenario.templates
+    )
+    if booked > limits.MAX_APPOINTMENTS_PER_DAY:
+        found.append(
+            (("providers",), f"the day books {booked:,} appointments; at most {limits.MAX_APPOINTMENTS_PER_DAY:,}")
+        )
+    for i, stream in enumerate(scenario.walk_ins):
+        expected = sum(r.per_hour * r.length_min / 60 for r in stream.rates)
+        if expected > limits.MAX_WALK_INS_PER_DAY:
+            found.append(
+                (
+                    ("walk_ins", i, "rates"),
+                    f"about {expected:,.0f} walk-ins a day; at most {limits.MAX_WALK_INS_PER_DAY:,}",
+                )
+            )
+    return found
+
+
+def find_warnings(scenario: Scenario) -> Found:
+    """What is legal but probably a mistake (the scenario still loads and runs)."""
+    return _visits_running_late(scenario) + _shifts_ending_early(scenario)
+
+
+def _visits_running_late(scenario: Scenario) -> Found:
+    """A session whose last booked visit is expected to end more than a slot after the session does."""
+    found: Found = []
+    used = {p.template_on(scenario.weekday) for p in scenario.working_providers()}
+    for name, template in scenario.templates.items():
+        if name not in used:
+            continue
+        for i, session in enumerate(template.sessions):
+            n = _slots(session, template)
+            booked = [j for j in range(n) if template.pattern[j % len(template.pattern)] != BLOCKED]
+            if not booked or template.pattern[booked[-1] % len(template.pattern)] not in scenario.visit_types:
+                continue
+            visit_type = template.pattern[booked[-1] % len(template.pattern)]
+            start = session.start + booked[-1] * template.slot_min
+            end = start + scenario.visit_types[visit_type].durations_min.provider_visit.mean
+            if end > session.end + template.slot_min:
+                found.append(
+                    (
+                        ("templates", name, "sessions", i),
+                        f"the last {visit_type} visit, booked at {format_clock(start)}, is expected to end at "
+                        f"{format_clock(end)}, well after the session ends at {format_clock(session.end)}",
+                    )
+                )
+    return found
+
+
+def _shifts_ending_early(scenario: Scenario) -> Found:
+    """A step that nobody does for a provider's patients by the end of the provider's last session: every staff
+    group doing it for them has gone home (they would have to stay on as overtime)."""
+    found: dict[tuple, str] = {}  # one warning per shift: the first provider it leaves uncovered
+    for provider in scenario.working_providers():
+        template = scenario.templates.get(provider.template_on(scenario.weekday) or "")
+        if template is None:
+            continue
+        session_end = template.sessions[-1].end
+        for step in STAFF_STEPS:
+            groups = staff_groups_for(scenario, step, provider.name)
+            if not groups:
+                continue
+            last = max(groups, key=lambda g: g.shifts[-1].end)
+            if last.shifts[-1].end < session_end:
+                index = scenario.staff.index(last)
+                found.setdefault(
+                    ("staff", index, "shifts", len(last.shifts) - 1),
+                    f"nobody does {step} for {provider.name}'s patients after {format_clock(last.shifts[-1].end)}, "
+                    f"but {provider.name}'s sessions end at {format_clock(session_end)}",
+                )
+    return list(found.items())
