@@ -14,7 +14,9 @@ mistake gets one line per problem (file:line: field: what is wrong) and exit sta
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +25,9 @@ from typing import Any, NoReturn
 import click
 
 EXIT_BAD_INPUT = 2
+EXIT_ENVIRONMENT = 1
+"""Exit status when the machine, not the input, stopped the run (a worker process killed)."""
+DASK_CONNECT_SECONDS = 5
 
 
 def _load(path: str):
@@ -99,6 +104,7 @@ def run(scenario: str, replications: int, seed: int | None, out: str | None, rep
     if report and not out:
         raise click.UsageError("--report needs --out DIR")
     loaded = _load(scenario)
+    _check_out_dir(out)
     seed = DEFAULT_SEED if seed is None else seed
     with _progress_bar("simulated days") as progress:
         results = simulate(loaded, replications=replications, seed=seed, progress=progress)
@@ -160,6 +166,7 @@ def compare(baseline, others, replications, precision, max_replications, seed, n
     from clinicsim.reports.comparison import money_sentences, summary_sentences, wait_sentences
 
     scenarios = [_load(path) for path in (baseline, *others)]
+    _check_out_dir(out)
     seed = DEFAULT_SEED if seed is None else seed
     with _progress_bar("simulated days") as progress:
         comparison = run_comparison(
@@ -251,9 +258,10 @@ def validate(scenarios: tuple[str, ...]) -> None:
 @click.option("--new", is_flag=True, help="Discard the store's results and start over.")
 def sweep(spec, store, workers, dask_address, resume, new) -> None:
     """Run the sweep SPEC into STORE; run it again to resume after a crash or Ctrl-C."""
-    from clinicsim.sweeps.runner import run_sweep
-    from clinicsim.sweeps.spec import SweepSpecError, load_sweep
-    from clinicsim.sweeps.store import StoreMismatch
+    from clinicsim.scenario import ScenarioError
+    from clinicsim.sweeps.runner import WorkersLost, run_sweep
+    from clinicsim.sweeps.spec import load_sweep
+    from clinicsim.sweeps.store import StoreError
 
     if workers and dask_address:
         raise click.UsageError("--workers and --dask exclude each other")
@@ -263,22 +271,21 @@ def sweep(spec, store, workers, dask_address, resume, new) -> None:
         _fail(f"{store}: no store to resume")
     try:
         loaded, points = load_sweep(spec)
-    except SweepSpecError as error:
-        _fail(f"{spec}: {error}")
-    except Exception as error:  # a ScenarioError of the sweep file or its base scenario
-        if hasattr(error, "lines"):
-            _report(error)
-            sys.exit(EXIT_BAD_INPUT)
-        raise
+    except ScenarioError as error:  # the sweep file, its base scenario, or points that are not valid
+        _report(error)
+        sys.exit(EXIT_BAD_INPUT)
     executor, client = None, None
     if dask_address:
         executor, client = _dask_executor(dask_address)
     click.echo(f"{loaded.name}: {len(points)} points x {loaded.replications} replications -> {store}")
     try:
-        with _progress_bar("replications", unit="rep", delay=0.0) as progress:
+        with _terminate_as_interrupt(), _progress_bar("replications", unit="rep", delay=0.0) as progress:
             results = run_sweep(loaded, points, store, executor=executor, workers=workers, new=new, progress=progress)
-    except StoreMismatch as error:
+    except StoreError as error:
         _fail(str(error))
+    except WorkersLost as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_ENVIRONMENT)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: finished chunks are in {store}; run the same command again to resume", err=True)
         sys.exit(130)
@@ -300,12 +307,13 @@ def sweep_report(store, out, pareto) -> None:
     unknown = [k for k in pareto or () if k not in KPI_NAMES]
     if unknown:
         _fail(f"unknown KPI {unknown[0]!r} for --pareto")
+    from clinicsim.sweeps.store import StoreError
+
+    _check_out_dir(out)
     try:
         path = write_sweep_report(store, out, pareto=tuple(pareto) if pareto else DEFAULT_PARETO)
-    except Exception as error:  # sqlite3 or pandas: the file is not a sweep store
-        if "database" not in type(error).__name__.lower() and "no such table" not in str(error):
-            raise
-        _fail(f"{store}: not a clinicsim sweep store ({error})")
+    except StoreError as error:
+        _fail(str(error))
     click.echo(f"sweep report: {path}")
 
 
@@ -314,8 +322,37 @@ def _dask_executor(address: str):
         from dask.distributed import Client
     except ImportError:
         _fail('--dask needs the dask extra: pip install "clinicsim[dask]"')
-    client = Client(address)
+    try:
+        client = Client(address, timeout=DASK_CONNECT_SECONDS)
+    except (OSError, TimeoutError) as error:
+        _fail(f"--dask {address}: no Dask scheduler answered within {DASK_CONNECT_SECONDS} s ({error})")
     return client.get_executor(pure=False), client
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a job scheduler stopping the sweep) does what Ctrl-C does: stop, keep finished chunks, exit 130."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _check_out_dir(out: str | None) -> None:
+    """Make the output folder and check a file can be written there, before any simulation (exit 2 if not)."""
+    if not out:
+        return
+    try:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        _fail(f"--out {out}: cannot write there ({error.strerror or error})")
 
 
 def _fail(message: str) -> NoReturn:

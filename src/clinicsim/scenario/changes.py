@@ -44,6 +44,21 @@ def _child_key(node: Any, part: str, done: str) -> Any:
     raise ValueError(f"{done} is a value, not a section: cannot set {part!r} inside it")
 
 
+def resolve_path(data: Any, dotted: str) -> tuple:
+    """The keys and list positions of a dotted path (items of lists may be named), as far as ``data`` holds it."""
+    parts, node, done, resolved = dotted.split("."), data, "", []
+    for part in parts:
+        try:
+            key = _child_key(node, part, done)
+        except ValueError:
+            break
+        resolved.append(key)
+        if not isinstance(node, dict | list) or (isinstance(node, dict) and key not in node):
+            break
+        node, done = node[key], (done + "." if done else "") + part
+    return tuple(resolved)
+
+
 def set_path(data: dict, dotted: str, value: Any) -> None:
     """Set ``value`` at the dotted path inside plain data (mappings and lists), in place."""
     parts = dotted.split(".")

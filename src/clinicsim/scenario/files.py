@@ -277,13 +277,22 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def validate_yaml(model: type[M], text: str, source: str) -> M:
-    """Validate YAML text as ``model``; raise ScenarioError naming ``source``, line and field of each problem."""
-    document = parse_yaml(text, source)
+def validate_document(model: type[M], document: CommentedMap, source: str) -> M:
+    """Validate a parsed YAML document as ``model``; raise ScenarioError naming ``source``, line and field."""
     try:
         return model.model_validate(document)
     except ValidationError as error:
         raise ScenarioError(source, _problems_from(error, [_Layer(source, document)])) from None
+
+
+def line_at(document: CommentedMap, location: tuple) -> int:
+    """The 1-based line of the deepest part of ``location`` (keys and list positions) the document holds."""
+    return _line_of(document, location).line
+
+
+def error_message(detail: Any) -> str:
+    """A pydantic error's message as the files report it (no "Value error, " prefix; unknown fields named so)."""
+    return _message(detail)
 
 
 def read_text(path: str | Path) -> str:

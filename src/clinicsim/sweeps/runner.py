@@ -14,12 +14,17 @@ duplicated.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import math
 import os
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +33,7 @@ from clinicsim.experiment import day_kpis
 from clinicsim.plan import plan_day
 from clinicsim.scenario import Scenario
 from clinicsim.sweeps.spec import SweepPoint, SweepSpec, load_sweep, spec_hash
-from clinicsim.sweeps.store import ResultStore, SweepResults
+from clinicsim.sweeps.store import ResultStore, SweepResults, is_complete
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +42,37 @@ TARGET_CHUNK_SECONDS = 0.3
 
 SweepProgress = Callable[[int, int], None]
 """Called as ``progress(replications_done, replications_total)`` after each stored chunk."""
+
+POOL_RESTARTS = 2
+"""How many times a local pool whose worker died (killed, out of memory) is started again before giving up."""
+
+
+class WorkersLost(RuntimeError):
+    """Worker processes kept dying; the chunks finished before are stored, and running again resumes."""
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Pool-worker initializer: a worker ends when the sweep's process does, however it ends (SIGKILL too)
+    instead of running on, orphaned. Linux: the kernel's parent-death signal; elsewhere a watching thread."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    else:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # it died before the signal was asked for
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _local_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, initializer=_exit_with_parent, initargs=(os.getpid(),))
 
 
 def run_chunk(scenario: Scenario, seed: int, replications: list[int], kpis: list[str]) -> list[tuple[int, dict]]:
@@ -92,12 +128,16 @@ def run_sweep(
     ``executor`` may be any concurrent.futures Executor; by default a local process pool of ``workers``
     processes (the machine's cores). With ``workers=1`` and no executor, chunks run in this process.
     """
-    store = ResultStore(store_path, spec, points, spec_hash(spec, points), new=new)
+    key, total = spec_hash(spec, points), len(points) * spec.replications
+    if not new and is_complete(store_path, key, total):  # nothing to write: read-only media will do
+        if progress is not None:
+            progress(total, total)
+        return SweepResults(store_path)
+    store = ResultStore(store_path, spec, points, key, new=new)
     try:
         done = store.done()
         todo = {p.point: [r for r in range(spec.replications) if (p.point, r) not in done] for p in points}
         todo = {p: reps for p, reps in todo.items() if reps}
-        total = len(points) * spec.replications
         finished = len(done)
         if progress is not None:
             progress(finished, total)
@@ -107,17 +147,28 @@ def run_sweep(
         chunks = plan_chunks(todo, seconds_per_replication(points[0], spec.seed), workers)
         logger.info("sweep %r: %d chunks for %d replications left", spec.name, len(chunks), total - finished)
         by_point = {p.point: p for p in points}
-        own_pool = executor is None and workers > 1
-        pool = ProcessPoolExecutor(max_workers=workers) if own_pool else executor
-        try:
-            for chunk, rows in _results(pool, chunks, by_point, spec):
-                store.write(chunk.point, rows)
-                finished += len(rows)
-                if progress is not None:
-                    progress(finished, total)
-        finally:
-            if own_pool and pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+        pending = {id(chunk): chunk for chunk in chunks}  # chunks not yet stored, in plan order
+        for restart in range(POOL_RESTARTS + 1):
+            own_pool = executor is None and workers > 1
+            pool = _local_pool(workers) if own_pool else executor
+            try:
+                for chunk, rows in _results(pool, list(pending.values()), by_point, spec):
+                    store.write(chunk.point, rows)
+                    finished += len(rows)
+                    del pending[id(chunk)]
+                    if progress is not None:
+                        progress(finished, total)
+                break
+            except BrokenProcessPool:
+                if not own_pool or restart == POOL_RESTARTS:
+                    raise WorkersLost(
+                        f"a worker process died {restart + 1} times (killed, or out of memory?); the {finished} "
+                        f"finished replications are stored in {store_path}: run the same command again to resume"
+                    ) from None
+                logger.warning("a worker process died; starting the pool again for %d chunks", len(pending))
+            finally:
+                if own_pool and pool is not None:
+                    pool.shutdown(wait=True, cancel_futures=True)
     finally:
         store.close()
     return SweepResults(store_path)

@@ -10,27 +10,93 @@ Readers (``open_sweep``) may read while a sweep is running.
 from __future__ import annotations
 
 import json
+import logging
 import math
+import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
+try:
+    import fcntl
+except ImportError:  # not on Windows: stores are then not locked against a second writer
+    fcntl = None  # type: ignore[assignment]
+
 from clinicsim import __version__
 from clinicsim.statistics import summarize
 from clinicsim.sweeps.spec import SweepPoint, SweepSpec
 
+logger = logging.getLogger(__name__)
 
-class StoreMismatch(ValueError):
+
+class StoreError(ValueError):
+    """A result store that cannot be used (damaged, in use, on a full disk, in a missing folder); ``str()`` says
+    what to do. Finished chunks already stored are never lost."""
+
+
+class StoreMismatch(StoreError):
     """The store holds another sweep's results."""
 
 
+_NOT_A_STORE = "is not a clinicsim sweep store or is damaged ({reason}); use --new to discard it, or another --store"
+
+
 def _connect(path: str | Path) -> sqlite3.Connection:
+    """The writer's connection (WAL journal: readers never block it, a killed writer loses no committed chunk)."""
     connection = sqlite3.connect(str(path), timeout=60, isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+    except sqlite3.DatabaseError as error:
+        connection.close()
+        raise StoreError(f"{path} " + _NOT_A_STORE.format(reason=error)) from None
     return connection
+
+
+def _connect_to_read(path: Path) -> sqlite3.Connection:
+    """A read-only connection: it changes nothing, so a finished store on read-only media can be read."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    try:
+        connection = sqlite3.connect(uri, uri=True, timeout=60)
+        connection.execute("SELECT name FROM sqlite_master LIMIT 1")
+    except sqlite3.OperationalError:  # a WAL store whose folder cannot hold the shared-memory file: nobody writes
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"{path} " + _NOT_A_STORE.format(reason=error)) from None
+    return connection
+
+
+class _Lock:
+    """The writer's exclusive hold on a store: an flock on ``<store>.lock`` holding the writer's PID. The
+    operating system lets go when the process ends, however it ends, so a killed sweep never blocks the next."""
+
+    def __init__(self, store: Path) -> None:
+        self.path = Path(str(store) + ".lock")
+        try:
+            self.file = open(self.path, "a+")  # noqa: SIM115 (held for the whole run)
+        except OSError as error:
+            raise StoreError(f"cannot write beside {store}: {error.strerror or error}") from None
+        try:
+            if fcntl is not None:
+                fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.file.seek(0)
+            holder = self.file.read().strip() or "another process"
+            self.file.close()
+            raise StoreError(
+                f"{store} is in use by another sweep (process {holder}); wait for it to finish, or use another --store"
+            ) from None
+        if fcntl is None:
+            return
+        self.file.seek(0)
+        self.file.truncate()
+        self.file.write(str(os.getpid()))
+        self.file.flush()
+
+    def release(self) -> None:
+        self.file.close()
 
 
 def _column(kpi: str) -> str:
@@ -45,14 +111,28 @@ class ResultStore:
     ) -> None:
         self.path = Path(path)
         self.kpis = spec.kept_kpis
+        if not self.path.parent.is_dir():
+            raise StoreError(f"{self.path}: the folder {self.path.parent} does not exist")
+        self.lock = _Lock(self.path)
+        try:
+            self._open(spec, points, spec_hash, new=new)
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _open(self, spec: SweepSpec, points: list[SweepPoint], spec_hash: str, *, new: bool) -> None:
         if new and self.path.exists():
             for suffix in ("", "-wal", "-shm"):
                 Path(str(self.path) + suffix).unlink(missing_ok=True)
         self.connection = _connect(self.path)
-        stored = self._meta("spec_hash")
-        if stored is None:
-            self._create(spec, points, spec_hash)
-        elif stored != spec_hash:
+        try:
+            stored = self._meta("spec_hash")
+            if stored is None:
+                self._create(spec, points, spec_hash)
+        except sqlite3.DatabaseError as error:
+            self.connection.close()
+            raise StoreError(f"{self.path} " + _NOT_A_STORE.format(reason=error)) from None
+        if stored is not None and stored != spec_hash:
             self.connection.close()
             raise StoreMismatch(
                 f"{self.path} holds the results of a different sweep (its spec or a point's scenario changed); "
@@ -99,12 +179,27 @@ class ResultStore:
         """Store one finished chunk of a point in a single transaction."""
         placeholders = ", ".join("?" for _ in range(len(self.kpis) + 2))
         values = [(point, r, *[_real(kpis.get(k)) for k in self.kpis]) for r, kpis in rows]
-        with self.connection:
-            self.connection.execute("BEGIN")
-            self.connection.executemany(f"INSERT INTO results VALUES ({placeholders})", values)
+        try:
+            with self.connection:
+                self.connection.execute("BEGIN")
+                self.connection.executemany(f"INSERT INTO results VALUES ({placeholders})", values)
+        except sqlite3.OperationalError as error:  # a full disk, a store moved away: the open transaction is undone
+            raise StoreError(
+                f"cannot write to {self.path} ({error}); the chunks finished before are stored: "
+                "fix the cause and run the same command again to resume"
+            ) from None
 
     def close(self) -> None:
-        self.connection.close()
+        """Fold the write-ahead log into the store and leave it one self-contained file (readable from read-only
+        media); a reader still open keeps the log, which is then folded in at the next run."""
+        try:
+            self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.connection.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.OperationalError as error:
+            logger.info("store %s stays in WAL mode: %s", self.path, error)
+        finally:
+            self.connection.close()
+            self.lock.release()
 
 
 def _real(value) -> float | None:
@@ -120,9 +215,11 @@ class SweepResults:
             raise FileNotFoundError(f"no sweep store at {self.path}")
 
     def _read(self, query: str) -> pd.DataFrame:
-        connection = _connect(self.path)
+        connection = _connect_to_read(self.path)
         try:
             return pd.read_sql_query(query, connection)
+        except (sqlite3.DatabaseError, pd.errors.DatabaseError) as error:
+            raise StoreError(f"{self.path} " + _NOT_A_STORE.format(reason=error)) from None
         finally:
             connection.close()
 
@@ -158,6 +255,24 @@ class SweepResults:
             return pd.DataFrame()
         summary = pd.concat(frames, names=["point"]).reset_index()
         return self.point_table().drop(columns="scenario_sha256").merge(summary, on="point")
+
+
+def is_complete(path: str | Path, spec_hash: str, replications_total: int) -> bool:
+    """Whether the store at ``path`` already holds every replication of this sweep (read only: a finished store
+    on read-only media needs no writer)."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    try:
+        connection = _connect_to_read(path)
+        try:
+            stored = connection.execute("SELECT value FROM meta WHERE key='spec_hash'").fetchone()
+            count = connection.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        finally:
+            connection.close()
+    except (StoreError, sqlite3.DatabaseError):
+        return False
+    return stored is not None and stored[0] == spec_hash and count == replications_total
 
 
 def open_sweep(path: str | Path) -> SweepResults:
