@@ -232,21 +232,32 @@ def _write_tables(results, summary, out: Path) -> None:
 @main.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(scenarios: tuple[str, ...]) -> None:
-    """Check scenario files; print each problem with its line and exit 2 if any."""
-    from clinicsim.scenario import ScenarioError, load_scenario
+    """Check scenario files (and sweep files, with every point); print each problem with its line and exit 2 if
+    any."""
+    from clinicsim.scenario import ScenarioError
 
     failed = False
     for path in scenarios:
         try:
             with _printing_scenario_warnings():
-                scenario = load_scenario(path)
+                click.echo(f"{path}: ok ({_checked(path)})")
         except ScenarioError as error:
             _report(error)
             failed = True
-        else:
-            click.echo(f"{path}: ok ({scenario.name})")
     if failed:
         sys.exit(EXIT_BAD_INPUT)
+
+
+def _checked(path: str) -> str:
+    """Load a scenario file, or a sweep file (it names a ``base``) and every point; say what it is."""
+    from clinicsim.scenario import load_scenario
+    from clinicsim.scenario.files import parse_yaml, read_text
+    from clinicsim.sweeps.spec import load_sweep
+
+    if "base" in parse_yaml(read_text(path), path):
+        spec, points = load_sweep(path)
+        return f"sweep {spec.name}: {len(points):,} points x {spec.replications} replications"
+    return load_scenario(path).name
 
 
 @main.command()

@@ -53,7 +53,10 @@ class WorkersLost(RuntimeError):
 
 def _exit_with_parent(parent: int) -> None:
     """Pool-worker initializer: a worker ends when the sweep's process does, however it ends (SIGKILL too)
-    instead of running on, orphaned. Linux: the kernel's parent-death signal; elsewhere a watching thread."""
+    instead of running on, orphaned (Linux: the kernel's parent-death signal; elsewhere a watching thread). It
+    leaves Ctrl-C to the sweep, which stops the pool, and ends quietly when the pool terminates it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     else:
