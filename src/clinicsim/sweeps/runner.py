@@ -43,6 +43,9 @@ TARGET_CHUNK_SECONDS = 0.3
 SweepProgress = Callable[[int, int], None]
 """Called as ``progress(replications_done, replications_total)`` after each stored chunk."""
 
+PR_SET_PDEATHSIG = 1
+"""Linux prctl option: the signal a process gets when its parent ends."""
+
 POOL_RESTARTS = 2
 """How many times a local pool whose worker died (killed, out of memory) is started again before giving up."""
 
@@ -69,9 +72,6 @@ def _watch_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(1.0)
     os._exit(1)
-
-
-PR_SET_PDEATHSIG = 1
 
 
 def _local_pool(workers: int) -> ProcessPoolExecutor:
