@@ -51,7 +51,11 @@ def _check(case: Case, folder: Path) -> None:
             assert fields, f"{case.name}: no line named\n{verdict.output}"
 
 
-@pytest.mark.parametrize("case", text_cases(), ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(c, marks=pytest.mark.slow) if "recursion" in c.name else c for c in text_cases()],
+    ids=lambda c: c.name,
+)
 def test_text_mistakes_exit_2_with_file_and_line(case, tmp_path):
     _check(case, tmp_path)
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from clinicsim.cli import main
@@ -80,6 +81,7 @@ def _clinicsim_command() -> list[str]:
     return [script] if script else [sys.executable, "-m", "clinicsim"]
 
 
+@pytest.mark.slow
 def test_the_readme_main_command_runs(tmp_path):
     install_and_run = _readme_commands()[0]
     command = install_and_run.split("&&", 1)[1].strip()  # the package is already installed here

@@ -79,6 +79,7 @@ def test_a_result_depends_only_on_scenario_seed_and_replication(tmp_path):
     assert set(results.points()["kpi"]) == set(KPIS)
 
 
+@pytest.mark.slow
 def test_serial_process_pool_and_dask_give_identical_tables(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     spec = write_spec(tmp_path)
