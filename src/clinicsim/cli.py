@@ -112,12 +112,14 @@ def run(scenario: str, replications: int, seed: int | None, out: str | None, rep
     click.echo(f"{loaded.name}: {replications} replications, seed {seed}\n")
     click.echo(format_summary(summary, loaded.finance.currency if loaded.finance else ""))
     if out:
-        _write_tables(results, summary, Path(out))
+        with _writing_to(out):
+            _write_tables(results, summary, Path(out))
         click.echo(f"\ntables written to {out}/")
     if report and out:  # --report without --out was refused above
         from clinicsim.reports.comparison import write_report
 
-        click.echo(f"report: {write_report(results, out)}")
+        with _writing_to(out):
+            click.echo(f"report: {write_report(results, out)}")
 
 
 class _progress_bar:
@@ -189,7 +191,8 @@ def compare(baseline, others, replications, precision, max_replications, seed, n
     if out:
         from clinicsim.reports.comparison import write_report
 
-        click.echo(f"\nreport: {write_report(comparison, out)}")
+        with _writing_to(out):
+            click.echo(f"\nreport: {write_report(comparison, out)}")
 
 
 def format_differences(differences) -> str:
@@ -322,7 +325,8 @@ def sweep_report(store, out, pareto) -> None:
 
     _check_out_dir(out)
     try:
-        path = write_sweep_report(store, out, pareto=tuple(pareto) if pareto else DEFAULT_PARETO)
+        with _writing_to(out):
+            path = write_sweep_report(store, out, pareto=tuple(pareto) if pareto else DEFAULT_PARETO)
     except StoreError as error:
         _fail(str(error))
     click.echo(f"sweep report: {path}")
@@ -337,6 +341,8 @@ def _dask_executor(address: str):
         client = Client(address, timeout=DASK_CONNECT_SECONDS)
     except (OSError, TimeoutError) as error:
         _fail(f"--dask {address}: no Dask scheduler answered within {DASK_CONNECT_SECONDS} s ({error})")
+    except Exception as error:  # a malformed address, or something that is not a Dask scheduler answered
+        _fail(f"--dask {address}: cannot connect to a Dask scheduler there ({type(error).__name__}: {error})")
     return client.get_executor(pure=False), client
 
 
@@ -358,10 +364,18 @@ def _check_out_dir(out: str | None) -> None:
     """Make the output folder and check a file can be written there, before any simulation (exit 2 if not)."""
     if not out:
         return
-    try:
+    with _writing_to(out):
         Path(out).mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out):
             pass
+
+
+@contextmanager
+def _writing_to(out: str) -> Iterator[None]:
+    """Writing to the output folder: a failure (no such folder, no permission, a full disk) is one error line and
+    exit status 2."""
+    try:
+        yield
     except OSError as error:
         _fail(f"--out {out}: cannot write there ({error.strerror or error})")
 

@@ -118,6 +118,16 @@ _NAMED_FIELD = re.compile(r"([a-z_]+): (.+)", re.S)
 """A model-level message about one field, ``"exam_rooms: at most ..."``: reported at that field."""
 
 
+def located_message(detail: Any) -> tuple[tuple, str]:
+    """(location, message) of one pydantic error detail; a model's check that names one of its fields
+    (``"exam_rooms: at most ..."``) is moved to that field."""
+    location, message = tuple(detail["loc"]), _message(detail)
+    named = _NAMED_FIELD.match(message)
+    if named and detail["type"] == "value_error":
+        location, message = (*location, named.group(1)), named.group(2)
+    return location, message
+
+
 def _message(detail: Any) -> str:
     if detail["type"] == "extra_forbidden":
         return "unknown field (misspelt?)"
@@ -143,10 +153,7 @@ def _problems_from(error: ValidationError, layers: list[_Layer]) -> list[Problem
     cross-reference problems each on their own line."""
     messages: dict[tuple[str, int, str, int], list[str]] = {}
     for detail in error.errors(include_url=False):
-        location, message = tuple(detail["loc"]), _message(detail)
-        named = _NAMED_FIELD.match(message)
-        if named and detail["type"] == "value_error":  # a model's check that names one of its fields
-            location, message = (*location, named.group(1)), named.group(2)
+        location, message = located_message(detail)
         where, source = _locate(location, layers)
         if where.inherited:
             message += " (a value inherited through a YAML merge key '<<'; it is written at this line)"
@@ -288,11 +295,6 @@ def validate_document(model: type[M], document: CommentedMap, source: str) -> M:
 def line_at(document: CommentedMap, location: tuple) -> int:
     """The 1-based line of the deepest part of ``location`` (keys and list positions) the document holds."""
     return _line_of(document, location).line
-
-
-def error_message(detail: Any) -> str:
-    """A pydantic error's message as the files report it (no "Value error, " prefix; unknown fields named so)."""
-    return _message(detail)
 
 
 def read_text(path: str | Path) -> str:

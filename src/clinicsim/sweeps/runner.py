@@ -18,6 +18,7 @@ import ctypes
 import logging
 import math
 import os
+import select
 import signal
 import sys
 import threading
@@ -54,24 +55,48 @@ class WorkersLost(RuntimeError):
     """Worker processes kept dying; the chunks finished before are stored, and running again resumes."""
 
 
-def _exit_with_parent(parent: int) -> None:
-    """Pool-worker initializer: a worker ends when the sweep's process does, however it ends (SIGKILL too)
-    instead of running on, orphaned (Linux: the kernel's parent-death signal; elsewhere a watching thread). It
-    leaves Ctrl-C to the sweep, which stops the pool, and ends quietly when the pool terminates it."""
+def _exit_with_parent(sweep: int) -> None:
+    """Pool-worker initializer: a worker ends when the sweep's process does, however it ends (SIGKILL too),
+    instead of running on, orphaned (Linux: the kernel's parent-death signal; elsewhere, or when a fork server
+    started the worker, a thread that watches the sweep). It leaves Ctrl-C to the sweep, which stops the pool,
+    and ends quietly when the pool terminates it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == sweep and _parent_death_signal():
+        if os.getppid() != sweep:  # the sweep ended before the signal was asked for
+            os._exit(1)
     else:
-        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    if os.getppid() != parent:  # it died before the signal was asked for
-        os._exit(1)
+        threading.Thread(target=_watch, args=(sweep,), daemon=True).start()
 
 
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(1.0)
+def _parent_death_signal() -> bool:
+    """Ask Linux to SIGKILL this process when its parent ends; whether that was granted."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch(sweep: int) -> None:
+    """End this process once the sweep's process has ended (a process descriptor, else a poll every second)."""
+    try:
+        select.select([os.pidfd_open(sweep)], [], [])
+    except (AttributeError, OSError):  # no pidfd here, or the sweep is already gone
+        while _alive(sweep):
+            time.sleep(1.0)
     os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _local_pool(workers: int) -> ProcessPoolExecutor:
@@ -164,9 +189,11 @@ def run_sweep(
                 break
             except BrokenProcessPool:
                 if not own_pool or restart == POOL_RESTARTS:
+                    times = "once" if restart == 0 else f"{restart + 1} times"
                     raise WorkersLost(
-                        f"a worker process died {restart + 1} times (killed, or out of memory?); the {finished} "
-                        f"finished replications are stored in {store_path}: run the same command again to resume"
+                        f"a worker process died {times} (killed from outside, or out of memory?: a "
+                        f"fault of the machine, not of the sweep); the {finished} finished replications are stored "
+                        f"in {store_path}: run the same command again to resume"
                     ) from None
                 logger.warning("a worker process died; starting the pool again for %d chunks", len(pending))
             finally:

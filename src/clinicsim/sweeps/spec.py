@@ -7,14 +7,19 @@ A sweep file (YAML, validated like a scenario file) names a base scenario and ho
 - ``design: latin_hypercube``: ``samples`` points spread over numeric ``ranges`` (low, high, integer or not).
 
 Every point is a complete, validated scenario (the base with that point's changes); a point that is not valid is
-reported with its factor values before anything runs.
+reported with its factor values before anything runs. Before any point is made, ``expand`` refuses a design over
+the limits below, an empty or repeated KPI list, and a setting, value or point name given twice, each at its line
+of the sweep file. (The model itself keeps only the rules every stored sweep met, so a store written by an earlier
+version can still be read.)
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
@@ -26,22 +31,26 @@ from scipy.stats import qmc
 
 from clinicsim.metrics import KPI_NAMES
 from clinicsim.scenario import Scenario, load_scenario
-from clinicsim.scenario.changes import resolve_path
+from clinicsim.scenario.changes import resolve_path, set_path
 from clinicsim.scenario.files import (
     Problem,
     ScenarioError,
-    error_message,
     line_at,
+    located_message,
     parse_yaml,
     read_text,
     validate_document,
 )
 from clinicsim.scenario.model import Model
 
-MAX_POINTS = 100_000
-"""Most points a sweep may have (a grid's size is checked before any point is made)."""
+MAX_POINTS = 10_000
+"""Most points a sweep may have (a grid's size is counted before any point is made). Each point is a validated
+scenario held in memory (about 1.5 ms and 75 kB each for the bundled family-medicine practice)."""
 MAX_REPLICATIONS = 100_000
 """Most replications per point."""
+MAX_DAYS = 2_000_000
+"""Most simulated days (points x replications) in one sweep: about ten CPU-hours of the bundled practice, and a
+bound on the runner's bookkeeping of what is done."""
 
 
 class Factor(Model):
@@ -82,11 +91,11 @@ class SweepSpec(Model):
     factors: list[Factor] = Field(default_factory=list, description="Grid factors (design: grid).")
     points: list[Point] = Field(default_factory=list, description="Named points (design: points).")
     ranges: list[Range] = Field(default_factory=list, description="Sampled ranges (design: latin_hypercube).")
-    samples: int = Field(default=20, ge=1, le=MAX_POINTS, description="Number of Latin-hypercube points.")
+    samples: int = Field(default=20, ge=1, description="Number of Latin-hypercube points.")
     sample_seed: int = Field(default=0, ge=0, description="Seed of the Latin-hypercube sample itself.")
-    replications: int = Field(default=20, ge=2, le=MAX_REPLICATIONS, description="Simulated days per point.")
+    replications: int = Field(default=20, ge=2, description="Simulated days per point.")
     seed: int = Field(default=20261126, ge=0, description="Base seed; every point runs on the same days (CRN).")
-    kpis: list[str] | None = Field(default=None, min_length=1, description="KPIs to keep; all when omitted.")
+    kpis: list[str] | None = Field(default=None, description="KPIs to keep (at least one); all when omitted.")
 
     @model_validator(mode="after")
     def _design_has_its_parts(self) -> SweepSpec:
@@ -97,22 +106,10 @@ class SweepSpec(Model):
         }
         field, value = needs[self.design]
         if not value:
-            raise ValueError(f"design {self.design} needs {field}")
+            raise ValueError(f"{field}: design {self.design} needs {field}, and none are given")
         unknown = sorted(set(self.kpis or []) - set(KPI_NAMES))
         if unknown:
             raise ValueError(f"kpis: unknown KPIs: {', '.join(unknown)}")
-        for what, names in (
-            ("kpis", self.kpis or []),
-            ("factors", [f.path for f in self.factors]),
-            ("ranges", [r.path for r in self.ranges]),
-            ("points", [p.name for p in self.points]),
-        ):
-            twice = sorted({n for n in names if names.count(n) > 1})
-            if twice:
-                raise ValueError(f"{what}: {', '.join(map(repr, twice))} given twice")
-        size = self.size
-        if size > MAX_POINTS:
-            raise ValueError(f"the design makes {size:,} points; at most {MAX_POINTS:,}")
         return self
 
     @property
@@ -157,8 +154,99 @@ def design_points(spec: SweepSpec) -> list[tuple[str, dict[str, Any]]]:
 
 
 class SweepSpecError(ScenarioError):
-    """A sweep whose points are not all valid scenarios. Each problem is said once, at the line of the factor
-    (or point) that causes it, with how many points it affects and one of them as an example."""
+    """A sweep that cannot run: over a limit, something given twice, or points that are not valid scenarios.
+    Each problem is said once, at the line of the sweep file that causes it (for a point: its factor, range or
+    change), with how many points it affects and one of them as an example."""
+
+
+_DESIGN_LIST = {"grid": "factors", "points": "points", "latin_hypercube": "samples"}
+"""Where in a sweep file each design says how many points it makes."""
+
+Refusal = tuple[tuple, str]
+"""(where in the sweep file, what is wrong)."""
+
+
+def _refusals(spec: SweepSpec, base_data: dict) -> list[Refusal]:
+    """What is refused before any point is made: a design over the limits, an empty KPI list, and a KPI, point
+    name, factor value or setting given twice."""
+    return _over_limits(spec) + _repeated(spec, base_data)
+
+
+def _over_limits(spec: SweepSpec) -> list[Refusal]:
+    refused = []
+    if spec.kpis == []:
+        refused.append((("kpis",), "name at least one KPI (leave kpis out to keep them all)"))
+    if spec.replications > MAX_REPLICATIONS:
+        refused.append((("replications",), f"at most {MAX_REPLICATIONS:,} replications a point"))
+    size, days = spec.size, spec.size * spec.replications
+    if size > MAX_POINTS:
+        refused.append(((_DESIGN_LIST[spec.design],), f"the design makes {size:,} points; at most {MAX_POINTS:,}"))
+    elif days > MAX_DAYS:
+        refused.append(
+            (
+                ("replications",),
+                f"{size:,} points x {spec.replications:,} replications make {days:,} simulated days; "
+                f"at most {MAX_DAYS:,} in one sweep",
+            )
+        )
+    return refused
+
+
+def _repeated(spec: SweepSpec, base_data: dict) -> list[Refusal]:
+    refused = _twice([(("kpis", i), kpi) for i, kpi in enumerate(spec.kpis or [])], "KPI")
+    if spec.design == "points":
+        refused += _twice([(("points", i, "name"), p.name) for i, p in enumerate(spec.points)], "point name")
+        for index in range(len(spec.points)):
+            refused += _same_setting(_settings(spec, index), base_data)
+    else:
+        for i, factor in enumerate(spec.factors if spec.design == "grid" else []):
+            refused += _twice([(("factors", i, "values", j), v) for j, v in enumerate(factor.values)], "value")
+        refused += _same_setting(_settings(spec, 0), base_data)
+    return refused
+
+
+def _twice(items: list[tuple[tuple, Any]], what: str) -> list[Refusal]:
+    """Each value given again after its first time (said once per value)."""
+    first: dict[str, tuple] = {}
+    said: set[str] = set()
+    refused = []
+    for where, value in items:
+        key = json.dumps(value, sort_keys=True, default=str)
+        if key not in first:
+            first[key] = where
+        elif key not in said:
+            said.add(key)
+            refused.append((where, f"{what} {value!r} is given twice (also at {_dotted(first[key])})"))
+    return refused
+
+
+def _same_setting(settings: list[tuple[tuple, str]], base_data: dict) -> list[Refusal]:
+    """Paths that change the same setting of the scenario (or one inside the other): only the last would count."""
+    seen: list[tuple[tuple, str, tuple]] = []
+    refused = []
+    for where, path in settings:
+        setting = resolve_path(base_data, path)
+        if len(setting) != len(path.split(".")):  # not a setting of the scenario: the point's check says so
+            continue
+        other = next(((w, p) for w, p, s in seen if s[: len(setting)] == setting[: len(s)]), None)
+        if other is not None:
+            said = "is given twice" if path == other[1] else f"changes the same setting as {other[1]!r}"
+            refused.append((where, f"{path!r} {said} (also at {_dotted(other[0])})"))
+        seen.append((where, path, setting))
+    return refused
+
+
+def _settings(spec: SweepSpec, index: int) -> list[tuple[tuple, str]]:
+    """(where in the sweep file, dotted path) of every setting the point ``index`` changes."""
+    if spec.design == "points":
+        return [(("points", index, "changes", path), path) for path in spec.points[index].changes]
+    if spec.design == "grid":
+        return [(("factors", i), factor.path) for i, factor in enumerate(spec.factors)]
+    return [(("ranges", i), sampled.path) for i, sampled in enumerate(spec.ranges)]
+
+
+def _dotted(location: tuple) -> str:
+    return ".".join(map(str, location))
 
 
 def _field(location: tuple, data: Any) -> tuple:
@@ -176,51 +264,80 @@ def _field(location: tuple, data: Any) -> tuple:
     return tuple(kept)
 
 
-def _cause(spec: SweepSpec, field: tuple, base: dict) -> tuple:
-    """Where in the sweep file the setting behind a failing field is written: its factor or range."""
-    kind, paths = (
-        ("factors", [f.path for f in spec.factors])
-        if spec.design == "grid"
-        else ("ranges", [r.path for r in spec.ranges])
-    )
-    for i, path in enumerate(paths):
-        setting = resolve_path(base, path)
+def _writer(spec: SweepSpec, index: int, field: tuple, data: dict) -> tuple:
+    """Where in the sweep file the setting behind a scenario field is written: its factor, range or change."""
+    for where, path in _settings(spec, index):
+        setting = resolve_path(data, path)
         if field[: len(setting)] == setting or setting[: len(field)] == field:
-            return (kind, i)
-    return ("design",)
+            return where
+    return ("points", index) if spec.design == "points" else ("factors" if spec.design == "grid" else "ranges",)
+
+
+def _point_problems(
+    spec: SweepSpec, index: int, changes: dict, base_data: dict, error: ValueError
+) -> list[tuple[tuple, tuple, str]]:
+    """(where in the sweep file, scenario field, message) of each problem of the point ``index``, its fields
+    as the point's own scenario data holds them."""
+    data = copy.deepcopy(base_data)
+    for path, value in changes.items():
+        try:
+            set_path(data, path, value)
+        except ValueError as unknown:  # a path that is not in the scenario
+            where = next(w for w, p in _settings(spec, index) if p == path)
+            return [(where, tuple(path.split(".")), str(unknown))]
+    if not isinstance(error, ValidationError):  # every path was set above: the scenario's check failed
+        raise error
+    problems = []
+    for detail in error.errors(include_url=False):
+        location, message = located_message(detail)
+        field = _field(location, data)
+        problems.append((_writer(spec, index, field, data), field, message))
+    return problems
 
 
 def expand(spec: SweepSpec, base: Scenario, *, source: str = "<sweep>", document: Any = None) -> list[SweepPoint]:
-    """Every point as a validated scenario; raise SweepSpecError saying each problem once, with the number of
-    points it affects, at the line of ``document`` (the sweep file) that causes it."""
-    points: list[SweepPoint] = []
-    failing: dict[tuple[tuple, tuple, str], list[tuple[int, str]]] = {}
+    """Every point as a validated scenario; raise SweepSpecError, at the lines of ``document`` (the sweep file),
+    for what is refused before any point is made, or saying each problem of the points once with the number of
+    points it affects."""
     base_data = base.model_dump(mode="json")
+    refused = _refusals(spec, base_data)
+    if refused:
+        problems = [_refusal(document, where, message) for where, message in refused]
+        raise SweepSpecError(source, sorted(problems, key=lambda p: p.line or 0))
+    points: list[SweepPoint] = []
+    failing: dict[tuple[tuple, tuple, str], tuple[str, list[tuple[int, str]]]] = {}
     for index, (name, changes) in enumerate(design_points(spec)):
         try:
             scenario = base.with_changes({"name": f"{base.name} [{name}]", **changes})
-        except ValidationError as error:
-            for detail in error.errors(include_url=False):
-                field = _field(tuple(detail["loc"]), base_data)
-                cause = ("points", index) if spec.design == "points" else _cause(spec, field, base_data)
-                failing.setdefault((cause, field, error_message(detail)), []).append((index, name))
-        except ValueError as error:  # a path that is not in the scenario
-            cause = ("points", index) if spec.design == "points" else ("design",)
-            failing.setdefault((cause, (), str(error)), []).append((index, name))
+        except ValueError as error:  # pydantic's ValidationError, or a path that is not in the scenario
+            for cause, field, message in _point_problems(spec, index, changes, base_data, error):
+                failing.setdefault((cause, field, _VALUES.sub("_", message)), (message, []))[1].append((index, name))
         else:
             points.append(SweepPoint(point=index, name=name, factors=changes, scenario=scenario))
     if failing:
-        raise SweepSpecError(source, [_problem(spec, document, key, hits) for key, hits in failing.items()])
+        problems = [_problem(spec, document, cause, field, *said) for (cause, field, _), said in failing.items()]
+        raise SweepSpecError(source, sorted(problems, key=lambda p: p.line or 0))
     return points
 
 
-def _problem(spec: SweepSpec, document: Any, key: tuple[tuple, tuple, str], hits: list[tuple[int, str]]) -> Problem:
-    cause, field, message = key
+_VALUES = re.compile(r"'[^']*'|\"[^\"]*\"|-?\d[\d,.]*(?:e[-+]?\d+)?")
+"""The values in a message (quoted texts, numbers): problems that differ only there are said once."""
+
+
+def _refusal(document: Any, where: tuple, message: str) -> Problem:
+    line = line_at(document, where) if document is not None else None
+    return Problem(line=line, field=_dotted(where), message=message)
+
+
+def _problem(
+    spec: SweepSpec, document: Any, cause: tuple, field: tuple, message: str, hits: list[tuple[int, str]]
+) -> Problem:
+    """One problem of the points, at the line of its cause, with the first point it was found in as the example."""
     index, name = hits[0]
     where = f"in {len(hits):,} of {spec.size:,} points" if len(hits) > 1 else "in one point"
     line = line_at(document, cause) if document is not None else None
     message = f"{message} ({where}, e.g. point {index} '{name}')"
-    return Problem(line=line, field=".".join(map(str, field)), message=message)
+    return Problem(line=line, field=_dotted(field), message=message)
 
 
 def spec_hash(spec: SweepSpec, points: list[SweepPoint]) -> str:
@@ -234,5 +351,8 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, list[SweepPoint]]:
     path = Path(path)
     document = parse_yaml(read_text(path), str(path))
     spec = validate_document(SweepSpec, document, str(path))
-    base = load_scenario(path.resolve().parent / spec.base)
-    return spec, expand(spec, base, source=str(path), document=document)
+    base = path.resolve().parent / spec.base
+    if not base.is_file():
+        what = "is a folder, not a scenario file" if base.is_dir() else "does not exist"
+        raise SweepSpecError(str(path), [_refusal(document, ("base",), f"{base} {what}")])
+    return spec, expand(spec, load_scenario(base), source=str(path), document=document)

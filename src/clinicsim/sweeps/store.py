@@ -9,6 +9,7 @@ Readers (``open_sweep``) may read while a sweep is running.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import math
@@ -18,6 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
+from pydantic import ValidationError
 
 try:
     import fcntl
@@ -41,30 +43,68 @@ class StoreMismatch(StoreError):
 
 
 _NOT_A_STORE = "is not a clinicsim sweep store or is damaged ({reason}); use --new to discard it, or another --store"
+_CANNOT_WRITE = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_PERM")
+"""SQLite's names (and their extended forms) for a store it cannot write, as opposed to one it cannot read."""
+
+
+def _unusable(path: str | Path, error: sqlite3.Error | OSError) -> StoreError:
+    """What a failure of the store at ``path`` means, and what to do about it."""
+    name = getattr(error, "sqlite_errorname", "")
+    reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
+    kept = "the chunks finished before are stored"
+    if name == "SQLITE_FULL" or getattr(error, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+        return StoreError(
+            f"{path}: the disk is full ({reason}); {kept}: free some space and run the same command again to resume"
+        )
+    if isinstance(error, OSError) or name.startswith(_CANNOT_WRITE):
+        return StoreError(
+            f"cannot write to {path} ({reason}); {kept}: make it writable and run the same command again to "
+            "resume, or use another --store"
+        )
+    return StoreError(f"{path} " + _NOT_A_STORE.format(reason=reason))
 
 
 def _connect(path: str | Path) -> sqlite3.Connection:
     """The writer's connection (WAL journal: readers never block it, a killed writer loses no committed chunk)."""
-    connection = sqlite3.connect(str(path), timeout=60, isolation_level=None)
+    try:
+        connection = sqlite3.connect(str(path), timeout=60, isolation_level=None)
+    except sqlite3.Error as error:
+        raise _unusable(path, error) from None
     try:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
-    except sqlite3.DatabaseError as error:
+    except sqlite3.Error as error:
         connection.close()
-        raise StoreError(f"{path} " + _NOT_A_STORE.format(reason=error)) from None
+        raise _unusable(path, error) from None
     return connection
 
 
 def _connect_to_read(path: Path) -> sqlite3.Connection:
     """A read-only connection: it changes nothing, so a finished store on read-only media can be read."""
-    uri = f"{path.resolve().as_uri()}?mode=ro"
+    uri = path.resolve().as_uri()
     try:
-        connection = sqlite3.connect(uri, uri=True, timeout=60)
-        connection.execute("SELECT name FROM sqlite_master LIMIT 1")
-    except sqlite3.OperationalError:  # a WAL store whose folder cannot hold the shared-memory file: nobody writes
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
+        connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=60)
+        try:
+            connection.execute("SELECT name FROM sqlite_master LIMIT 1")
+        except sqlite3.OperationalError:  # a WAL store whose folder cannot hold the shared-memory file
+            connection.close()
+            connection = _connect_immutable(path, uri)
     except sqlite3.DatabaseError as error:
         raise StoreError(f"{path} " + _NOT_A_STORE.format(reason=error)) from None
+    return connection
+
+
+def _connect_immutable(path: Path, uri: str) -> sqlite3.Connection:
+    """A store in a folder nobody can write (read-only media): read as it is, if no write-ahead log holds part of
+    it (a sweep stopped before it folded the log in)."""
+    log = Path(f"{path}-wal")
+    if log.exists() and log.stat().st_size > 0:
+        raise StoreError(
+            f"{path} cannot be read where it is: part of it is still in {log.name} beside it and its folder is "
+            "read-only; copy both files to a writable folder and read them there"
+        )
+    connection = sqlite3.connect(f"{uri}?immutable=1", uri=True)
+    connection.execute("SELECT name FROM sqlite_master LIMIT 1")
     return connection
 
 
@@ -73,27 +113,37 @@ class _Lock:
     operating system lets go when the process ends, however it ends, so a killed sweep never blocks the next."""
 
     def __init__(self, store: Path) -> None:
-        self.path = Path(str(store) + ".lock")
+        self.path = Path(f"{store.resolve()}.lock")
         try:
             self.file = open(self.path, "a+")  # noqa: SIM115 (held for the whole run)
         except OSError as error:
-            raise StoreError(f"cannot write beside {store}: {error.strerror or error}") from None
+            raise StoreError(
+                f"{store}: cannot write in its folder {store.parent} ({error.strerror or error})"
+            ) from None
         try:
-            if fcntl is not None:
-                fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._take(store)
+        except BaseException:
+            self.file.close()
+            raise
+
+    def _take(self, store: Path) -> None:
+        if fcntl is None:
+            return
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self.file.seek(0)
-            holder = self.file.read().strip() or "another process"
-            self.file.close()
+            holder = self.file.read().strip() or "unknown"
             raise StoreError(
                 f"{store} is in use by another sweep (process {holder}); wait for it to finish, or use another --store"
             ) from None
-        if fcntl is None:
-            return
-        self.file.seek(0)
-        self.file.truncate()
-        self.file.write(str(os.getpid()))
-        self.file.flush()
+        try:
+            self.file.seek(0)
+            self.file.truncate()
+            self.file.write(str(os.getpid()))
+            self.file.flush()
+        except OSError as error:
+            raise _unusable(self.path, error) from None
 
     def release(self) -> None:
         self.file.close()
@@ -111,8 +161,9 @@ class ResultStore:
     ) -> None:
         self.path = Path(path)
         self.kpis = spec.kept_kpis
-        if not self.path.parent.is_dir():
-            raise StoreError(f"{self.path}: the folder {self.path.parent} does not exist")
+        folder = self.path.parent
+        if not folder.is_dir():
+            raise StoreError(f"{self.path}: {folder} " + ("is not a folder" if folder.exists() else "does not exist"))
         self.lock = _Lock(self.path)
         try:
             self._open(spec, points, spec_hash, new=new)
@@ -121,17 +172,20 @@ class ResultStore:
             raise
 
     def _open(self, spec: SweepSpec, points: list[SweepPoint], spec_hash: str, *, new: bool) -> None:
-        if new and self.path.exists():
+        if new:
             for suffix in ("", "-wal", "-shm"):
-                Path(str(self.path) + suffix).unlink(missing_ok=True)
+                try:
+                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+                except OSError as error:
+                    raise _unusable(self.path, error) from None
         self.connection = _connect(self.path)
         try:
             stored = self._meta("spec_hash")
             if stored is None:
                 self._create(spec, points, spec_hash)
-        except sqlite3.DatabaseError as error:
+        except sqlite3.Error as error:
             self.connection.close()
-            raise StoreError(f"{self.path} " + _NOT_A_STORE.format(reason=error)) from None
+            raise _unusable(self.path, error) from None
         if stored is not None and stored != spec_hash:
             self.connection.close()
             raise StoreMismatch(
@@ -184,10 +238,7 @@ class ResultStore:
                 self.connection.execute("BEGIN")
                 self.connection.executemany(f"INSERT INTO results VALUES ({placeholders})", values)
         except sqlite3.OperationalError as error:  # a full disk, a store moved away: the open transaction is undone
-            raise StoreError(
-                f"cannot write to {self.path} ({error}); the chunks finished before are stored: "
-                "fix the cause and run the same command again to resume"
-            ) from None
+            raise _unusable(self.path, error) from None
 
     def close(self) -> None:
         """Fold the write-ahead log into the store and leave it one self-contained file (readable from read-only
@@ -219,14 +270,21 @@ class SweepResults:
         try:
             return pd.read_sql_query(query, connection)
         except (sqlite3.DatabaseError, pd.errors.DatabaseError) as error:
-            raise StoreError(f"{self.path} " + _NOT_A_STORE.format(reason=error)) from None
+            reason = error.__cause__ or error  # pandas wraps SQLite's own message
+            raise StoreError(f"{self.path} " + _NOT_A_STORE.format(reason=reason)) from None
         finally:
             connection.close()
 
     @property
     def spec(self) -> SweepSpec:
         meta = self._read("SELECT key, value FROM meta").set_index("key")["value"]
-        return SweepSpec.model_validate(json.loads(meta["spec"]))
+        try:
+            return SweepSpec.model_validate(json.loads(meta["spec"]))
+        except (KeyError, ValueError) as error:  # ValidationError, JSONDecodeError
+            reason = error.errors()[0]["msg"] if isinstance(error, ValidationError) else repr(error)
+            raise StoreError(
+                f"{self.path}: its sweep spec cannot be read by this version of clinicsim ({reason})"
+            ) from None
 
     @property
     def kpis(self) -> list[str]:
