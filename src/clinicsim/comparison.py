@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from clinicsim.experiment import DEFAULT_SEED, Progress, Results, simulate
-from clinicsim.metrics import REGISTRY, WAIT_STAGES, wait_by_stage
+from clinicsim.metrics import find_metric, stage_label, wait_by_stage
 from clinicsim.precision import DEFAULT_PRECISION_KPIS, Advice, PrecisionTarget, replicate_until
 from clinicsim.scenario import Scenario, load_scenario
 from clinicsim.statistics import paired_difference, summarize, welch_difference
@@ -90,7 +90,7 @@ class Comparison:
                     )
                 else:
                     stat = welch_difference(base[kpi].to_numpy(), other[kpi].to_numpy(), confidence=confidence)
-                metric = REGISTRY.get(kpi)
+                metric = find_metric(kpi)
                 rows.append(
                     {
                         "scenario": name,
@@ -123,7 +123,7 @@ def wait_attribution(results: Results, *, confidence: float = 0.95) -> pd.DataFr
     per_day = pd.DataFrame([wait_by_stage(log) for log in results.logs])
     summary = summarize(per_day, confidence=confidence)[["mean", "ci_low", "ci_high", "half_width", "n"]]
     summary.index.name = "stage"
-    summary.insert(0, "label", [WAIT_STAGES[s] for s in summary.index])
+    summary.insert(0, "label", [stage_label(s) for s in summary.index])
     total = summary["mean"].sum()
     summary["share"] = summary["mean"] / total if total > 0 else math.nan
     return summary

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast, get_args
 
 import numpy as np
 from pydantic import (
@@ -183,17 +183,54 @@ class Exponential(_PositiveByMean):
 
 
 class Normal(_ByMean):
-    """Normal with the given mean and standard deviation (for lateness, which can be negative)."""
+    """Normal with the given mean and standard deviation (for lateness, which can be negative). As a duration it is
+    truncated at zero (``truncated_below: 0`` is set for it): the draws below zero are left out, not set to 0, so
+    the mean is a little above ``mean`` when ``sd`` is large against it."""
 
     kind: Literal["normal"] = "normal"
     sd: float = Field(ge=0, description="Standard deviation.")
+    truncated_below: float | None = Field(
+        default=None, description="Lower bound of the values (durations: 0); null: not truncated."
+    )
+
+    def _tail(self) -> tuple[float, float]:
+        """(alpha, lambda): the bound in standard units and the inverse Mills ratio at it."""
+        alpha = (cast(float, self.truncated_below) - self.mean_) / self.sd
+        density = math.exp(-alpha * alpha / 2) / math.sqrt(2 * math.pi)
+        return alpha, density / float(special.ndtr(-alpha))
+
+    @property
+    def mean(self) -> float:
+        if self.truncated_below is None or self.sd == 0:
+            return self.mean_
+        return self.mean_ + self.sd * self._tail()[1]
 
     @property
     def variance(self) -> float:
-        return self.sd**2
+        if self.truncated_below is None or self.sd == 0:
+            return self.sd**2
+        alpha, lam = self._tail()
+        return self.sd**2 * (1 + alpha * lam - lam * lam)
+
+    @property
+    def minimum(self) -> float:
+        return -math.inf if self.truncated_below is None else self.truncated_below
+
+    @model_validator(mode="after")
+    def _bound_is_reachable(self) -> Normal:
+        if self.truncated_below is not None and self.sd == 0 and self.mean_ < self.truncated_below:
+            raise ValueError(f"mean: below the truncation bound {self.truncated_below:g} with sd 0")
+        if self.truncated_below is not None and self.sd > 0 and (self.truncated_below - self.mean_) / self.sd > 30:
+            raise ValueError("sd: the mean lies more than 30 sd below the truncation bound")
+        return self
 
     def from_uniform(self, u: Uniforms) -> np.ndarray:
-        return self.mean_ + self.sd * special.ndtri(u)
+        if self.truncated_below is None or self.sd == 0:
+            return self.mean_ + self.sd * special.ndtri(u)
+        below = special.ndtr((self.truncated_below - self.mean_) / self.sd)
+        return np.maximum(
+            self.mean_ + self.sd * special.ndtri(below + (1 - below) * np.asarray(u)), self.truncated_below
+        )
 
 
 class Lognormal(_PositiveByMean):
@@ -353,6 +390,13 @@ Distribution = Annotated[
 """Any distribution; a bare number means fixed."""
 
 
+def _normal_truncated_at_zero(value: Any) -> Any:
+    """A normal duration (as found in the literature) is truncated at zero."""
+    if isinstance(value, dict) and value.get("kind") == "normal":
+        return {"truncated_below": 0, **value}
+    return value
+
+
 def _non_negative(value: Any) -> Any:
     if isinstance(value, Fixed) and value.value < 0:
         raise ValueError(f"a duration cannot be negative, got {value.value:g}")
@@ -364,5 +408,5 @@ def _non_negative(value: Any) -> Any:
     return value
 
 
-Duration = Annotated[Distribution, AfterValidator(_non_negative)]
-"""A distribution of durations (minutes): it can never produce a negative value."""
+Duration = Annotated[Distribution, BeforeValidator(_normal_truncated_at_zero), AfterValidator(_non_negative)]
+"""A distribution of durations (minutes): it can never produce a negative value (a normal is truncated at 0)."""

@@ -1,13 +1,11 @@
 """The SimPy model of a clinic day: patients walking their pathway through staff, rooms and providers.
 
-Pathway of an in-person visit::
-
-    arrive -> check-in (front desk) -> waiting room -> rooming (exam room, then a medical assistant; the room is
-    held from here) -> wait in the room -> provider visit (the patient's provider, in the room) -> room released
-    after turnover -> check-out (front desk) -> leave
-
-and the provider documents the visit afterwards (busy, without the room). Steps a visit type switches off are
-skipped; a visit that needs no room (telehealth) never takes one.
+A patient walks the steps of their path (their visit type's pathway, branches chosen up front) one after the
+other. Each step first takes its room (unless the patient holds one of that kind), then the people it needs
+(staff in the order written, then the provider), then lasts its duration; the people are released at its end (a
+provider after documenting, busy without the room) and the room too, after turnover, unless the step keeps it.
+A patient may give up (leave without being seen) while waiting for a step that allows it and holding no room.
+The default pathway is check-in -> rooming (exam room held from here) -> provider visit -> check-out.
 
 Duty follows the plan. Staff come on at the start of each shift, take their breaks when the patient in hand
 is finished, and at the end of their last shift stay until no patient present still needs them; providers start
@@ -34,10 +32,10 @@ from simpy.events import URGENT
 
 from clinicsim.eventlog import Columns, EventLog, columns
 from clinicsim.patients import Patient, draw_patients, uniforms_or_constant
-from clinicsim.plan import ANY_PROVIDER, DayPlan
+from clinicsim.plan import DayPlan, Need, PlannedStep, Route
 from clinicsim.pools import NOBODY, Demand, Request, ServerPool
 from clinicsim.recorder import Recorder
-from clinicsim.scenario.vocabulary import STAFF_STEPS
+from clinicsim.scenario.vocabulary import DOCUMENTATION, EXAM, room_step, stream_field
 from clinicsim.streams import Streams
 
 
@@ -83,7 +81,13 @@ class ClinicDay:
         self.staff = ServerPool(self.env, [m.name for m in plan.staff], first_row=len(plan.providers))
         self.rooms = ServerPool(self.env, [r.name for r in plan.rooms], first_row=len(plan.providers) + len(plan.staff))
         self.demand = Demand(self.env)
-        self.recorder = Recorder(patients, self.providers.names + self.staff.names + self.rooms.names)
+        self.recorder = Recorder(
+            patients,
+            self.providers.names + self.staff.names + self.rooms.names,
+            step_names=plan.log_steps,
+            pathway_steps=tuple(plan.steps),
+            pathway_branches=plan.branches,
+        )
 
     # -- duty ---------------------------------------------------------------------------------------------
 
@@ -123,18 +127,16 @@ class ClinicDay:
         waiting patients are seen (including any who came early for the next session); after the last session
         the provider also stays for walk-ins for the first free provider while no colleague is there for them."""
         day = self.plan.providers[server]
-        own = ("provider_visit", day.name)
+        own, work = self.plan.provider_work(server)
         starts = [s.start + late for s, late in zip(day.sessions, self.late_starts[server])]
         for index, session in enumerate(day.sessions):
             yield from self._wait_until(starts[index])
             self.providers.go_on(server)
             yield from self._wait_until(max(session.end, last_arrivals[index]))
             if index < len(day.sessions) - 1:
-                yield from self.demand.cleared([own])
+                yield from self.demand.cleared(own)
                 if self.env.now < starts[index + 1]:
                     yield self.providers.go_off(server)
-        any_provider = ("provider_visit", ANY_PROVIDER)
-        work = {own: (server,), any_provider: self.plan.provider_eligible[ANY_PROVIDER]}
         yield from self._leave_when_not_needed(self.providers, server, work)
 
     def _needed(self, pool: ServerPool, server: int, work: dict[tuple, tuple[int, ...]]) -> tuple | None:
@@ -169,7 +171,7 @@ class ClinicDay:
         last = [[-math.inf] * len(day.sessions) for day in self.plan.providers]
         for p in self.patients:
             if p.source == "booked" and p.shows and not self._too_late(p):
-                row = last[self.plan.provider_index[cast(str, p.route)]]  # booked: routed to their provider
+                row = last[self.plan.provider_index[cast(str, p.asked_for)]]  # booked: with their provider
                 row[p.session] = max(row[p.session], p.arrival_min)
         return last
 
@@ -201,8 +203,9 @@ class ClinicDay:
         Raises Unserved if the patient gives up at ``deadline`` first, or if nobody is left to serve them.
         """
         request = self._ask(pool, eligible)
-        if isinstance(request, int):  # a free server, taken at once
+        if type(request) is int:  # a free server, taken at once
             return request
+        request = cast(Request, request)
         if deadline is not None and not request.triggered:
             yield request | self.env.timeout(max(deadline - self.env.now, 0.0))
             if not request.triggered:
@@ -215,22 +218,6 @@ class ClinicDay:
         work.remove(key)
         self.demand.remove(key)
 
-    def _staff_step(self, p: Patient, work: list[tuple], step: str, minutes: float, deadline: float | None = None):
-        """Process body: queue for a staff member and be served for ``minutes``."""
-        queued = self.env.now
-        eligible = self.plan.staff_eligible[(step, p.route)]
-        if deadline is None:  # the common case, without a generator in between
-            server = self._ask(self.staff, eligible)
-            if type(server) is not int:
-                server = _granted((yield server))
-        else:
-            server = yield from self._take(self.staff, eligible, deadline)
-        self._start(work, (step, p.route))
-        start = self.env.now
-        yield self.env.timeout(minutes)
-        self.staff.release(server)
-        self.recorder.step(p.patient, step, queued, start, self.env.now, self.staff.first_row + server)
-
     def _release_later(self, pool: ServerPool, server: int, minutes: float) -> None:
         """Free ``server`` after ``minutes`` (turnover, documentation) without a process of its own."""
         if minutes > 0:
@@ -238,32 +225,121 @@ class ClinicDay:
         else:
             pool.release(server)
 
-    def _provider_visit(self, p: Patient, work: list[tuple], deadline: float | None):
-        """Process body: wait for the provider, the visit, then the provider's documentation."""
-        queued = self.env.now
-        server = yield from self._take(self.providers, self.plan.provider_eligible[p.route], deadline)
-        self._start(work, ("provider_visit", p.route))
-        provider = self.plan.providers[server].provider
-        visit_min, documentation = p.visit_min, p.documentation_min
-        if p.route is ANY_PROVIDER:  # the durations depend on who took the patient
-            visit = self.scenario.visit_types[p.visit_type].durations_min.provider_visit
-            visit_min = float(visit.from_uniform(p.visit_u)) / provider.speed_factor
-            documentation = float(provider.documentation_min.from_uniform(p.documentation_u))
-        start = self.env.now
-        yield self.env.timeout(visit_min)
-        end = self.env.now
-        self._release_later(self.providers, server, documentation)
-        self.recorder.seen_by[p.patient] = provider.name
-        self.recorder.step(p.patient, "provider_visit", queued, start, end, server)
-        if documentation > 0:
-            self.recorder.step(p.patient, "documentation", end, end, end + documentation, server)
+    def _target(self, p: Patient, need: Need) -> Route:
+        """Whose work a need is: for a provider, the provider who first saw the patient (for steps by their
+        own provider), a pool, or the patient's route; for staff and rooms, the patient's route."""
+        if need.provider and p.provider >= 0 and need.who == "provider":
+            return self.plan.providers[p.provider].name
+        return self.plan.provider_target(need, p.asked_for) if need.provider else p.asked_for
 
-    def _take_room(self, p: Patient, work: list[tuple], deadline: float | None):
-        """Process body: wait for an exam room; returns (room, queued_min, start_min)."""
+    def _demand(self, p: Patient) -> list[tuple]:
+        """Every kind of work the patient will need, as demand keys: each need of each step, each room taken."""
+        work: list[tuple] = []
+        held: set[str | None] = set()
+        for step in p.path:
+            work += [(need.key, self._target(p, need)) for need in step.needs]
+            if step.room is not None and step.room not in held:
+                work.append((room_step(step.room), p.asked_for))
+            (held.add if step.keep_room else held.discard)(step.room)
+        return work
+
+    def _seen_by(self, p: Patient, server: int, work: list[tuple]) -> None:
+        """The patient's first provider: from now their steps by their own provider are for this one."""
+        p.provider = server
+        name = self.plan.providers[server].name
+        self.recorder.seen_by[p.id] = name
+        for step in p.path:
+            for need in step.needs:
+                if need.provider and need.who == "provider" and (need.key, p.asked_for) in work:
+                    self._start(work, (need.key, p.asked_for))
+                    work.append((need.key, name))
+                    self.demand.add((need.key, name))
+
+    def _take_room(self, p: Patient, kind: str, work: list[tuple], held: dict, deadline: float | None):
+        """Process body: wait for a room of ``kind`` and hold it."""
         queued = self.env.now
-        room = yield from self._take(self.rooms, self.plan.room_eligible[p.route], deadline)
-        self._start(work, ("exam_room", p.route))
-        return room, queued, self.env.now
+        room = yield from self._take(self.rooms, self.plan.room_eligible[(kind, p.asked_for)], deadline)
+        self._start(work, (room_step(kind), p.asked_for))
+        held[kind] = (room, queued, self.env.now)
+
+    def _release_room(self, p: Patient, kind: str, held: dict, turnover: bool) -> None:
+        room, queued, start = held.pop(kind)
+        minutes = p.turnover[kind] if turnover else 0.0
+        self._release_later(self.rooms, room, minutes)
+        end = self.env.now + minutes
+        self.recorder.step(p.id, room_step(kind), queued, start, end, self.rooms.first_row + room)
+
+    def _home(self, p: Patient) -> int:
+        """The provider (index) the patient's times were drawn for: the one booked with or asked for; -1: none."""
+        return self.plan.provider_index.get(cast(str, p.asked_for), -1)
+
+    def _minutes(self, p: Patient, step: PlannedStep, provider: int) -> float:
+        """Minutes of the step done by ``provider`` (-1: none): drawn ahead for the patient's own provider, else
+        from the patient's uniform and the provider's own speed."""
+        if provider < 0 or not step.scaled or provider == self._home(p):
+            return p.minutes[step.name]
+        speed = self.plan.providers[provider].provider.speed_factor
+        return float(step.duration.from_uniform(p.uniforms[step.name])) / speed
+
+    def _documentation(self, p: Patient, step: PlannedStep, provider: int) -> float:
+        """Minutes ``provider`` charts after the step: drawn ahead for the patient's own provider, else from the
+        patient's uniform and the provider's own charting time."""
+        if provider == self._home(p):
+            return p.documentation[step.name]
+        charting = self.plan.providers[provider].provider.documentation_min
+        return float(charting.from_uniform(p.uniforms[stream_field(step.name, "documentation")]))
+
+    def _step(self, p: Patient, step: PlannedStep, work: list[tuple], held: dict, deadline: float | None):
+        """Process body: one step: its room (the one held, or one taken for it), then the people it needs, then
+        its duration; the people are released (a provider after documenting), and the room unless kept."""
+        leaves = deadline is not None and (step.may_leave if step.may_leave is not None else p.provider < 0)
+        if step.room is not None and step.room not in held:
+            yield from self._take_room(p, step.room, work, held, deadline if leaves and not held else None)
+        queued = self.env.now
+        servers = []
+        for need in step.needs:
+            pool = self.providers if need.provider else self.staff
+            key = (need.key, self._target(p, need))
+            if need.provider:
+                eligible = (
+                    (p.provider,) if p.provider >= 0 and need.who == "provider" else self.plan.provider_eligible[key[1]]
+                )
+            else:
+                eligible = self.plan.staff_eligible[key]
+            if leaves and not held:
+                server = yield from self._take(pool, eligible, deadline)
+            else:  # the common case, without a generator in between
+                server = self._ask(pool, eligible)
+                if type(server) is not int:
+                    server = _granted((yield server))
+            self._start(work, key)
+            servers.append(server)
+            if need.provider and p.provider < 0:
+                self._seen_by(p, server, work)
+        provider = servers[-1] if step.needs and step.needs[-1].provider else -1
+        minutes = self._minutes(p, step, provider)
+        start = self.env.now
+        yield self.env.timeout(minutes)
+        end = self.env.now
+        self._finish_step(p, step, servers, provider, queued, start, end)
+        if step.room is not None and not step.keep_room:
+            self._release_room(p, step.room, held, turnover=True)
+
+    def _finish_step(self, p: Patient, step: PlannedStep, servers: list[int], provider: int, queued, start, end):
+        """Release the step's people (a provider after documenting) and record their rows."""
+        record, code = self.recorder.step, p.id
+        if not servers:  # a pure delay
+            record(code, step.name, queued, start, end, -1)
+        for need, server in zip(step.needs, servers):
+            if not need.provider:
+                self.staff.release(server)
+                record(code, step.name, queued, start, end, self.staff.first_row + server)
+        if provider >= 0:
+            documentation = self._documentation(p, step, provider) if step.documents else 0.0
+            self._release_later(self.providers, provider, documentation)
+            record(code, step.name, queued, start, end, provider)
+            if documentation > 0:
+                record(code, DOCUMENTATION, end, end, end + documentation, provider)
 
     def _arrivals(self):
         """Process body: the front door. Starts each patient's visit at their arrival, in order of arrival.
@@ -279,54 +355,43 @@ class ClinicDay:
                 yield _Arrival(env, p.arrival_min - env.now)
             env.process(self._visit(p))
 
+    def _nobody_left(self, p: Patient) -> bool:
+        """Whether every provider who could see the patient has gone for the day."""
+        need = next((n for step in p.path for n in step.needs if n.provider), None)
+        if need is None:
+            return False
+        eligible = self.plan.provider_eligible[self.plan.provider_target(need, p.asked_for)]
+        return all(self.providers.retired[s] for s in eligible)
+
     def _visit(self, p: Patient):
-        """Process body: one patient's day at the clinic (started at the patient's arrival)."""
+        """Process body: one patient's day at the clinic (started at the patient's arrival): each step of their
+        path in turn. A patient who cannot be served (gave up waiting, or nobody is left) leaves; one who has
+        already seen a provider then counts as seen."""
         if self._too_late(p):
-            self.recorder.outcome(p.patient, "turned_away", self.env.now)
+            self.recorder.outcome(p.id, "turned_away", self.env.now)
             return
-        if all(self.providers.retired[s] for s in self.plan.provider_eligible[p.route]):
-            self.recorder.outcome(p.patient, "not_seen_at_close", self.env.now)
+        if self._nobody_left(p):
+            self.recorder.outcome(p.id, "not_seen_at_close", self.env.now)
             return
-        visit_type = self.scenario.visit_types[p.visit_type]
-        durations = visit_type.durations_min
-        work = [(step, p.route) for step in STAFF_STEPS if getattr(durations, step) is not None]
-        work += [("provider_visit", p.route)] + ([("exam_room", p.route)] if visit_type.needs_room else [])
+        work = self._demand(p)
         for key in work:
             self.demand.add(key)
         renege = self.scenario.patients.renege_after_min
         deadline = None if renege is None else p.arrival_min + renege
-        room = None
+        held: dict[str, tuple[int, float, float]] = {}
         try:
-            if durations.check_in is not None:
-                yield from self._staff_step(p, work, "check_in", p.check_in_min)
-            if visit_type.needs_room:
-                room, room_queued, room_start = yield from self._take_room(p, work, deadline)
-                deadline = None  # a roomed patient stays
-            if durations.rooming is not None:
-                yield from self._staff_step(p, work, "rooming", p.rooming_min, deadline)
-                deadline = None
-            yield from self._provider_visit(p, work, deadline)
+            for step in p.path:
+                yield from self._step(p, step, work, held, deadline)
         except Unserved as reason:
             for key in work:
                 self.demand.remove(key)
-            if room is not None:
-                self.rooms.release(room)
-                self.recorder.step(
-                    p.patient, "exam_room", room_queued, room_start, self.env.now, self.rooms.first_row + room
-                )
-            self.recorder.outcome(p.patient, reason.status, self.env.now)
+            for kind in list(held):
+                self._release_room(p, kind, held, turnover=p.provider >= 0)
+            self.recorder.outcome(p.id, "seen" if p.provider >= 0 else reason.status, self.env.now)
             return
-        if room is not None:
-            self._release_later(self.rooms, room, p.turnover_min)
-            end = self.env.now + p.turnover_min
-            self.recorder.step(p.patient, "exam_room", room_queued, room_start, end, self.rooms.first_row + room)
-        self.recorder.outcome(p.patient, "seen", self.env.now)
-        if durations.check_out is not None:
-            try:
-                yield from self._staff_step(p, work, "check_out", p.check_out_min)
-            except Unserved:
-                self.demand.remove(("check_out", p.route))  # nobody left to check them out: they just leave
-            self.recorder.outcome(p.patient, "seen", self.env.now)
+        for kind in list(held):
+            self._release_room(p, kind, held, turnover=True)
+        self.recorder.outcome(p.id, "seen", self.env.now)
 
     # -- running ------------------------------------------------------------------------------------------
 
@@ -342,7 +407,7 @@ class ClinicDay:
             env.process(self._room_duty(server))
         for p in self.patients:
             if not p.shows:
-                self.recorder.outcome(p.patient, "no_show", math.nan)
+                self.recorder.outcome(p.id, "no_show", math.nan)
         env.process(self._arrivals())
         env.run()
         for pool in (self.providers, self.staff, self.rooms):
@@ -362,7 +427,12 @@ class ClinicDay:
             for m in self.plan.staff
         ]
         rows += [
-            ("exam_room", r.name, r.owner or "exam rooms", [(clinic.opens, clinic.closes, 0.0)])
+            (
+                room_step(EXAM) if r.kind == EXAM else "room",
+                r.name,
+                (r.owner or "exam rooms") if r.kind == EXAM else r.kind,
+                [(clinic.opens, clinic.closes, 0.0)],
+            )
             for r in self.plan.rooms
         ]
         return rows

@@ -2,9 +2,12 @@
 
 Five tables, each a dict of equal-length numpy columns (cheap to build, one conversion to pandas on request):
 
-- ``steps``: one row per patient step: ``patient``, ``step`` (check_in, rooming, exam_room, provider_visit,
-  documentation, check_out), ``queued_min``, ``start_min``, ``end_min`` and the ``resource`` that did it. The
-  ``exam_room`` row spans the room's whole occupation, from the patient taking it to the end of turnover.
+- ``steps``: one row per patient step and person doing it: ``patient``, ``step`` (the pathway's steps, e.g.
+  check_in, rooming, provider_visit, check_out; ``documentation``; ``<kind>_room`` for a stay in a room),
+  ``queued_min``, ``start_min``, ``end_min`` and the ``resource`` that did it ("" for a pure delay). A room row
+  (``exam_room``, ``x_ray_room``) spans the room's whole occupation, from the patient taking it to the end of
+  turnover; a step done by several people has a row for each.
+- ``branches``: one row per branch of the pathway a patient passed, with the option taken.
 - ``patients``: one row per patient: identity, appointment and arrival, ``status`` (seen, no_show,
   turned_away, left_without_being_seen, not_seen_at_close), the provider who saw them, ``departure_min``, and
   the billing ``code`` and ``payer`` of the visit (drawn for everyone, so a no-show's lost revenue is known).
@@ -27,8 +30,7 @@ import pandas as pd
 
 STATUSES = ("seen", "no_show", "turned_away", "left_without_being_seen", "not_seen_at_close")
 LOG_STEPS = ("check_in", "rooming", "exam_room", "provider_visit", "documentation", "check_out")
-STEP_CODE = {step: code for code, step in enumerate(LOG_STEPS)}
-"""Integer code of each step name (its position in LOG_STEPS)."""
+"""The steps of the default pathway's log; a scenario's own steps and room stays follow them in its log."""
 
 Columns = dict[str, np.ndarray]
 
@@ -53,15 +55,16 @@ class StepCodes:
     """The ``steps`` table's step names and resources as integers, for grouping without comparing strings."""
 
     step: np.ndarray
-    """Position of each row's step in LOG_STEPS."""
+    """Position of each row's step in the log's ``step_names``."""
     resource: np.ndarray
     """Row of the ``resources`` table that did each step (-1 for a resource it does not list)."""
 
     @classmethod
-    def of(cls, steps: Columns, resources: Columns) -> StepCodes:
+    def of(cls, steps: Columns, resources: Columns, step_names: tuple[str, ...] = LOG_STEPS) -> StepCodes:
         """Codes looked up from the names (for a log built by hand; the engine records codes as it goes)."""
         index = {name: row for row, name in enumerate(resources["resource"])}
-        return cls(step=codes_of(steps["step"], STEP_CODE), resource=codes_of(steps["resource"], index))
+        step_code = {name: code for code, name in enumerate(step_names)}
+        return cls(step=codes_of(steps["step"], step_code), resource=codes_of(steps["resource"], index))
 
 
 @dataclass
@@ -76,10 +79,26 @@ class EventLog:
     schedule: Columns
     step_codes: StepCodes | None = field(default=None, repr=False, compare=False)
     """Integer codes of ``steps``; looked up from the names when not given."""
+    step_names: tuple[str, ...] = LOG_STEPS
+    """Every step name the ``steps`` table may hold: the default pathway's, then the scenario's own."""
+    branches: Columns = field(
+        default_factory=lambda: {
+            "patient": np.zeros(0, dtype=np.int64),
+            "branch": np.zeros(0, dtype=object),
+            "option": np.zeros(0, dtype=object),
+        }
+    )
+    """One row per branch a patient passed: ``patient``, ``branch``, ``option`` taken."""
+    pathway_steps: tuple[str, ...] = ("check_in", "rooming", "provider_visit", "check_out")
+    """The steps of the scenario's pathways (not room stays or documentation), in pathway order."""
+    pathway_branches: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Each branch of the scenario's pathways with its options."""
 
     def __post_init__(self) -> None:
         if self.step_codes is None:
-            self.step_codes = StepCodes.of(self.steps, self.resources)
+            extra = [s for s in dict.fromkeys(self.steps["step"].tolist()) if s not in self.step_names]
+            self.step_names = (*self.step_names, *extra)
+            self.step_codes = StepCodes.of(self.steps, self.resources, self.step_names)
 
     @cached_property
     def rows_of_step(self) -> dict[str, np.ndarray]:
@@ -87,8 +106,8 @@ class EventLog:
         assert self.step_codes is not None  # set in __post_init__
         code = self.step_codes.step
         order = np.argsort(code, kind="stable")
-        bounds = np.searchsorted(code[order], np.arange(len(LOG_STEPS) + 1))
-        return {step: order[bounds[k] : bounds[k + 1]] for k, step in enumerate(LOG_STEPS)}
+        bounds = np.searchsorted(code[order], np.arange(len(self.step_names) + 1))
+        return {step: order[bounds[k] : bounds[k + 1]] for k, step in enumerate(self.step_names)}
 
     def frame(self, table: str) -> pd.DataFrame:
         """One table as a DataFrame with a leading ``replication`` column."""

@@ -126,5 +126,6 @@ def simulate(
         if progress is not None:
             progress(k + 1, replications)
     logger.info("simulated %d replications of %r (seed %d)", replications, scenario.name, seed)
-    kpis = pd.DataFrame(rows, columns=["replication", *KPI_NAMES])
+    pathway = [name for name in rows[0] if name not in KPI_NAMES and name != "replication"]
+    kpis = pd.DataFrame(rows, columns=["replication", *KPI_NAMES, *pathway])
     return Results(scenario=scenario, seed=seed, logs=logs, kpis=kpis)

@@ -22,7 +22,7 @@ import numpy as np
 
 from clinicsim.eventlog import Columns, EventLog
 from clinicsim.metrics import resource_usage
-from clinicsim.scenario.model import Finance, Role, Scenario
+from clinicsim.scenario.model import Finance, Scenario
 
 MONEY_KPIS = (
     "gross_charges",
@@ -80,7 +80,7 @@ def expected_net_per_visit(scenario: Scenario, visit_type: str) -> float:
 def _wage(scenario: Scenario, kind: str, group: str, resource: str):
     """The Wage (rate and overtime premium) of one provider or staff member."""
     finance = _settings(scenario)
-    role: Role
+    role: str
     if kind == "provider":
         role, override = "provider", scenario.provider(resource).wage_per_hour
     else:
@@ -101,7 +101,7 @@ def labor(log: EventLog, scenario: Scenario, usage: Columns | None = None) -> Co
     """Per provider and staff member: paid scheduled minutes, overtime minutes, straight and overtime cost
     (``usage``: the log's resource usage, when already computed)."""
     usage = resource_usage(log) if usage is None else usage
-    people = usage["kind"] != "exam_room"
+    people = ~np.isin(usage["kind"], ("exam_room", "room"))
     schedule = log.schedule
     names = usage["resource"][people]
     paid = np.array(

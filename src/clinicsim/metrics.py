@@ -8,12 +8,15 @@ minutes over on-duty minutes (scheduled time plus any overtime), never an averag
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 from clinicsim.eventlog import Columns, EventLog, codes_of
+from clinicsim.scenario.vocabulary import DOCUMENTATION
 
 Better = Literal["lower", "higher"]
 
@@ -241,11 +244,120 @@ REGISTRY.update(
     }
 )
 KPI_NAMES = tuple(REGISTRY)
-"""Every KPI: patient flow, then money (money KPIs are NaN for a scenario without finance settings)."""
+"""Every KPI every scenario has: patient flow, then money (money KPIs are NaN for a scenario without finance
+settings). A scenario's pathway adds its own (``pathway_kpis``), named by the patterns of ``metric``."""
+
+ROLE_PREFIX = {"medical_assistant": "ma"}
+"""Roles whose KPIs use a shorter name (``ma_utilization``)."""
+
+_PATTERNS: list[tuple[re.Pattern, Callable[..., Metric]]] = [
+    (
+        re.compile(r"wait_before_([a-z][a-z0-9_]*)_mean_min"),
+        lambda name, step: _m(
+            name,
+            f"Wait before {step}, mean",
+            "min",
+            "lower",
+            f"Mean over patients who reach {step} of its start minus the end of their previous step (or arrival).",
+        ),
+    ),
+    (
+        re.compile(r"wait_before_([a-z][a-z0-9_]*)_p90_min"),
+        lambda name, step: _m(
+            name,
+            f"Wait before {step}, 90th percentile",
+            "min",
+            "lower",
+            f"90th percentile over patients who reach {step} of the wait before it.",
+        ),
+    ),
+    (
+        re.compile(r"([a-z][a-z0-9_]*)_room_utilization"),
+        lambda name, kind: _m(
+            name,
+            f"{kind} room utilization",
+            "fraction",
+            "higher",
+            f"Time {kind} rooms are occupied (including turnover) over their open time.",
+        ),
+    ),
+    (
+        re.compile(r"([a-z][a-z0-9_]*)_overtime_mean_min"),
+        lambda name, role: _m(
+            name,
+            f"{role} overtime, mean",
+            "min",
+            "lower",
+            f"Per {role}: time on duty outside the scheduled shifts; mean over the people of the role.",
+        ),
+    ),
+    (
+        re.compile(r"([a-z][a-z0-9_]*)_utilization"),
+        lambda name, role: _m(
+            name, f"{role} utilization", "fraction", "higher", f"Busy time of the {role} role over its on-duty time."
+        ),
+    ),
+    (
+        re.compile(r"share_([a-z][a-z0-9_]*)_pct"),
+        lambda name, branch: _m(
+            name,
+            f"Share through {branch}",
+            "%",
+            "higher",
+            "Share of the patients who reached the branch that took this option.",
+        ),
+    ),
+]
+"""The KPIs a pathway adds: per step, per room kind, per role, per branch option."""
+
+
+def metric(name: str) -> Metric:
+    """The registered KPI ``name``, or one a pathway adds (``wait_before_triage_mean_min``, ``nurse_utilization``,
+    ``x_ray_room_utilization``, ``share_imaging_x_ray_pct``); KeyError for a name that is neither."""
+    if name in REGISTRY:
+        return REGISTRY[name]
+    for pattern, make in _PATTERNS:
+        match = pattern.fullmatch(name)
+        if match:
+            return make(name, match.group(1))
+    raise KeyError(f"unknown KPI {name!r}")
+
+
+def find_metric(name: str) -> Metric | None:
+    """``metric(name)``, or None for a name that is no KPI."""
+    try:
+        return metric(name)
+    except KeyError:
+        return None
+
+
+def is_kpi_name(name: str) -> bool:
+    """Whether ``name`` is a registered KPI or follows a pathway KPI's pattern."""
+    return find_metric(name) is not None
 
 
 def _mean(values: np.ndarray) -> float:
     return float(values.sum() / len(values)) if len(values) else math.nan  # as ndarray.mean, minus its overhead
+
+
+def first_provider_step(log: EventLog) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (minutes) of each patient's first step done by a provider (NaN where none); the provider
+    visit of the default pathway."""
+    start = np.full(len(log.patients["patient"]), math.nan)
+    end = start.copy()
+    assert log.step_codes is not None  # set when the log is made
+    kind = np.asarray(log.resources["kind"], dtype=object)
+    resource = log.step_codes.resource
+    by_provider = np.zeros(len(resource), dtype=bool)
+    listed = resource >= 0
+    by_provider[listed] = kind[resource[listed]] == "provider"
+    by_provider &= log.steps["step"] != DOCUMENTATION
+    rows = np.flatnonzero(by_provider)
+    patient, begins = log.steps["patient"][rows], log.steps["start_min"][rows]
+    order = np.lexsort((begins, patient))[::-1]  # last written wins: the earliest start of each patient
+    start[patient[order]] = begins[order]
+    end[patient[order]] = log.steps["end_min"][rows][order]
+    return start, end
 
 
 def first_by_patient(log: EventLog, step: str, column: str) -> np.ndarray:
@@ -281,6 +393,7 @@ def milestones(log: EventLog) -> Milestones:
     pt = log.patients
     check_in_start = first_by_patient(log, "check_in", "start_min")
     room_start = first_by_patient(log, "exam_room", "start_min")
+    visit_start, visit_end = first_provider_step(log)
     rooming_start = first_by_patient(log, "rooming", "start_min")
     return Milestones(
         seen=pt["status"] == "seen",
@@ -290,8 +403,8 @@ def milestones(log: EventLog) -> Milestones:
         ready=np.where(np.isnan(check_in_start), pt["arrival_min"], first_by_patient(log, "check_in", "end_min")),
         left_lobby=np.fmin(room_start, rooming_start),
         in_room_from=np.fmax(room_start, first_by_patient(log, "rooming", "end_min")),
-        visit_start=first_by_patient(log, "provider_visit", "start_min"),
-        visit_end=first_by_patient(log, "provider_visit", "end_min"),
+        visit_start=visit_start,
+        visit_end=visit_end,
         check_out_start=first_by_patient(log, "check_out", "start_min"),
         departure=pt["departure_min"],
     )
@@ -317,31 +430,75 @@ def _waits(log: EventLog) -> dict[str, float]:
     }
 
 
-WAIT_STAGES = {
-    "check_in_queue": "Check-in queue",
-    "waiting_room": "Waiting room",
-    "roomed_waiting_for_provider": "Roomed, waiting for the provider",
-    "waiting_for_provider_unroomed": "Waiting for the provider (no room or rooming)",
-    "check_out_queue": "Check-out queue",
-}
-"""Where a patient's waiting happens, in pathway order."""
+def step_waits(log: EventLog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(patient, step, wait) of every pathway step a patient began: minutes from the end of the patient's previous
+    step (or arrival) to its start. Room stays and documentation are not steps of their own; a step done by
+    several people counts once."""
+    steps = log.steps
+    pathway = np.isin(steps["step"], np.asarray(log.pathway_steps, dtype=object))
+    rows = np.flatnonzero(pathway)
+    patient, start, end = steps["patient"][rows], steps["start_min"][rows], steps["end_min"][rows]
+    order = np.lexsort((end, start, patient))
+    patient, start, end, names = patient[order], start[order], end[order], steps["step"][rows][order]
+    first = np.ones(len(patient), dtype=bool)
+    first[1:] = (patient[1:] != patient[:-1]) | (names[1:] != names[:-1])
+    patient, start, end, names = patient[first], start[first], end[first], names[first]
+    ready = np.empty(len(patient))
+    if len(patient):
+        ready[0] = np.nan
+        ready[1:] = end[:-1]
+        new_patient = np.ones(len(patient), dtype=bool)
+        new_patient[1:] = patient[1:] != patient[:-1]
+        ready[new_patient] = log.patients["arrival_min"][patient[new_patient]]
+    return patient, names, start - ready
 
 
 def wait_by_stage(log: EventLog) -> dict[str, float]:
-    """Mean minutes per seen patient spent waiting in each stage of the pathway (0 where a stage is skipped).
-
-    The stages add up to the patient's whole waiting time, so they say where the wait comes from.
-    """
-    m = milestones(log)
-    unroomed = np.isnan(m.in_room_from)
-    stages = {
-        "check_in_queue": m.check_in_start - m.arrival,
-        "waiting_room": m.left_lobby - m.ready,
-        "roomed_waiting_for_provider": np.where(unroomed, np.nan, m.visit_start - m.in_room_from),
-        "waiting_for_provider_unroomed": np.where(unroomed, m.visit_start - m.ready, np.nan),
-        "check_out_queue": m.check_out_start - m.visit_end,
+    """Mean minutes per seen patient spent waiting before each step of the pathway (0 where a patient skips it),
+    in pathway order. The stages add up to the patient's waiting between arrival and the start of their last
+    step, so they say where the wait comes from."""
+    seen = log.patients["status"] == "seen"
+    patient, names, waits = step_waits(log)
+    counted = seen[patient]
+    n_seen = int(seen.sum())
+    return {
+        step: float(waits[counted & (names == step)].sum() / n_seen) if n_seen else math.nan
+        for step in log.pathway_steps
     }
-    return {stage: _mean(np.nan_to_num(values[m.seen], nan=0.0)) for stage, values in stages.items()}
+
+
+def stage_label(stage: str) -> str:
+    """Words for a stage of ``wait_by_stage``."""
+    return f"Before {stage.replace('_', ' ')}"
+
+
+def pathway_kpis(log: EventLog, usage: Columns) -> dict[str, float]:
+    """The KPIs the scenario's pathway adds: wait before each step (mean, p90), utilization and overtime of
+    each role and room kind that the registered KPIs do not already name, and each branch option's share."""
+    out: dict[str, float] = {}
+    patient, names, waits = step_waits(log)
+    for step in log.pathway_steps:
+        mine = waits[names == step]
+        out[f"wait_before_{step}_mean_min"] = _mean(mine)
+        out[f"wait_before_{step}_p90_min"] = float(np.percentile(mine, 90)) if len(mine) else math.nan
+    kinds = usage["kind"]
+    for role in dict.fromkeys(k for k in kinds.tolist() if k not in ("exam_room", "room")):
+        prefix = ROLE_PREFIX.get(role, role)
+        if f"{prefix}_utilization" not in REGISTRY:
+            out[f"{prefix}_utilization"] = _utilization(usage, role)
+        if f"{prefix}_overtime_mean_min" not in REGISTRY:
+            out[f"{prefix}_overtime_mean_min"] = _mean(usage["overtime_min"][kinds == role])
+    rooms = kinds == "room"
+    for kind in dict.fromkeys(usage["group"][rooms].tolist()):
+        mask = rooms & (usage["group"] == kind)
+        duty = usage["on_duty_min"][mask].sum()
+        out[f"{kind}_room_utilization"] = float(usage["busy_min"][mask].sum() / duty) if duty > 0 else math.nan
+    branch, option = log.branches["branch"], log.branches["option"]
+    for name, options in log.pathway_branches:
+        reached = branch == name
+        for taken in options:
+            out[f"share_{name}_{taken}_pct"] = 100 * _mean((option[reached] == taken).astype(float))
+    return out
 
 
 def _counts(log: EventLog) -> dict[str, float]:
@@ -425,8 +582,8 @@ def _utilization(usage: Columns, kind: str) -> float:
 
 
 def compute_kpis(log: EventLog, usage: Columns | None = None) -> dict[str, float]:
-    """The patient-flow KPIs of one replication (NaN where undefined, e.g. a wait with nobody seen); ``usage`` is
-    the log's resource usage when already computed."""
+    """The patient-flow KPIs of one replication (NaN where undefined, e.g. a wait with nobody seen), the registered
+    ones then those the pathway adds; ``usage`` is the log's resource usage when already computed."""
     usage = resource_usage(log) if usage is None else usage
     providers, rooms = usage["kind"] == "provider", usage["kind"] == "exam_room"
     staff = ~(providers | rooms)
@@ -442,9 +599,10 @@ def compute_kpis(log: EventLog, usage: Columns | None = None) -> dict[str, float
         "front_desk_utilization": _utilization(usage, "front_desk"),
         "staff_overtime_mean_min": _mean(usage["overtime_min"][staff]),
         "last_departure_min": float(np.nanmax(departures)) if np.any(~np.isnan(departures)) else math.nan,
+        **pathway_kpis(log, usage),
     }
 
 
 def lower_is_better(kpi: str) -> bool:
-    """Whether the registered KPI ``kpi`` is better low (waits, costs) rather than high (patients seen, margin)."""
-    return REGISTRY[kpi].lower_is_better
+    """Whether the KPI ``kpi`` is better low (waits, costs) rather than high (patients seen, margin)."""
+    return metric(kpi).lower_is_better

@@ -10,35 +10,38 @@ Billing codes and payers are drawn the same way, from ``(..., "code")`` and ``(.
 keeps their code and payer under every plan.
 
 Durations are drawn by inverse transform from one uniform per patient and attribute, so a patient whose
-uniform is high has a long visit under any plan. The provider-visit and documentation times of a walk-in for
-the first free provider depend on who sees them, so those two are kept as uniforms until the visit.
+uniform is high has a long visit under any plan. Each step's duration has its own stream, named after the step;
+so do each branch's choice (``"<branch>.choice"``), each optional step's coin (``"<step>.happens"``), each
+documentation time and each room kind's turnover (see ``vocabulary.stream_field``). A patient draws for every
+step of every option of their pathway, taken or not, so the path of one patient never shifts another's draws.
+The times of a step the provider's speed scales, and of the documentation after it, depend on who does it when
+that is not the patient's own provider: those are kept as uniforms until the step.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from clinicsim.distributions import Fixed
-from clinicsim.plan import ANY_PROVIDER, DayPlan
+from clinicsim.plan import ANY_PROVIDER, DayPlan, PlannedStep, Route
 from clinicsim.scenario.model import Provider, WalkIns
+from clinicsim.scenario.vocabulary import EXAM, stream_field
 from clinicsim.streams import Streams
-
-STEPS = ("check_in", "rooming", "provider_visit", "check_out")
 
 
 @dataclass(slots=True)
 class Patient:
     """One patient of the day with everything random already drawn. Times in minutes from midnight."""
 
-    patient: int
+    id: int
     source: str
     """"booked", or the name of the walk-in stream."""
     ordinal: int
-    route: str | None
-    """Provider the patient is booked with or asks for; None: the first free provider."""
+    asked_for: Route
+    """Provider the patient is booked with or asks for, or the provider pool they ask for; None: anyone."""
     visit_type: str
     booking: str
     """"regular", "double_book", "overbook" or "walk_in"."""
@@ -47,22 +50,26 @@ class Patient:
     appointment_min: float
     shows: bool
     arrival_min: float
-    check_in_min: float
-    rooming_min: float
-    check_out_min: float
-    turnover_min: float
-    visit_u: float
-    """Uniform behind the provider-visit duration (turned into minutes by the visit type's distribution)."""
-    documentation_u: float
-    """Uniform behind the documentation time (turned into minutes by the provider's distribution)."""
-    visit_min: float
-    """Provider-visit minutes (speed factor applied) when the provider is known; NaN for the first free one."""
-    documentation_min: float
-    """Documentation minutes when the provider is known; NaN for the first free one."""
+    path: tuple[PlannedStep, ...]
+    """The steps this patient goes through (branches chosen, optional steps drawn)."""
+    minutes: dict[str, float]
+    """Duration of each step of the path (minutes); for a step the provider's speed scales, as done by the
+    patient's own provider (NaN when the patient asks for no provider)."""
+    uniforms: dict[str, float]
+    """Uniform behind the duration of each speed-scaled step and behind each documentation time, for a provider
+    other than the patient's own (turned into minutes by the distributions when that provider is known)."""
+    documentation: dict[str, float]
+    """Documentation minutes after each documenting step, by the patient's own provider (NaN: none asked for)."""
+    turnover: dict[str, float]
+    """Turnover of a room of each kind after the patient (minutes)."""
+    branches: tuple[tuple[str, str], ...]
+    """(branch, option) of every branch the patient passed."""
     code: str
     """Billing code the visit would be billed under ("" without finance)."""
     payer: str
     """Payer of the visit ("" without finance)."""
+    provider: int = field(default=-1)
+    """The provider (plan index) who first saw the patient; -1 until then."""
 
 
 def uniforms_or_constant(streams: Streams, name: tuple[str, ...], n: int, dists) -> np.ndarray:
@@ -73,18 +80,6 @@ def uniforms_or_constant(streams: Streams, name: tuple[str, ...], n: int, dists)
     return streams.uniforms(*name, size=n)
 
 
-def _by_visit_type(plan: DayPlan, visit_types: list[str], u: np.ndarray, step: str) -> np.ndarray:
-    """Step durations (minutes; NaN where the visit type skips the step) from one uniform per patient."""
-    out = np.full(len(u), math.nan)
-    names = np.asarray(visit_types, dtype=object)
-    for name in set(visit_types):
-        dist = getattr(plan.scenario.visit_types[name].durations_min, step)
-        if dist is not None:
-            mask = names == name
-            out[mask] = dist.from_uniform(u[mask])
-    return out
-
-
 @dataclass(frozen=True)
 class _Group:
     """Patients who draw from the same named streams: one provider's bookings, or one walk-in stream."""
@@ -93,61 +88,129 @@ class _Group:
     """Stream names start with this, e.g. ("booked", "Dr Lee")."""
     visit_types: list[str]
     provider: Provider | None
-    """Who sees them; None for the first free provider."""
+    """Whose patients they are; None for a pool or the first free provider."""
 
 
-def _dists(plan: DayPlan, group: _Group, field: str) -> list | None:
-    """The duration distributions that the group's ``field`` uniforms feed; None for a field that is not a
-    duration (no-show, lateness, billing)."""
-    if field == "documentation":
-        who = [group.provider] if group.provider is not None else [d.provider for d in plan.providers]
-        return [p.documentation_min for p in who]
-    if field == "room_turnover":
-        return [plan.scenario.clinic.room_turnover_min]
-    if field in STEPS:
-        return [getattr(plan.scenario.visit_types[vt].durations_min, field) for vt in set(group.visit_types)]
-    return None
-
-
-def _uniforms(plan: DayPlan, streams: Streams, groups: list[_Group], field: str) -> np.ndarray:
+def _draw(streams: Streams, groups: list[_Group], field: str, dists_of=None) -> np.ndarray:
     """The ``field`` uniforms of every patient of ``groups``, group after group, each group from its own stream
-    ``(*group.key, field)`` (a constant where only fixed durations would use them)."""
+    ``(*group.key, field)``; a constant where ``dists_of(group)`` (the distributions they feed) are all fixed."""
     parts = []
     for g in groups:
-        dists, n = _dists(plan, g, field), len(g.visit_types)
-        name = (*g.key, field)
+        name, n = (*g.key, field), len(g.visit_types)
         parts.append(
-            streams.uniforms(*name, size=n) if dists is None else uniforms_or_constant(streams, name, n, dists)
+            streams.uniforms(*name, size=n) if dists_of is None else uniforms_or_constant(streams, name, n, dists_of(g))
         )
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
-def _attributes(plan: DayPlan, streams: Streams, groups: list[_Group]) -> dict[str, np.ndarray]:
-    """Per-patient durations and uniforms of the patients of ``groups`` (end to end, in group order)."""
-    visit_types = [vt for g in groups for vt in g.visit_types]
+def _step_minutes(plan: DayPlan, visit_types: np.ndarray, u: np.ndarray, step: str) -> np.ndarray:
+    """Durations of ``step`` (minutes; NaN where the visit type has no such step) from one uniform per patient."""
+    out = np.full(len(u), math.nan)
+    for name in set(visit_types.tolist()):
+        planned = next((s for s in plan.pathways[name].steps if s.name == step), None)
+        if planned is not None:
+            mask = visit_types == name
+            out[mask] = planned.duration.from_uniform(u[mask])
+    return out
+
+
+def _durations(plan: DayPlan, group: _Group, step: str) -> list:
+    return [
+        next((s.duration for s in plan.pathways[vt].steps if s.name == step), None) for vt in set(group.visit_types)
+    ]
+
+
+def _documenters(plan: DayPlan, group: _Group) -> list:
+    who = [group.provider] if group.provider is not None else [d.provider for d in plan.providers]
+    return [p.documentation_min for p in who]
+
+
+def _attributes(plan: DayPlan, streams: Streams, groups: list[_Group]) -> dict[str, list]:
+    """Per-patient paths, durations and uniforms of the patients of ``groups`` (end to end, in group order)."""
+    visit_types = np.asarray([vt for g in groups for vt in g.visit_types], dtype=object)
     sizes = [len(g.visit_types) for g in groups]
-    drawn = {
-        step: _by_visit_type(plan, visit_types, _uniforms(plan, streams, groups, step), step)
-        for step in ("check_in", "rooming", "check_out")
-    }
-    drawn["turnover"] = plan.scenario.clinic.room_turnover_min.from_uniform(
-        _uniforms(plan, streams, groups, "room_turnover")
-    )
-    drawn["visit_u"] = _uniforms(plan, streams, groups, "provider_visit")
-    drawn["documentation_u"] = _uniforms(plan, streams, groups, "documentation")
-    # a known provider's patients: turn the uniforms into minutes now; the first free provider's: at the visit
+    n = len(visit_types)
+    used = {name for vt in set(visit_types.tolist()) for name in (s.name for s in plan.pathways[vt].steps)}
     speed = np.repeat([math.nan if g.provider is None else g.provider.speed_factor for g in groups], sizes)
-    drawn["visit_min"] = _by_visit_type(plan, visit_types, drawn["visit_u"], "provider_visit") / speed
-    documentation = np.split(drawn["documentation_u"], np.cumsum(sizes)[:-1])
-    drawn["documentation_min"] = np.concatenate(
-        [
-            np.full(len(u), math.nan) if g.provider is None else g.provider.documentation_min.from_uniform(u)
-            for g, u in zip(groups, documentation)
-        ]
-        or [np.zeros(0)]
-    )
-    drawn["code"], drawn["payer"] = _billing(plan, streams, groups, visit_types)
-    return drawn
+    minutes, uniforms, documentation = {}, {}, {}
+    for name, step in plan.steps.items():
+        if name not in used:
+            continue
+        u = _draw(streams, groups, stream_field(name), lambda g, name=name: _durations(plan, g, name))
+        drawn = _step_minutes(plan, visit_types, u, name)
+        minutes[name] = drawn / speed if step.scaled else drawn
+        if step.scaled:
+            uniforms[name] = u
+        if step.documents:
+            field_name = stream_field(name, "documentation")
+            du = _draw(streams, groups, field_name, lambda g: _documenters(plan, g))
+            uniforms[field_name] = du
+            parts = np.split(du, np.cumsum(sizes)[:-1]) if groups else []
+            documentation[name] = np.concatenate(
+                [
+                    np.full(len(part), math.nan)
+                    if g.provider is None
+                    else g.provider.documentation_min.from_uniform(part)
+                    for g, part in zip(groups, parts)
+                ]
+                or [np.zeros(0)]
+            )
+    kinds = [EXAM, *plan.scenario.clinic.room_counts()]
+    turnover = {
+        kind: plan.scenario.clinic.turnover(kind).from_uniform(
+            _draw(
+                streams,
+                groups,
+                stream_field(kind, "turnover"),
+                lambda g, kind=kind: [plan.scenario.clinic.turnover(kind)],
+            )
+        )
+        for kind in kinds
+    }
+    paths, branches = _paths(plan, streams, groups, visit_types)
+    code, payer = _billing(plan, streams, groups, visit_types.tolist())
+    columns = {"minutes": minutes, "uniforms": uniforms, "documentation": documentation, "turnover": turnover}
+    rows = {key: _row_dicts(values, n) for key, values in columns.items()}
+    return {"path": paths, **rows, "branches": branches, "code": _as_list(code), "payer": _as_list(payer)}
+
+
+def _row_dicts(columns: dict[str, np.ndarray], n: int) -> list[dict[str, float]]:
+    """Per-patient dicts from named columns."""
+    names = list(columns)
+    values = zip(*(columns[k].tolist() for k in names)) if names else iter([()] * n)
+    return [dict(zip(names, row)) for row in values]
+
+
+def _paths(plan: DayPlan, streams: Streams, groups: list[_Group], visit_types: np.ndarray) -> tuple[list, list]:
+    """Each patient's path (branch options and optional steps drawn from their own streams) and branches taken."""
+    n = len(visit_types)
+    paths: list = [None] * n
+    branches: list = [()] * n
+    for name in set(visit_types.tolist()):
+        pathway = plan.pathways[name]
+        where = np.flatnonzero(visit_types == name)
+        if pathway.fixed is not None:
+            for i in where:
+                paths[i] = pathway.fixed
+            continue
+        chosen = {
+            choice: _pick(list(options), list(p), _draw(streams, groups, stream_field(choice, "choice"))[where])
+            for choice, options, p in pathway.choices
+        }
+        happens = {
+            step: _draw(streams, groups, stream_field(step, "happens"))[where] < plan.steps[step].p
+            for step in pathway.optional
+        }
+        cache: dict[tuple, tuple] = {}
+        for k, i in enumerate(where):
+            picked = {choice: str(options[k]) for choice, options in chosen.items()}
+            skipped = frozenset(step for step, yes in happens.items() if not yes[k])
+            key = (tuple(picked.values()), skipped)
+            if key not in cache:
+                cache[key] = pathway.path(picked, skipped)
+            paths[i] = cache[key]
+            branches[i] = tuple(picked.items())
+    return paths, branches
 
 
 def _pick(names: list[str], shares: list[float], u: np.ndarray) -> np.ndarray:
@@ -163,7 +226,7 @@ def _billing(plan: DayPlan, streams: Streams, groups: list[_Group], visit_types:
     n = len(visit_types)
     if finance is None:
         return [""] * n, [""] * n
-    code_u, payer_u = _uniforms(plan, streams, groups, "code"), _uniforms(plan, streams, groups, "payer")
+    code_u, payer_u = _draw(streams, groups, "code"), _draw(streams, groups, "payer")
     codes = np.empty(n, dtype=object)
     names = np.asarray(visit_types, dtype=object)
     for name in set(visit_types):
@@ -201,18 +264,7 @@ def _patient_rows(
     return [Patient(first_id + i, *row) for i, row in enumerate(rows)]
 
 
-_DRAWN = (
-    "check_in",
-    "rooming",
-    "check_out",
-    "turnover",
-    "visit_u",
-    "documentation_u",
-    "visit_min",
-    "documentation_min",
-    "code",
-    "payer",
-)
+_DRAWN = ("path", "minutes", "uniforms", "documentation", "turnover", "branches", "code", "payer")
 """Drawn columns in the order of the Patient fields after ``arrival_min``."""
 
 
@@ -223,7 +275,7 @@ def _booked(plan: DayPlan, streams: Streams, first_id: int) -> list[Patient]:
     for day, n in zip(plan.providers, b.per_provider):
         groups.append(_Group(("booked", day.name), b.visit_type[start : start + n], day.provider))
         start += n
-    lateness = plan.scenario.patients.lateness_min.from_uniform(_uniforms(plan, streams, groups, "lateness"))
+    lateness = plan.scenario.patients.lateness_min.from_uniform(_draw(streams, groups, "lateness"))
     return _patient_rows(
         first_id,
         "booked",
@@ -233,7 +285,7 @@ def _booked(plan: DayPlan, streams: Streams, first_id: int) -> list[Patient]:
         b.booking,
         b.session,
         b.appointment_min,
-        _uniforms(plan, streams, groups, "no_show") >= b.p_no_show,
+        _draw(streams, groups, "no_show") >= b.p_no_show,
         b.appointment_min + lateness,
         _attributes(plan, streams, groups),
     )
@@ -261,16 +313,30 @@ def walk_in_times(source: WalkIns, rng: np.random.Generator) -> np.ndarray:
     return start + (epochs - cumulative[segment]) / np.asarray(rates)[segment]
 
 
+def _walk_in_visit_types(source: WalkIns, streams: Streams, n: int) -> list[str]:
+    """The visit type of each of ``n`` walk-ins of a stream: its one type, or drawn from its mix by stream
+    ``("walk_in", name, "visit_type")``."""
+    mix = source.mix
+    if len(mix) == 1:
+        return [next(iter(mix))] * n
+    return _pick(list(mix), list(mix.values()), streams.uniforms("walk_in", source.name, "visit_type", size=n)).tolist()
+
+
 def _walk_ins(plan: DayPlan, streams: Streams, first_id: int) -> list[Patient]:
     """Every walk-in stream's patients, stream by stream in order of arrival (a stream for a provider who is off
     today brings nobody)."""
-    sources = [s for s in plan.scenario.walk_ins if s.provider is None or s.provider in plan.provider_index]
+    pools = plan.scenario.provider_pools
+    sources = [
+        s
+        for s in plan.scenario.walk_ins
+        if s.provider is None or s.provider in plan.provider_index or s.provider in pools
+    ]
     arrivals = [walk_in_times(s, streams.generator("walk_in", s.name, "arrivals")) for s in sources]
     groups = [
         _Group(
             ("walk_in", s.name),
-            [s.visit_type] * len(times),
-            None if s.provider is None else plan.scenario.provider(s.provider),
+            _walk_in_visit_types(s, streams, len(times)),
+            None if s.provider is None or s.provider in pools else plan.scenario.provider(s.provider),
         )
         for s, times in zip(sources, arrivals)
     ]

@@ -1,25 +1,30 @@
 """The plan of a clinic day: who works when, which appointments are booked, who may serve whom.
 
 A pure expansion of the scenario (no randomness, no SimPy): each working provider's template becomes concrete
-appointments, each staff group becomes named people with shifts, the exam rooms become named rooms, and for
-every kind of work (a step for a provider's patient) the plan lists the people or rooms that may do it, in the
-order they are preferred.
+appointments, each staff group becomes named people with shifts, the rooms become named rooms, each visit
+type's pathway becomes planned steps, and for every kind of work (a step's need for a provider's or pool's
+patient) the plan lists the people or rooms that may do it, in the order they are preferred.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 
+from clinicsim.distributions import Distribution
 from clinicsim.scenario.model import Interval, Provider, Scenario, Shift
-from clinicsim.scenario.vocabulary import STAFF_STEPS, exam_rooms, staff_groups_for, staff_member_names
+from clinicsim.scenario.pathway import ByPool, Choice, Step
+from clinicsim.scenario.vocabulary import EXAM, all_rooms, room_step, staff_groups_for, staff_member_names
 from clinicsim.templates import Appointment, expand_template
 
 ANY_PROVIDER = None
 """Routing key of walk-ins seen by the first free provider."""
+
+Route = str | None
+"""Who a patient is for: a provider's name, a provider pool's name, or ANY_PROVIDER."""
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,134 @@ class StaffMember:
 
 
 @dataclass(frozen=True)
-class ExamRoom:
-    """One exam room; ``owner`` is the provider it is dedicated to, or None when pooled."""
+class Room:
+    """One room: its kind (``exam``, ``x_ray``, ...) and ``owner``, the provider it is dedicated to (None: shared)."""
 
     name: str
+    kind: str
     owner: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """Someone a step needs: a provider (``who`` is ``provider`` or a pool) or staff (``staff``, a role, a group).
+    ``key`` names the work in the demand counts: the step's name, with ``/k`` for the k-th further person."""
+
+    key: str
+    provider: bool
+    who: Any
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedStep:
+    """A step of a pathway, ready for the engine."""
+
+    name: str
+    needs: tuple[Need, ...]
+    """Staff in the order written, then the provider (who thus waits least for the others)."""
+    duration: Distribution
+    room: str | None
+    keep_room: bool
+    scaled: bool
+    """The provider's speed factor divides the duration."""
+    documents: bool
+    may_leave: bool | None
+    p: float
+
+
+def plan_step(step: Step) -> PlannedStep:
+    who = step.who
+    needs = [Need(step.step if k == 0 else f"{step.step}/{k}", False, w) for k, w in enumerate(who)]
+    staff = [n for n in needs if not (n.who == "provider" or isinstance(n.who, ByPool))]
+    providers = [Need(n.key, True, n.who) for n in needs if n not in staff]
+    return PlannedStep(
+        name=step.step,
+        needs=tuple(staff + providers),
+        duration=step.duration_min,
+        room=step.room,
+        keep_room=step.keep_room,
+        scaled=step.by_provider if step.speed_scaled is None else step.speed_scaled,
+        documents=step.by_provider if step.documentation is None else step.documentation,
+        may_leave=step.may_leave,
+        p=step.p,
+    )
+
+
+@dataclass(frozen=True)
+class VisitPathway:
+    """A visit type's pathway as planned steps and branches, and every path a patient may take through it."""
+
+    items: tuple
+    """PlannedStep, or (choice name, ((option name, p, items), ...)) for a branch."""
+
+    @cached_property
+    def steps(self) -> tuple[PlannedStep, ...]:
+        """Every step of every option, each name once, in pathway order."""
+        found: dict[str, PlannedStep] = {}
+
+        def visit(items) -> None:
+            for item in items:
+                if isinstance(item, PlannedStep):
+                    found.setdefault(item.name, item)
+                else:
+                    for _, _, option in item[1]:
+                        visit(option)
+
+        visit(self.items)
+        return tuple(found.values())
+
+    @cached_property
+    def choices(self) -> tuple[tuple[str, tuple[str, ...], tuple[float, ...]], ...]:
+        """Every branch: (name, option names, probabilities), in pathway order."""
+        found: dict[str, tuple] = {}
+
+        def visit(items) -> None:
+            for item in items:
+                if not isinstance(item, PlannedStep):
+                    name, options = item
+                    found.setdefault(name, (name, tuple(o[0] for o in options), tuple(o[1] for o in options)))
+                    for _, _, option in options:
+                        visit(option)
+
+        visit(self.items)
+        return tuple(found.values())
+
+    @cached_property
+    def optional(self) -> tuple[str, ...]:
+        """Steps that happen with a probability below 1."""
+        return tuple(s.name for s in self.steps if s.p < 1)
+
+    @cached_property
+    def fixed(self) -> tuple[PlannedStep, ...] | None:
+        """The one path of a pathway without branches or optional steps; None otherwise."""
+        return None if self.choices or self.optional else self.path({}, frozenset())
+
+    def path(self, chosen: dict[str, str], skipped: frozenset[str]) -> tuple[PlannedStep, ...]:
+        """The steps of a patient who takes option ``chosen[name]`` at each branch and skips the ``skipped``."""
+        out: list[PlannedStep] = []
+
+        def visit(items) -> None:
+            for item in items:
+                if isinstance(item, PlannedStep):
+                    if item.name not in skipped:
+                        out.append(item)
+                else:
+                    name, options = item
+                    visit(next(steps for option, _, steps in options if option == chosen[name]))
+
+        visit(self.items)
+        return tuple(out)
+
+
+def _plan_items(items: list) -> tuple:
+    planned: list = []
+    for item in items:
+        if isinstance(item, Choice):
+            options = tuple((name, o.p, _plan_items(o.steps)) for name, o in item.options.items())
+            planned.append((item.choose, options))
+        else:
+            planned.append(plan_step(item))
+    return tuple(planned)
 
 
 @dataclass(frozen=True)
@@ -77,7 +205,7 @@ class DayPlan:
     scenario: Scenario
     providers: tuple[ProviderDay, ...]
     staff: tuple[StaffMember, ...]
-    rooms: tuple[ExamRoom, ...]
+    rooms: tuple[Room, ...]
 
     @cached_property
     def provider_index(self) -> dict[str, int]:
@@ -85,28 +213,100 @@ class DayPlan:
         return {p.name: i for i, p in enumerate(self.providers)}
 
     @cached_property
-    def staff_eligible(self) -> dict[tuple[str, str | None], tuple[int, ...]]:
-        """Staff members (indices) who may do each (step, provider) work, in order of preference."""
+    def pathways(self) -> dict[str, VisitPathway]:
+        """Each visit type's planned pathway."""
+        return {name: VisitPathway(_plan_items(vt.steps())) for name, vt in self.scenario.visit_types.items()}
+
+    @cached_property
+    def steps(self) -> dict[str, PlannedStep]:
+        """Every step of every pathway by name (a step's name means the same work everywhere), in the order
+        first met."""
+        found: dict[str, PlannedStep] = {}
+        for pathway in self.pathways.values():
+            for step in pathway.steps:
+                found.setdefault(step.name, step)
+        return found
+
+    @cached_property
+    def branches(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Every branch of every pathway with its options, each branch once."""
+        found: dict[str, tuple[str, ...]] = {}
+        for pathway in self.pathways.values():
+            for name, options, _ in pathway.choices:
+                found.setdefault(name, options)
+        return tuple(found.items())
+
+    @cached_property
+    def log_steps(self) -> tuple[str, ...]:
+        """Names of the event log's steps: the first version's, then this scenario's other steps and room stays."""
+        names = ["check_in", "rooming", room_step(EXAM), "provider_visit", "documentation", "check_out"]
+        names += [name for name in self.steps if name not in names]
+        names += [room_step(kind) for kind in self.scenario.clinic.room_counts() if room_step(kind) not in names]
+        return tuple(names)
+
+    @cached_property
+    def routes(self) -> list[Route]:
+        """Everyone a patient may be for: each working provider, each pool, and the first free provider."""
+        return [p.name for p in self.providers] + list(self.scenario.provider_pools) + [ANY_PROVIDER]
+
+    @cached_property
+    def pool_members(self) -> dict[Route, tuple[int, ...]]:
+        """Working providers (indices) of each pool, and of ANY_PROVIDER (everyone)."""
+        members: dict[Route, tuple[int, ...]] = {ANY_PROVIDER: tuple(range(len(self.providers)))}
+        for pool, names in self.scenario.provider_pools.items():
+            members[pool] = tuple(self.provider_index[n] for n in names if n in self.provider_index)
+        return members
+
+    @cached_property
+    def provider_eligible(self) -> dict[Route, tuple[int, ...]]:
+        """Providers (indices) who may see a patient routed to each provider, pool, or the first free one."""
+        eligible = dict(self.pool_members)
+        eligible.update({p.name: (i,) for i, p in enumerate(self.providers)})
+        return eligible
+
+    def provider_target(self, need: Need, route: Route) -> Route:
+        """Whose providers a need asks for: its pool, or the patient's own route."""
+        return need.who.pool if isinstance(need.who, ByPool) else route
+
+    @cached_property
+    def staff_needs(self) -> dict[str, Need]:
+        """Every need of a step done by staff, by key, in the order first met."""
+        return {n.key: n for step in self.steps.values() for n in step.needs if not n.provider}
+
+    @cached_property
+    def provider_needs(self) -> tuple[str, ...]:
+        """Keys of every need of a step done by a provider, in the order first met."""
+        return tuple(n.key for step in self.steps.values() for n in step.needs if n.provider)
+
+    @cached_property
+    def staff_eligible(self) -> dict[tuple[str, Route], tuple[int, ...]]:
+        """Staff members (indices) who may meet each (need, route) work, in order of preference."""
         eligible = {}
-        for route in [p.name for p in self.providers] + [ANY_PROVIDER]:
-            for step in STAFF_STEPS:
-                groups = [g.name for g in staff_groups_for(self.scenario, step, route)]
-                eligible[(step, route)] = tuple(i for g in groups for i, m in enumerate(self.staff) if m.group == g)
+        for route in self.routes:
+            for key, need in self.staff_needs.items():
+                step = key.split("/")[0]
+                groups = [g.name for g in staff_groups_for(self.scenario, step, route, need.who)]
+                eligible[(key, route)] = tuple(i for g in groups for i, m in enumerate(self.staff) if m.group == g)
         return eligible
 
     @cached_property
-    def room_eligible(self) -> dict[str | None, tuple[int, ...]]:
-        """Exam rooms (indices) each provider's patients may use; ``None``: walk-ins for any provider."""
-        eligible: dict[str | None, tuple[int, ...]] = {
-            ANY_PROVIDER: tuple(i for i, r in enumerate(self.rooms) if r.owner is None)
-        }
-        for p in self.providers:
-            eligible[p.name] = tuple(i for i, r in enumerate(self.rooms) if r.owner in (None, p.name))
+    def room_eligible(self) -> dict[tuple[str, Route], tuple[int, ...]]:
+        """Rooms (indices) of each kind that each route's patients may use: exam rooms shared or dedicated to
+        the patient's provider; rooms of the other kinds are shared."""
+        eligible: dict[tuple[str, Route], tuple[int, ...]] = {}
+        kinds = [EXAM, *self.scenario.clinic.room_counts()]
+        order = [ANY_PROVIDER] + [p.name for p in self.providers] + list(self.scenario.provider_pools)
+        for kind in kinds:
+            for route in order:
+                owners = (None, route) if route in self.provider_index else (None,)
+                eligible[(kind, route)] = tuple(
+                    i for i, r in enumerate(self.rooms) if r.kind == kind and r.owner in owners
+                )
         return eligible
 
     @cached_property
-    def staff_work(self) -> list[dict[tuple[str, str | None], tuple[int, ...]]]:
-        """Per staff member: every kind of work (step, provider) they may do, with who else may do it."""
+    def staff_work(self) -> list[dict[tuple[str, Route], tuple[int, ...]]]:
+        """Per staff member: every kind of work (need, route) they may do, with who else may do it."""
         work: list[dict] = [{} for _ in self.staff]
         for key, servers in self.staff_eligible.items():
             for server in servers:
@@ -114,13 +314,25 @@ class DayPlan:
         return work
 
     @cached_property
-    def room_work(self) -> list[dict[tuple[str, str | None], tuple[int, ...]]]:
-        """Per exam room: the patients' routes (as ("exam_room", route) work) it may serve, with the other rooms."""
+    def room_work(self) -> list[dict[tuple[str, Route], tuple[int, ...]]]:
+        """Per room: the patients' routes (as (room stay, route) work) it may serve, with the other rooms."""
         work: list[dict] = [{} for _ in self.rooms]
-        for route, rooms in self.room_eligible.items():
+        for (kind, route), rooms in self.room_eligible.items():
             for room in rooms:
-                work[room][("exam_room", route)] = rooms
+                work[room][(room_step(kind), route)] = rooms
         return work
+
+    def provider_work(self, server: int) -> tuple[list[tuple], dict[tuple, tuple[int, ...]]]:
+        """A provider's own work (their own patients' provider steps) and all the work they may do (with the
+        providers who may also do it): their own, their pools', and that of walk-ins for anyone."""
+        name = self.providers[server].name
+        own = [(key, name) for key in self.provider_needs]
+        work: dict[tuple, tuple[int, ...]] = {key: (server,) for key in own}
+        for route, members in self.pool_members.items():
+            if route is not ANY_PROVIDER and server in members:
+                work.update({(key, route): members for key in self.provider_needs})
+        work.update({(key, ANY_PROVIDER): self.pool_members[ANY_PROVIDER] for key in self.provider_needs})
+        return own, work
 
     @cached_property
     def bookings(self) -> Bookings:
@@ -138,13 +350,6 @@ class DayPlan:
             per_provider=[len(day.appointments) for day in self.providers],
         )
 
-    @cached_property
-    def provider_eligible(self) -> dict[str | None, tuple[int, ...]]:
-        """Providers (indices) who may see a patient routed to each provider, or to the first free one."""
-        eligible: dict[str | None, tuple[int, ...]] = {ANY_PROVIDER: tuple(range(len(self.providers)))}
-        eligible.update({p.name: (i,) for i, p in enumerate(self.providers)})
-        return eligible
-
 
 def _staff_members(scenario: Scenario) -> tuple[StaffMember, ...]:
     return tuple(
@@ -152,10 +357,6 @@ def _staff_members(scenario: Scenario) -> tuple[StaffMember, ...]:
         for group in scenario.staff
         for name in staff_member_names(group)
     )
-
-
-def _exam_rooms(scenario: Scenario) -> tuple[ExamRoom, ...]:
-    return tuple(ExamRoom(name=name, owner=owner) for name, owner in exam_rooms(scenario))
 
 
 def plan_day(scenario: Scenario) -> DayPlan:
@@ -167,6 +368,5 @@ def plan_day(scenario: Scenario) -> DayPlan:
         providers.append(
             ProviderDay(provider=provider, sessions=tuple(template.sessions), appointments=tuple(appointments))
         )
-    return DayPlan(
-        scenario=scenario, providers=tuple(providers), staff=_staff_members(scenario), rooms=_exam_rooms(scenario)
-    )
+    rooms = tuple(Room(name=name, kind=kind, owner=owner) for name, kind, owner in all_rooms(scenario))
+    return DayPlan(scenario=scenario, providers=tuple(providers), staff=_staff_members(scenario), rooms=rooms)

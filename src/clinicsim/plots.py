@@ -3,7 +3,7 @@
 Every function draws on the ``ax`` it is given, or on a new figure when none is, and returns the Axes; none calls
 ``plt.show()``, so figures can be saved, embedded in a report or shown by a notebook. Functions that take
 "a comparison or results" draw every scenario of a ``Comparison`` in the comparison's colours (the baseline first)
-or the single scenario of a ``Results``. Labels and units of KPIs come from ``clinicsim.metrics.REGISTRY``.
+or the single scenario of a ``Results``. Labels and units of KPIs come from ``clinicsim.metrics.metric``.
 
 pyplot is imported without choosing a backend: matplotlib picks a non-interactive one (Agg) on a machine without
 a display and the notebook's own backend in Jupyter.
@@ -28,7 +28,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator, Perce
 from clinicsim.comparison import Comparison
 from clinicsim.eventlog import EventLog
 from clinicsim.experiment import Results
-from clinicsim.metrics import REGISTRY
+from clinicsim.metrics import is_kpi_name, metric
 from clinicsim.plan import plan_day
 from clinicsim.scenario import Scenario
 from clinicsim.scenario.vocabulary import BLOCKED, format_clock, slot_times
@@ -150,7 +150,7 @@ def plot_differences(
     labelled so. Default KPIs: ``DEFAULT_DIFFERENCE_KPIS``.
     """
     kpis = list(DEFAULT_DIFFERENCE_KPIS if kpis is None else kpis)
-    unknown = [k for k in kpis if k not in REGISTRY]
+    unknown = [k for k in kpis if not is_kpi_name(k)]
     if unknown:
         raise ValueError(f"unknown KPIs: {', '.join(unknown)}")
     differences = comparison.differences(confidence=confidence)
@@ -185,10 +185,10 @@ def plot_differences(
             label=name,
         )
         right_ticks += list(y)
-        right_labels += [_format_difference(v, REGISTRY[kpi].unit) for kpi, v in zip(kpis, d["difference"])]
+        right_labels += [_format_difference(v, metric(kpi).unit) for kpi, v in zip(kpis, d["difference"])]
         right_colors += [color] * len(kpis)
     ax.axvline(0, color="0.25", linewidth=1, zorder=2)
-    labels = [REGISTRY[k].label + (" (baseline 0)" if z else "") for k, z in zip(kpis, zero_baseline)]
+    labels = [metric(k).label + (" (baseline 0)" if z else "") for k, z in zip(kpis, zero_baseline)]
     ax.set_yticks(rows, labels)
     ax.set_ylim(len(kpis) - 0.5, -0.5)
     for y in rows[1:] - 0.5:
@@ -215,8 +215,8 @@ def plot_wait_distribution(comparison_or_results: Comparison | Results, *, ax: A
     drawn, and each legend entry gives the scenario's share of patients seen within it.
     """
     ax = _axes(ax, (8, 4.5))
-    target = REGISTRY["pct_seen_within_15_min"]
-    unit = REGISTRY["provider_wait_mean_min"].unit
+    target = metric("pct_seen_within_15_min")
+    unit = metric("provider_wait_mean_min").unit
     for index, (name, results) in enumerate(_by_scenario(comparison_or_results).items()):
         waits = np.sort(provider_waits(results))
         if len(waits) == 0:

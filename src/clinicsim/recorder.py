@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from clinicsim.eventlog import LOG_STEPS, STEP_CODE, Columns, EventLog, StepCodes
+from clinicsim.eventlog import LOG_STEPS, Columns, EventLog, StepCodes
 from clinicsim.patients import Patient
 
 
@@ -23,20 +23,27 @@ class Recorder:
 
     patients: list[Patient]
     resource_names: list[str]
+    step_names: tuple[str, ...] = LOG_STEPS
+    """Every step the day may record (the plan's ``log_steps``)."""
+    pathway_steps: tuple[str, ...] = ()
+    """The steps of the scenario's pathways."""
+    pathway_branches: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """The branches of the scenario's pathways with their options."""
     step_rows: list[tuple] = field(default_factory=list)
     status: list[str] = field(init=False)
     seen_by: list[str] = field(init=False)
     departure: list[float] = field(init=False)
 
     def __post_init__(self) -> None:
+        self._code = {name: code for code, name in enumerate(self.step_names)}
         n = len(self.patients)
         self.status = ["not_seen_at_close"] * n
         self.seen_by = [""] * n
         self.departure = [math.nan] * n
 
     def step(self, patient: int, step: str, queued: float, start: float, end: float, resource: int) -> None:
-        """A step of ``patient`` done by the resource in row ``resource`` of the resources table."""
-        self.step_rows.append((patient, STEP_CODE[step], queued, start, end, resource))
+        """A step of ``patient`` done by the resource in row ``resource`` of the resources table (-1: nobody)."""
+        self.step_rows.append((patient, self._code[step], queued, start, end, resource))
 
     def outcome(self, patient: int, status: str, departure: float) -> None:
         self.status[patient] = status
@@ -49,18 +56,18 @@ class Recorder:
         codes = StepCodes(step=np.array(step, dtype=np.int64), resource=np.array(resource, dtype=np.int64))
         steps = {
             "patient": np.array(patient, dtype=np.int64),
-            "step": np.array(LOG_STEPS, dtype=object)[codes.step],
+            "step": np.array(self.step_names, dtype=object)[codes.step],
             "queued_min": np.array(queued, dtype=float),
             "start_min": np.array(start, dtype=float),
             "end_min": np.array(end, dtype=float),
-            "resource": np.array(self.resource_names, dtype=object)[codes.resource],
+            "resource": np.array([*self.resource_names, ""], dtype=object)[codes.resource],
         }
         ps = self.patients
         patients = {
-            "patient": np.array([p.patient for p in ps], dtype=np.int64),
+            "patient": np.array([p.id for p in ps], dtype=np.int64),
             "source": np.array([p.source for p in ps], dtype=object),
             "ordinal": np.array([p.ordinal for p in ps], dtype=np.int64),
-            "booked_with": np.array([p.route or "" for p in ps], dtype=object),
+            "booked_with": np.array([p.asked_for or "" for p in ps], dtype=object),
             "visit_type": np.array([p.visit_type for p in ps], dtype=object),
             "booking": np.array([p.booking for p in ps], dtype=object),
             "appointment_min": np.array([p.appointment_min for p in ps], dtype=float),
@@ -71,8 +78,17 @@ class Recorder:
             "code": np.array([p.code for p in ps], dtype=object),
             "payer": np.array([p.payer for p in ps], dtype=object),
         }
+        branches = [(p.id, choice, option) for p in ps for choice, option in p.branches]
         return EventLog(
             replication=replication,
+            step_names=self.step_names,
+            pathway_steps=self.pathway_steps,
+            pathway_branches=self.pathway_branches,
+            branches={
+                "patient": np.array([b[0] for b in branches], dtype=np.int64),
+                "branch": np.array([b[1] for b in branches], dtype=object),
+                "option": np.array([b[2] for b in branches], dtype=object),
+            },
             steps=steps,
             patients=patients,
             resources=resources,

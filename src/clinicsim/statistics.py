@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from clinicsim.metrics import REGISTRY
+from clinicsim.metrics import find_metric
 
 
 def t_quantile(confidence: float, df: float) -> float:
@@ -59,7 +59,7 @@ def summarize(kpis: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
     rows = []
     for name in [c for c in kpis.columns if c != "replication"]:
         stat = t_interval(kpis[name].to_numpy(dtype=float), confidence=confidence)
-        metric = REGISTRY.get(name)
+        metric = find_metric(name)
         rows.append(
             {
                 "kpi": name,

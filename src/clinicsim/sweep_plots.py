@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from clinicsim.formatting import format_value, unit_label
-from clinicsim.metrics import REGISTRY, lower_is_better
+from clinicsim.metrics import find_metric, lower_is_better
 from clinicsim.sweeps.analysis import (
     factor_table,
     main_effects,
@@ -58,7 +58,7 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
 
 def axis_label(kpi: str) -> str:
     """A KPI's label with its unit for an axis ("Provider wait, mean (min)"; money is per day)."""
-    metric = REGISTRY.get(kpi)
+    metric = find_metric(kpi)
     if metric is None:
         return kpi
     unit = "per day" if metric.unit == "currency" else unit_label(metric.unit)
@@ -66,7 +66,7 @@ def axis_label(kpi: str) -> str:
 
 
 def _format_axis(axis, kpi: str) -> None:
-    unit = REGISTRY[kpi].unit if kpi in REGISTRY else ""
+    unit = m.unit if (m := find_metric(kpi)) else ""
     if unit == "fraction":
         axis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
     elif unit == "%":
@@ -153,7 +153,7 @@ def plot_factor_heatmap(results, kpi: str, x: str, y: str, *, colorbar: bool = T
     if low == high:
         low, high = low - 0.5, high + 0.5
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=low, vmax=high, aspect="auto")
-    unit = REGISTRY[kpi].unit if kpi in REGISTRY else ""
+    unit = m.unit if (m := find_metric(kpi)) else ""
     for (i, j), value in np.ndenumerate(values):
         if np.isfinite(value):
             share = (value - low) / (high - low)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from clinicsim.eventlog import EventLog
 from clinicsim.metrics import first_by_patient, milestones  # shared, so the census and the KPIs agree
+from clinicsim.scenario.pathway import walk
 
 if TYPE_CHECKING:
     from clinicsim.experiment import Results
@@ -43,12 +44,14 @@ def _visit_flags(scenario: Scenario, visit_types: np.ndarray) -> dict[str, np.nd
     """Per patient, which parts of the pathway the patient's visit type has."""
     flags = {}
     for name, visit in scenario.visit_types.items():
-        d = visit.durations_min
+        steps = [step for _, step, _ in walk(visit.steps())]
+        names = {step.step for step in steps}
+        roomed = any(step.room is not None for step in steps)
         flags[name] = (
-            visit.needs_room or d.rooming is not None,  # a waiting room before the room or the rooming
-            d.check_in is not None,
-            d.rooming is not None,
-            visit.needs_room or any(s is not None for s in (d.check_in, d.rooming, d.check_out)),  # in person
+            roomed or "rooming" in names,  # a waiting room before the room or the rooming
+            "check_in" in names,
+            "rooming" in names,
+            roomed or any(not step.by_provider for step in steps),  # in person: a room, or staff to see
         )
     rows = np.array([flags[v] for v in visit_types], dtype=bool).reshape(len(visit_types), 4)
     return {"has_lobby": rows[:, 0], "has_check_in": rows[:, 1], "has_rooming": rows[:, 2], "in_person": rows[:, 3]}

@@ -22,7 +22,9 @@ def current() -> dict[str, dict]:
 
 @pytest.mark.parametrize("scenario", sorted(GOLDEN))
 def test_kpis_are_bit_identical_to_the_golden_values(current, scenario):
-    assert current[scenario]["kpis"] == GOLDEN[scenario]["kpis"]
+    """Every golden KPI, to the bit; KPIs added since (a pathway's waits per step and roles) may follow them."""
+    golden = GOLDEN[scenario]["kpis"]
+    assert {name: current[scenario]["kpis"].get(name) for name in golden} == golden
 
 
 @pytest.mark.parametrize("scenario", sorted(GOLDEN))

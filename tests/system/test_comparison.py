@@ -90,4 +90,4 @@ def test_wait_attribution_adds_up_to_the_whole_wait(current):
     waits = comparison.wait_attribution()
     for name in comparison.scenarios:
         assert waits.loc[name, "share"].sum() == pytest.approx(1)
-        assert waits.loc[(name, "roomed_waiting_for_provider"), "share"] > 0.5  # most waiting is for the provider
+        assert waits.loc[(name, "provider_visit"), "share"] > 0.5  # most waiting is for the provider

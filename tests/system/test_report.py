@@ -61,7 +61,7 @@ def test_the_report_opens_with_the_result_in_words(report, comparison):
     text = " ".join(" ".join(checker.text).split())
     summary = text.split("Summary", 1)[1].split("Scenarios", 1)[0]
     assert re.search(f"{re.escape(comparison.scenarios[1])}(:| lowers| raises).* mean provider wait", summary)
-    assert "(95% CI" in summary and "is roomed, waiting for the provider" in summary
+    assert "(95% CI" in summary and "is the wait before provider visit" in summary
     assert re.search(r"labor cost [+-][\d,]+ USD/day; [+-][\d.]+ visits a day, worth [+-][\d,]+ USD", summary)
     assert "Money: where revenue is lost, what overtime costs" in text
     changed = text.split("What differs between the plans", 1)[1]

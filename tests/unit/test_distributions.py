@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
+from scipy import stats
 
 from clinicsim.distributions import Distribution, Duration, Fixed
 
@@ -56,13 +57,29 @@ def test_inverse_transform_is_monotone_so_common_random_numbers_couple_samples()
     "spec, message",
     [
         (-3, "cannot be negative"),
-        ({"kind": "normal", "mean": 10, "sd": 2}, "can go below 0"),
         ({"kind": "uniform", "low": -1, "high": 2}, "can go below 0"),
+        ({"kind": "normal", "mean": 10, "sd": 2, "truncated_below": -1}, "can go below 0"),
     ],
 )
 def test_durations_cannot_be_negative(spec, message):
     with pytest.raises(ValidationError, match=message):
         DURATION.validate_python(spec)
+
+
+@pytest.mark.parametrize("mean, sd", [(10, 2), (10, 8), (3, 6)])
+def test_a_normal_duration_is_truncated_at_zero_with_the_truncated_moments(mean, sd):
+    """A normal from the literature is accepted as a duration, truncated at 0 (draws below 0 are left out, not
+    set to 0); its mean and variance are those of the truncated normal, and 400,000 draws agree with them."""
+    dist = DURATION.validate_python({"kind": "normal", "mean": mean, "sd": sd})
+    assert dist.minimum == 0
+    x = dist.sample(np.random.default_rng(7), 400_000)
+    assert x.min() >= 0
+    alpha = -mean / sd
+    lam = stats.norm.pdf(alpha) / stats.norm.sf(alpha)
+    assert dist.mean == pytest.approx(mean + sd * lam, rel=1e-12)
+    assert dist.variance == pytest.approx(sd**2 * (1 + alpha * lam - lam**2), rel=1e-12)
+    assert x.mean() == pytest.approx(stats.truncnorm(alpha, np.inf, loc=mean, scale=sd).mean(), abs=5 * x.std() / 630)
+    assert x.var() == pytest.approx(dist.variance, rel=0.02)
 
 
 @pytest.mark.parametrize(

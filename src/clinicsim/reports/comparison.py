@@ -19,7 +19,7 @@ from clinicsim import __version__
 from clinicsim.comparison import Comparison
 from clinicsim.experiment import Results
 from clinicsim.formatting import format_difference, format_interval, format_value, unit_label
-from clinicsim.metrics import REGISTRY
+from clinicsim.metrics import metric as metric_of
 from clinicsim.reports.page import Figure, html_template, png_data_uri
 from clinicsim.scenario.changes import diff
 
@@ -107,8 +107,8 @@ def wait_sentences(comparison: Comparison) -> list[str]:
         top = stages["mean"].idxmax()
         sentences.append(
             f"{name}: a seen patient waits {total:.1f} min in all; the largest part, "
-            f"{stages.at[top, 'mean']:.1f} min ({100 * stages.at[top, 'share']:.0f}%), is "
-            f"{stages.at[top, 'label'][0].lower() + stages.at[top, 'label'][1:]}."
+            f"{stages.at[top, 'mean']:.1f} min ({100 * stages.at[top, 'share']:.0f}%), is the wait "
+            f"{stages.at[top, 'label'].lower()}."
         )
     return sentences
 
@@ -118,11 +118,16 @@ def _summary_table(comparison: Comparison) -> list[dict]:
     finance = comparison.results[comparison.baseline].scenario.finance
     currency = finance.currency if finance else ""
     rows = []
-    for kpi, metric in REGISTRY.items():
+    kpis = dict.fromkeys(kpi for _, kpi in summary.index)
+    for kpi in kpis:
+        metric = metric_of(kpi)
         if metric.unit == "currency" and finance is None:
             continue
         cells = []
         for name in comparison.scenarios:
+            if (name, kpi) not in summary.index:  # a step or role this scenario does not have
+                cells.append(("-", ""))
+                continue
             s = summary.loc[(name, kpi)]
             interval = format_interval(s["ci_low"], s["ci_high"], metric.unit)
             cells.append((format_value(s["mean"], metric.unit), interval))

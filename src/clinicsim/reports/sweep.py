@@ -21,7 +21,8 @@ import pandas as pd
 
 from clinicsim import __version__, sweep_plots
 from clinicsim.formatting import format_interval, format_value, unit_label
-from clinicsim.metrics import REGISTRY, lower_is_better
+from clinicsim.metrics import is_kpi_name, lower_is_better
+from clinicsim.metrics import metric as metric_of
 from clinicsim.reports.page import Figure, html_template, png_data_uri
 from clinicsim.statistics import summarize
 from clinicsim.sweeps.analysis import (
@@ -108,7 +109,7 @@ def _factor_rows(snapshot: SweepSnapshot) -> list[dict]:
 def _kpi_rows(kpis: Sequence[str]) -> list[dict]:
     rows = []
     for kpi in kpis:
-        metric = REGISTRY[kpi]
+        metric = metric_of(kpi)
         rows.append(
             {
                 "kpi": kpi,
@@ -122,7 +123,7 @@ def _kpi_rows(kpis: Sequence[str]) -> list[dict]:
 
 
 def _cell(row: pd.Series, kpi: str) -> tuple[str, str]:
-    unit = REGISTRY[kpi].unit
+    unit = metric_of(kpi).unit
     return format_value(row[kpi], unit), format_interval(row[f"{kpi}_ci_low"], row[f"{kpi}_ci_high"], unit)
 
 
@@ -148,7 +149,7 @@ def _point_rows(snapshot: SweepSnapshot, kpis: Sequence[str]) -> list[dict]:
         number = int(point["point"])
         cells = ["-"] * len(kpis)
         if means is not None and number in means.index:
-            cells = [format_value(means.at[number, k], REGISTRY[k].unit) for k in kpis]
+            cells = [format_value(means.at[number, k], metric_of(k).unit) for k in kpis]
         rows.append(
             {
                 "point": number,
@@ -178,14 +179,14 @@ def sweep_figures(
     partial = "" if snapshot.complete else " Drawn from the points finished so far."
     for kpi in kpis:
         if kpi not in kept:
-            notes.append(f"Main effects on {REGISTRY[kpi].label}: skipped, the sweep does not keep {kpi}.")
+            notes.append(f"Main effects on {metric_of(kpi).label}: skipped, the sweep does not keep {kpi}.")
         elif not varying:
-            notes.append(f"Main effects on {REGISTRY[kpi].label}: skipped, no factor varies among finished points.")
+            notes.append(f"Main effects on {metric_of(kpi).label}: skipped, no factor varies among finished points.")
         else:
             axes = sweep_plots.plot_main_effects(snapshot.points, kpi)
             figures.append(
                 Figure(
-                    f"Main effects on {REGISTRY[kpi].label.lower()}",
+                    f"Main effects on {metric_of(kpi).label.lower()}",
                     "For each factor, the mean over every point at each of its levels of the point means (each "
                     "point: mean over its simulated days), with a 95% interval from the spread of those point "
                     "means, which holds the other factors' effects as well as simulation noise; dashed: the mean "
@@ -207,7 +208,7 @@ def sweep_figures(
         averaged = f" averaged over {', '.join(others)}" if others else ""
         figures.append(
             Figure(
-                f"{REGISTRY[kpi].label} by {x} and {y}",
+                f"{metric_of(kpi).label} by {x} and {y}",
                 f"Each cell: the mean of the point means at that pair of levels{averaged}. Blue is better, red "
                 "worse." + partial,
                 png_data_uri(sweep_plots.plot_factor_heatmap(snapshot.points, kpi, x, y)),
@@ -221,7 +222,7 @@ def sweep_figures(
             kpi_x, kpi_y = pareto
             figures.append(
                 Figure(
-                    f"Pareto front: {REGISTRY[kpi_x].label.lower()} against {REGISTRY[kpi_y].label.lower()}",
+                    f"Pareto front: {metric_of(kpi_x).label.lower()} against {metric_of(kpi_y).label.lower()}",
                     "Each dot is a plan (its mean over its simulated days). Red plans are not beaten on both KPIs "
                     "by any other plan, shown with 95% intervals and labelled with their point numbers where there "
                     "is room (all are in the table below)." + partial,
@@ -233,7 +234,7 @@ def sweep_figures(
 
 def _report_kpis(snapshot: SweepSnapshot, kpis: Sequence[str] | None) -> list[str]:
     if kpis is not None:
-        unknown = [k for k in kpis if k not in REGISTRY]
+        unknown = [k for k in kpis if not is_kpi_name(k)]
         if unknown:
             raise ValueError(f"unknown KPIs: {', '.join(unknown)}")
         return list(kpis)
@@ -252,7 +253,7 @@ def render_sweep_report(
     snapshot = store if isinstance(store, SweepSnapshot) else read_snapshot(store)
     kpis = _report_kpis(snapshot, kpis)
     for kpi in [*(pareto or ()), *(heatmap[:1] if heatmap else ())]:
-        if kpi not in REGISTRY:
+        if not is_kpi_name(kpi):
             raise ValueError(f"unknown KPI: {kpi}")
     figures, notes = sweep_figures(snapshot, kpis=kpis, pareto=pareto, heatmap=heatmap)
     shown = [k for k in kpis if k in snapshot.kpis]

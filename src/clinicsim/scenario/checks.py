@@ -11,36 +11,22 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from clinicsim.scenario.pathway import walk
+from clinicsim.scenario.pathway_checks import pathway_problems, uncovered_steps
 from clinicsim.scenario.plausibility import size_problems, template_problems
-from clinicsim.scenario.vocabulary import (
-    BLOCKED,
-    STAFF_STEPS,
-    exam_rooms,
-    format_clock,
-    slot_times,
-    staff_groups_for,
-    staff_member_names,
-)
+from clinicsim.scenario.vocabulary import BLOCKED, EXAM, all_rooms, format_clock, slot_times, staff_member_names
 
 if TYPE_CHECKING:
-    from clinicsim.scenario.model import Provider, Scenario
+    from clinicsim.scenario.model import Scenario
 
 
 def _unknown(kind: str, name: str, known) -> str:
     return f"unknown {kind} {name!r} (known: {', '.join(sorted(known)) or 'none'})"
 
 
-def _visit_types_seen(scenario: Scenario, provider: Provider) -> set[str]:
-    """Visit types a provider sees on the simulated day: their template's, and walk-ins routed to them or to anyone."""
-    template = scenario.templates.get(provider.template_on(scenario.weekday) or "")
-    seen = set() if template is None else {t for t in template.pattern if t != BLOCKED}
-    seen |= {w.visit_type for w in scenario.walk_ins if w.provider in (None, provider.name)}
-    return seen & set(scenario.visit_types)
-
-
 def _name_clashes(scenario: Scenario) -> list[tuple[tuple, str]]:
-    """Providers, staff members and exam rooms must all have different names (they label the event log)."""
-    rooms = [name for name, _ in exam_rooms(scenario)]
+    """Providers, staff members and rooms must all have different names (they label the event log)."""
+    rooms = [name for name, _, _ in all_rooms(scenario)]
     problems, taken = [], set(rooms)
     groups: set[str] = set()
     for i, group in enumerate(scenario.staff):
@@ -101,23 +87,27 @@ def find_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
                 problems.append((("clinic", "exam_rooms", name), _unknown("provider", name, providers)))
 
     for i, w in enumerate(scenario.walk_ins):
-        if w.visit_type not in visit_types:
-            problems.append((("walk_ins", i, "visit_type"), _unknown("visit type", w.visit_type, visit_types)))
-        if w.provider is not None and w.provider not in providers:
-            problems.append((("walk_ins", i, "provider"), _unknown("provider", w.provider, providers)))
+        for name in w.mix:
+            if name not in visit_types:
+                where = ("walk_ins", i, "visit_type", *(() if isinstance(w.visit_type, str) else (name,)))
+                problems.append((where, _unknown("visit type", name, visit_types)))
+        if w.provider is not None and w.provider not in providers and w.provider not in scenario.provider_pools:
+            known = [*providers, *scenario.provider_pools]
+            problems.append((("walk_ins", i, "provider"), _unknown("provider or provider pool", w.provider, known)))
         if (
-            w.provider is None
+            (w.provider is None or w.provider in scenario.provider_pools)
             and isinstance(scenario.clinic.exam_rooms, dict)
-            and scenario.visit_types.get(w.visit_type, None)
-            and scenario.visit_types[w.visit_type].needs_room
+            and any(name in visit_types and _needs_exam_room(scenario, name) for name in w.mix)
         ):
             problems.append(
                 (
                     ("walk_ins", i, "provider"),
-                    "walk-ins for the first free provider need a shared room pool; name a provider or pool the rooms",
+                    "walk-ins for the first free provider (or a pool) need a shared room pool; name a provider or "
+                    "pool the rooms",
                 )
             )
 
+    problems += pathway_problems(scenario)
     problems += _finance_problems(scenario)
     problems += template_problems(scenario)
     if problems:
@@ -153,33 +143,15 @@ def _finance_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
     return problems
 
 
+def _needs_exam_room(scenario: Scenario, visit_type: str) -> bool:
+    return any(step.room == EXAM for _, step, _ in walk(scenario.visit_types[visit_type].steps()))
+
+
 def _uncovered_work(scenario: Scenario) -> list[tuple[tuple, str]]:
-    """Steps that some patient needs but no staff group does, and providers without a room."""
-    problems: list[tuple[tuple, str]] = []
+    """Steps that some patient needs but nobody does, and rooms they need that do not exist."""
     if not scenario.working_providers():
         return [(("weekday",), f"no provider has a template on {scenario.weekday}")]
-    for index, p in enumerate(scenario.providers):
-        if p.template_on(scenario.weekday) is None:
-            continue
-        for vt_name in sorted(_visit_types_seen(scenario, p)):
-            vt = scenario.visit_types[vt_name]
-            for step in STAFF_STEPS:
-                if getattr(vt.durations_min, step) is not None and not staff_groups_for(scenario, step, p.name):
-                    problems.append(
-                        (
-                            ("visit_types", vt_name, "durations_min", step),
-                            f"nobody does {step} for {p.name}'s {vt_name} visits: add a staff group that serves it",
-                        )
-                    )
-            rooms = scenario.clinic.exam_rooms
-            if vt.needs_room and (rooms if isinstance(rooms, int) else rooms.get(p.name, 0)) < 1:
-                problems.append(
-                    (
-                        ("providers", index, "name"),
-                        f"{p.name} sees {vt_name} visits, which need a room, but has no exam room",
-                    )
-                )
-    return problems
+    return uncovered_steps(scenario)
 
 
 def raise_if_inconsistent(scenario: Scenario) -> None:

@@ -16,8 +16,6 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -26,14 +24,15 @@ from pydantic import (
     model_validator,
 )
 
-from clinicsim.distributions import Distribution, Duration, Tagged, refuse_booleans_for_numbers
+from clinicsim.distributions import Distribution, Duration, Tagged
 from clinicsim.scenario import limits
+from clinicsim.scenario.base import Identifier, Model, Name, Probability
 from clinicsim.scenario.checks import raise_if_inconsistent
+from clinicsim.scenario.pathway import EXAM, PathwayItem, shorthand_pathway
 from clinicsim.scenario.vocabulary import BLOCKED, format_clock
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-StaffStep = Literal["check_in", "rooming", "check_out"]
 
 _CLOCK = re.compile(r"(\d{1,2}):([0-5]\d)")
 
@@ -53,31 +52,6 @@ ClockTime = Annotated[
     WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:[0-5]\d$", "description": 'clock time "HH:MM"'}),
 ]
 """A clock time, written "HH:MM" and held as minutes from midnight."""
-
-Probability = Annotated[float, Field(ge=0, le=1)]
-_NAME = re.compile(r"[\w.\- ]+")
-
-
-def _plain_name(value: str) -> str:
-    if not _NAME.fullmatch(value):
-        raise ValueError("a name is made of letters (any script), digits, spaces and . _ - only")
-    return value
-
-
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_plain_name)]
-"""A name of a provider, staff group or walk-in stream: letters of any script, digits, spaces, ``. _ -``."""
-
-
-class Model(BaseModel):
-    """Base of every scenario model: immutable, a misspelt key is an error (never a silent default), and every
-    number is finite (``.nan`` and ``.inf`` are refused)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _numbers_are_not_booleans(cls, data: Any) -> Any:
-        return refuse_booleans_for_numbers(cls, data)
 
 
 class Interval(Model):
@@ -106,6 +80,15 @@ def _require_in_order(intervals: Sequence[Interval], what: str) -> None:
             raise ValueError(f"{what} must be in time order and must not overlap")
 
 
+class RoomKind(Model):
+    """Rooms of one kind beyond the exam rooms."""
+
+    count: int = Field(ge=0, description="Number of rooms of this kind.")
+    turnover_min: Duration = Field(  # type: ignore[assignment]  # the number is validated into Fixed
+        default=0, description="Time to reset a room of this kind after each patient (minutes)."
+    )
+
+
 class Clinic(Model):
     """The site: opening hours, exam rooms and room turnover."""
 
@@ -117,7 +100,12 @@ class Clinic(Model):
         description="Exam rooms: a number for a shared pool, or rooms per provider name for dedicated rooms."
     )
     room_turnover_min: Duration = Field(  # type: ignore[assignment]  # the number is validated into Fixed
-        default=0, description="Time to clean and reset a room after a visit before the next patient (minutes)."
+        default=0, description="Time to clean and reset an exam room after a visit before the next patient (minutes)."
+    )
+    rooms: dict[Identifier, int | RoomKind] = Field(
+        default_factory=dict,
+        description="Rooms of other kinds, shared by everyone (triage_bay, procedure, x_ray, echo, infusion_chair): "
+        "a count, or {count, turnover_min}.",
     )
 
     @model_validator(mode="after")
@@ -129,11 +117,27 @@ class Clinic(Model):
             raise ValueError("exam_rooms cannot be negative")
         if any(n > limits.MAX_EXAM_ROOMS for n in counts):
             raise ValueError(f"exam_rooms: at most {limits.MAX_EXAM_ROOMS:,} rooms (in the pool, or per provider)")
+        for kind, rooms in self.rooms.items():
+            count = rooms if isinstance(rooms, int) else rooms.count
+            if kind == EXAM:
+                raise ValueError("rooms: exam rooms are given by exam_rooms")
+            if not 0 <= count <= limits.MAX_EXAM_ROOMS:
+                raise ValueError(f"rooms: {kind}: between 0 and {limits.MAX_EXAM_ROOMS:,} rooms")
         return self
+
+    def room_counts(self) -> dict[str, int]:
+        """Rooms of each kind other than exam rooms."""
+        return {kind: r if isinstance(r, int) else r.count for kind, r in self.rooms.items()}
+
+    def turnover(self, kind: str) -> Distribution:
+        """Turnover time of a room of ``kind`` (minutes)."""
+        rooms = self.rooms.get(kind)
+        return self.room_turnover_min if kind == EXAM or not isinstance(rooms, RoomKind) else rooms.turnover_min
 
 
 class StepDurations(Model):
-    """Duration of each step of a visit (minutes). A step left out or set to null is not part of the visit."""
+    """Shorthand for the default pathway: the duration of each step (minutes). A step left out or set to null is
+    not part of the visit."""
 
     check_in: Duration | None = Field(default=None, description="Check-in at the front desk (minutes).")
     rooming: Duration | None = Field(
@@ -144,11 +148,21 @@ class StepDurations(Model):
 
 
 class VisitType(Model):
-    """A kind of visit (new, established, procedure, telehealth, ...)."""
+    """A kind of visit (new, established, procedure, telehealth, ...) and its pathway."""
 
     p_no_show: Probability = Field(default=0.0, description="Probability that a booked patient does not come.")
-    durations_min: StepDurations = Field(description="Duration of each step; leave a step out to switch it off.")
-    needs_room: bool = Field(default=True, description="Whether the visit needs an exam room (false for telehealth).")
+    durations_min: StepDurations | None = Field(
+        default=None,
+        description="Shorthand for the default pathway (check-in, rooming, provider visit, check-out): the "
+        "duration of each step; leave a step out to switch it off. Give this or pathway.",
+    )
+    pathway: list[PathwayItem] | None = Field(
+        default=None, min_length=1, description="The steps of the visit, with branches; give this or durations_min."
+    )
+    needs_room: bool = Field(
+        default=True,
+        description="With durations_min: whether the visit needs an exam room (false for telehealth).",
+    )
     description: str = Field(default="", description="Free text shown in reports.")
     code_mix: dict[str, Probability] | None = Field(
         default=None,
@@ -159,7 +173,17 @@ class VisitType(Model):
     def _mix_sums_to_one(self) -> VisitType:
         if self.code_mix is not None and abs(sum(self.code_mix.values()) - 1) > 1e-6:
             raise ValueError(f"code_mix shares must add up to 1, not {sum(self.code_mix.values()):g}")
+        if (self.durations_min is None) == (self.pathway is None):
+            raise ValueError("pathway: give either durations_min (the default pathway) or a pathway, not both")
+        if self.pathway is not None and "needs_room" in self.model_fields_set:
+            raise ValueError("needs_room: only with durations_min (a pathway names its rooms step by step)")
         return self
+
+    def steps(self) -> list[PathwayItem]:
+        """The pathway: the one written, or the default one that ``durations_min`` stands for."""
+        if self.pathway is not None:
+            return self.pathway
+        return list(shorthand_pathway(self.durations_min, self.needs_room))
 
 
 class FixedInterval(Tagged):
@@ -273,9 +297,16 @@ class StaffGroup(Model):
     """One or more people of the same role with the same shifts (front desk, medical assistants, nurses)."""
 
     name: Name = Field(description="Unique name of the group, used in reports.")
-    role: Literal["front_desk", "medical_assistant", "nurse"] = Field(description="Role, for reports and costs.")
-    count: int = Field(default=1, ge=1, le=limits.MAX_STAFF_PER_GROUP, description="float of people in the group.")
-    serves: list[StaffStep] = Field(min_length=1, description="Steps these people do: check_in, rooming, check_out.")
+    role: Identifier = Field(
+        description="Role (front_desk, medical_assistant, nurse, lab_tech, radiology_tech, sonographer, ...): "
+        "it names the role's utilization and overtime KPIs and its wage."
+    )
+    count: int = Field(default=1, ge=1, le=limits.MAX_STAFF_PER_GROUP, description="Number of people in the group.")
+    serves: list[Identifier] = Field(
+        default_factory=list,
+        description="Steps these people do when a step is done by staff (check_in, rooming, check_out, vaccine, "
+        "...); a step may also name them by role or group.",
+    )
     assigned_to: list[str] | None = Field(
         default=None, description="Providers whose patients they serve; omit for a pool serving everyone."
     )
@@ -317,11 +348,31 @@ class WalkIns(Model):
     """Unscheduled patients arriving as a Poisson process whose rate changes over the day."""
 
     name: Name = Field(description="Unique name of this walk-in stream.")
-    visit_type: str = Field(description="Visit type of these walk-ins.")
-    provider: str | None = Field(
-        default=None, description="Provider who sees them; omit to have the first free provider see them."
+    visit_type: str | dict[str, Probability] = Field(
+        description="Visit type of these walk-ins, or a mix: visit types with their shares (adding up to 1)."
     )
-    rates: list[RatePeriod] = Field(min_length=1, description="Arrival rate by period of the day.")
+    provider: str | None = Field(
+        default=None,
+        description="Provider or provider pool who sees them; omit to have the first free provider see them.",
+    )
+    rates: list[RatePeriod] = Field(
+        min_length=1,
+        description="Arrival rate by period of the day. In a file, rates_file: a CSV next to it with columns "
+        "start, end, per_hour may stand for the list.",
+    )
+
+    @model_validator(mode="after")
+    def _mix_sums_to_one(self) -> WalkIns:
+        if isinstance(self.visit_type, dict):
+            total = sum(self.visit_type.values())
+            if not self.visit_type or abs(total - 1) > 1e-6:
+                raise ValueError(f"visit_type: the shares of the mix add up to {total:g}, not 1")
+        return self
+
+    @property
+    def mix(self) -> dict[str, float]:
+        """Visit types with their shares (one type: share 1)."""
+        return {self.visit_type: 1.0} if isinstance(self.visit_type, str) else dict(self.visit_type)
 
 
 def _document_extends(schema: dict) -> None:
@@ -361,9 +412,6 @@ class Wage(Model):
     )
 
 
-Role = Literal["provider", "front_desk", "medical_assistant", "nurse"]
-
-
 class Finance(Model):
     """Revenue cycle and costs: fee schedule, payer mix, denials, collections, wages, overhead."""
 
@@ -374,7 +422,9 @@ class Finance(Model):
     net_collection_rate: Probability = Field(
         default=1.0, description="Share of the allowed amount (after unrecovered denials) actually collected."
     )
-    wages: dict[Role, Wage] = Field(default_factory=dict, description="Hourly cost per role.")
+    wages: dict[Identifier, Wage] = Field(
+        default_factory=dict, description="Hourly cost per role (provider, front_desk, medical_assistant, ...)."
+    )
     overhead_per_room_per_day: float = Field(default=0.0, ge=0, description="Fixed daily cost of each exam room.")
     overhead_per_site_per_day: float = Field(default=0.0, ge=0, description="Fixed daily cost of the site.")
 
@@ -398,10 +448,15 @@ class Scenario(Model):
     visit_types: dict[str, VisitType] = Field(min_length=1, description="Visit types by name.")
     templates: dict[str, Template] = Field(min_length=1, description="Scheduling templates by name.")
     providers: list[Provider] = Field(min_length=1, max_length=limits.MAX_PROVIDERS, description="Providers.")
+    provider_pools: dict[Name, list[str]] = Field(
+        default_factory=dict,
+        description="Named groups of providers (e.g. the urgent-care clinicians): a step done by {pool: name} or a "
+        "walk-in stream for the pool is seen by the first free provider of the pool.",
+    )
     staff: list[StaffGroup] = Field(
         default_factory=list,
         max_length=limits.MAX_STAFF_GROUPS,
-        description="Front desk, medical assistants and nurses.",
+        description="Front desk, medical assistants, nurses, technicians, ...",
     )
     patients: PatientBehaviour = Field(default_factory=PatientBehaviour, description="Patient behaviour.")
     walk_ins: list[WalkIns] = Field(default_factory=list, description="Walk-in streams.")

@@ -14,7 +14,9 @@ import math
 from typing import TYPE_CHECKING
 
 from clinicsim.scenario import limits
-from clinicsim.scenario.vocabulary import BLOCKED, STAFF_STEPS, format_clock, staff_groups_for
+from clinicsim.scenario.pathway import ByPool, provider_minutes, walk
+from clinicsim.scenario.pathway_checks import visit_types_for
+from clinicsim.scenario.vocabulary import BLOCKED, format_clock, staff_groups_for
 
 if TYPE_CHECKING:
     from clinicsim.scenario.model import Interval, Scenario, Template
@@ -73,7 +75,8 @@ def template_problems(scenario: Scenario) -> Found:
 def _sees_walk_ins(scenario: Scenario, template: str) -> bool:
     """Whether a walk-in stream reaches a provider working the template (an on-duty, walk-in-only shift)."""
     providers = {p.name for p in scenario.providers if template in (p.template, *_day_templates(p.template))}
-    return any(w.provider is None or w.provider in providers for w in scenario.walk_ins)
+    reached = providers | {pool for pool, members in scenario.provider_pools.items() if providers & set(members)}
+    return any(w.provider is None or w.provider in reached for w in scenario.walk_ins)
 
 
 def _day_templates(template: str | dict) -> tuple[str, ...]:
@@ -123,7 +126,7 @@ def _visits_running_late(scenario: Scenario) -> Found:
                 continue
             visit_type = template.pattern[booked[-1] % len(template.pattern)]
             start = session.start + booked[-1] * template.slot_min
-            end = start + scenario.visit_types[visit_type].durations_min.provider_visit.mean
+            end = start + provider_minutes(scenario.visit_types[visit_type].steps())
             if end > session.end + template.slot_min:
                 found.append(
                     (
@@ -135,6 +138,17 @@ def _visits_running_late(scenario: Scenario) -> Found:
     return found
 
 
+def _staff_work(scenario: Scenario, provider) -> list[tuple[str, object]]:
+    """(step, who) of every staff need of the visits a provider sees, each once, in pathway order."""
+    work: dict[tuple[str, str], tuple[str, object]] = {}
+    for vt in sorted(visit_types_for(scenario, provider)):
+        for _, step, _ in walk(scenario.visit_types[vt].steps()):
+            for who in step.who:
+                if who != "provider" and not isinstance(who, ByPool):
+                    work.setdefault((step.step, repr(who)), (step.step, who))
+    return list(work.values())
+
+
 def _shifts_ending_early(scenario: Scenario) -> Found:
     """A step that nobody does for a provider's patients by the end of the provider's last session: every staff
     group doing it for them has gone home (they would have to stay on as overtime)."""
@@ -144,8 +158,8 @@ def _shifts_ending_early(scenario: Scenario) -> Found:
         if template is None:
             continue
         session_end = template.sessions[-1].end
-        for step in STAFF_STEPS:
-            groups = staff_groups_for(scenario, step, provider.name)
+        for step, who in _staff_work(scenario, provider):
+            groups = staff_groups_for(scenario, step, provider.name, who)
             if not groups:
                 continue
             last = max(groups, key=lambda g: g.shifts[-1].end)

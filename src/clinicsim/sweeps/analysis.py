@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clinicsim.metrics import REGISTRY, lower_is_better
+from clinicsim.metrics import is_kpi_name, lower_is_better
 from clinicsim.statistics import t_interval
 
 MAX_LEVELS = 8
@@ -55,10 +55,13 @@ _WIDE_SUFFIXES = ("_ci_low", "_ci_high", "_n")
 
 def factor_columns(points: pd.DataFrame) -> list[str]:
     """The factor columns (dotted paths) of a per-point table, long or wide, in the sweep's order."""
-    kpis = set(points["kpi"]) if "kpi" in points.columns else set(REGISTRY)
+    kpis = set(points["kpi"]) if "kpi" in points.columns else None
+
+    def known(name: str) -> bool:
+        return name in kpis if kpis is not None else is_kpi_name(name)
 
     def is_kpi(column: str) -> bool:
-        return column in kpis or any(column.endswith(s) and column[: -len(s)] in kpis for s in _WIDE_SUFFIXES)
+        return known(column) or any(column.endswith(s) and known(column[: -len(s)]) for s in _WIDE_SUFFIXES)
 
     return [c for c in points.columns if c not in SUMMARY_COLUMNS and not is_kpi(c)]
 
