@@ -222,6 +222,8 @@ def format_differences(differences) -> str:
 
 
 def _write_tables(results, summary, out: Path) -> None:
+    from clinicsim.animation import animation_events
+
     out.mkdir(parents=True, exist_ok=True)
     summary.to_csv(out / "summary.csv")
     results.kpis.to_csv(out / "kpis.csv", index=False)
@@ -229,6 +231,8 @@ def _write_tables(results, summary, out: Path) -> None:
     results.providers.to_csv(out / "providers.csv", index=False)
     results.events.to_csv(out / "events.csv", index=False)
     results.resources.to_csv(out / "resources.csv", index=False)
+    results.branches.to_csv(out / "branches.csv", index=False)
+    animation_events(results).to_csv(out / "animation_events.csv", index=False)
     (out / "provenance.json").write_text(json.dumps(results.provenance, indent=2) + "\n")
 
 

@@ -237,6 +237,7 @@ class ClinicDay:
         work: list[tuple] = []
         held: set[str | None] = set()
         for step in p.path:
+            held.discard(step.release_room)
             work += [(need.key, self._target(p, need)) for need in step.needs]
             if step.room is not None and step.room not in held:
                 work.append((room_step(step.room), p.asked_for))
@@ -292,6 +293,8 @@ class ClinicDay:
     def _step(self, p: Patient, step: PlannedStep, work: list[tuple], held: dict, deadline: float | None):
         """Process body: one step: its room (the one held, or one taken for it), then the people it needs, then
         its duration; the people are released (a provider after documenting), and the room unless kept."""
+        if step.release_room is not None and step.release_room in held:
+            self._release_room(p, step.release_room, held, turnover=True)
         leaves = deadline is not None and (step.may_leave if step.may_leave is not None else p.provider < 0)
         if step.room is not None and step.room not in held:
             yield from self._take_room(p, step.room, work, held, deadline if leaves and not held else None)

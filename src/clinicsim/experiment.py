@@ -63,6 +63,11 @@ class Results:
         return self._table("steps")
 
     @cached_property
+    def branches(self) -> pd.DataFrame:
+        """One row per branch of the pathway a patient passed per replication, with the option taken."""
+        return self._table("branches")
+
+    @cached_property
     def resources(self) -> pd.DataFrame:
         """Per resource and replication: busy, on-duty and scheduled minutes, utilization, overtime."""
         frames = [pd.DataFrame({"replication": log.replication, **resource_usage(log)}) for log in self.logs]

@@ -79,6 +79,7 @@ class PlannedStep:
     duration: Distribution
     room: str | None
     keep_room: bool
+    release_room: str | None
     scaled: bool
     """The provider's speed factor divides the duration."""
     documents: bool
@@ -97,6 +98,7 @@ def plan_step(step: Step) -> PlannedStep:
         duration=step.duration_min,
         room=step.room,
         keep_room=step.keep_room,
+        release_room=step.release_room,
         scaled=step.by_provider if step.speed_scaled is None else step.speed_scaled,
         documents=step.by_provider if step.documentation is None else step.documentation,
         may_leave=step.may_leave,

@@ -31,7 +31,7 @@ from clinicsim.experiment import Results
 from clinicsim.metrics import is_kpi_name, metric
 from clinicsim.plan import plan_day
 from clinicsim.scenario import Scenario
-from clinicsim.scenario.vocabulary import BLOCKED, format_clock, slot_times
+from clinicsim.scenario.vocabulary import BLOCKED, DOCUMENTATION, format_clock, slot_times
 from clinicsim.timeseries import PLACES, census, provider_waits, utilization_by_hour
 
 DEFAULT_DIFFERENCE_KPIS = (
@@ -305,7 +305,9 @@ def plot_utilization_heatmap(results: Results, *, colorbar: bool = True, ax: Axe
             ax.text(j, i, f"{value:.0f}%", ha="center", va="center", fontsize="small", color=color)
     hours = list(table.columns)
     ax.set_xticks(np.arange(len(hours) + 1) - 0.5, [format_clock(60 * h) for h in [*hours, hours[-1] + 1]])
-    ax.set_yticks(np.arange(len(table.index)), [KIND_LABELS.get(k, k) for k in table.index])
+    ax.set_yticks(
+        np.arange(len(table.index)), [KIND_LABELS.get(k, k.replace("_", " ").capitalize()) for k in table.index]
+    )
     ax.tick_params(length=0)
     ax.set_xlabel("Clock time")
     ax.set_title(f"Utilization by hour: {results.scenario.name}", fontsize="medium")
@@ -368,10 +370,10 @@ def plot_gantt(results: Results, *, replication: int | None = None, ax: Axes | N
             low = min(low, day.appointments[0].time_min)
             high = max(high, day.appointments[-1].time_min + slot)
         mine = steps["resource"] == day.name
-        for step in ("provider_visit", "documentation"):
-            rows = mine & (steps["step"] == step)
+        for charting in (False, True):  # the provider's steps (visits, rechecks, procedures), then charting
+            rows = mine & ((steps["step"] == DOCUMENTATION) == charting)
             starts, ends = steps["start_min"][rows], steps["end_min"][rows]
-            if step == "documentation":
+            if charting:
                 bars = [(s, e - s) for s, e in zip(starts, ends)]
                 ax.broken_barh(bars, (row - 0.2, 0.4), facecolors=_DOCUMENTATION_COLOR)
             else:

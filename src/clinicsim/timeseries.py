@@ -129,6 +129,15 @@ def _sum_by_kind(kinds: np.ndarray, minutes: np.ndarray, order: list[str]) -> np
     return out
 
 
+def _kinds(log: EventLog) -> dict[str, str]:
+    """Each resource's kind for utilization by hour: its role, ``exam_room``, or ``<kind>_room`` for other rooms."""
+    res = log.resources
+    return {
+        name: f"{group}_room" if kind == "room" else str(kind)
+        for name, kind, group in zip(res["resource"], res["kind"], res["group"])
+    }
+
+
 def utilization_by_hour(results: Results) -> pd.DataFrame:
     """Busy over on-duty minutes per kind of resource (rows) and clock hour (columns, e.g. 7 for 07:00-08:00).
 
@@ -138,7 +147,7 @@ def utilization_by_hour(results: Results) -> pd.DataFrame:
     the hours they give the day's utilization KPIs. NaN where nobody of the kind is on duty in that hour.
     """
     logs = results.logs
-    kinds_seen = {str(k) for log in logs for k in log.resources["kind"]}
+    kinds_seen = {k for log in logs for k in _kinds(log).values()}
     order = [k for k in KINDS if k in kinds_seen] + sorted(kinds_seen - set(KINDS))
     on = np.concatenate([log.duty["on_min"] for log in logs]) if logs else np.array([])
     off = np.concatenate([log.duty["off_min"] for log in logs]) if logs else np.array([])
@@ -148,7 +157,7 @@ def utilization_by_hour(results: Results) -> pd.DataFrame:
     busy = np.zeros((len(order), len(hours)))
     duty = np.zeros((len(order), len(hours)))
     for log in logs:
-        kind_of = dict(zip(log.resources["resource"], log.resources["kind"]))
+        kind_of = _kinds(log)
         step_kinds = np.array([kind_of.get(r, "") for r in log.steps["resource"]], dtype=object)
         duty_kinds = np.array([kind_of.get(r, "") for r in log.duty["resource"]], dtype=object)
         steps_overlap = _overlap_by_hour(log.steps["start_min"], log.steps["end_min"], hours)

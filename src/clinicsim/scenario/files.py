@@ -7,6 +7,7 @@ turns them into 1020 and False). Its round-trip loader keeps the line of every k
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import warnings
@@ -22,7 +23,7 @@ from ruamel.yaml.reader import ReaderError
 
 from clinicsim.scenario import limits
 from clinicsim.scenario.changes import merge
-from clinicsim.scenario.model import Scenario
+from clinicsim.scenario.model import RatePeriod, Scenario
 from clinicsim.scenario.plausibility import find_warnings
 
 M = TypeVar("M", bound=BaseModel)
@@ -310,13 +311,61 @@ def parse_scenario_text(text: str, *, source: str = "<scenario>", directory: str
     layers = _layers(text, source, Path(directory).resolve())
     data: dict = {}
     for layer in reversed(layers):
-        data = merge(data, {key: _plain(value) for key, value in layer.document.items() if key != "extends"})
+        plain = {key: _plain(value) for key, value in layer.document.items() if key != "extends"}
+        folder = Path(directory).resolve() if layer is layers[0] else Path(layer.source).parent
+        data = merge(data, _rates_from_files(plain, layer, folder))
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
         raise ScenarioError(source, _problems_from(error, layers)) from None
     _warn(scenario, layers)
     return scenario
+
+
+def _rates_from_files(data: dict, layer: _Layer, folder: Path) -> dict:
+    """Walk-in streams with ``rates_file:`` get the rates of that CSV file (columns start, end, per_hour; the path
+    relative to the file that names it)."""
+    streams = data.get("walk_ins")
+    if not isinstance(streams, list):
+        return data
+    for index, stream in enumerate(streams):
+        if not isinstance(stream, dict) or "rates_file" not in stream:
+            continue
+        line = line_at(layer.document, ("walk_ins", index, "rates_file"))
+        where = f"walk_ins.{index}.rates_file"
+        if "rates" in stream:
+            _fail(layer.source, "give rates or rates_file, not both", line, where)
+        name = stream.pop("rates_file")
+        if not isinstance(name, str):
+            _fail(layer.source, "must be the path of a CSV file", line, where)
+        stream["rates"] = read_rates_csv(folder / name, layer.source, line, where)
+    return data
+
+
+def read_rates_csv(path: Path, source: str, line: int | None, field: str) -> list[dict]:
+    """The rate periods of a CSV file with a header ``start,end,per_hour`` (clock times "HH:MM", arrivals per
+    hour); ScenarioError naming the CSV's line for a bad row, or the scenario's line for a missing file."""
+    if not path.is_file():
+        _fail(source, f"no CSV file at {path}", line, field)
+    rows = list(csv.reader(_read(path).splitlines()))
+    if not rows or [c.strip() for c in rows[0]] != ["start", "end", "per_hour"]:
+        _fail(str(path), "the first line must be the header start,end,per_hour", 1, "")
+    rates = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != 3:
+            _fail(str(path), f"expected 3 values (start,end,per_hour), got {len(row)}", number, "")
+        period = dict(zip(("start", "end", "per_hour"), (cell.strip() for cell in row)))
+        try:
+            RatePeriod.model_validate(period)
+        except ValidationError as error:
+            detail = error.errors(include_url=False)[0]
+            _fail(str(path), _message(detail), number, ".".join(map(str, detail["loc"])) or "")
+        rates.append(period)
+    if not rates:
+        _fail(str(path), "no rate periods (one line per period after the header)", len(rows), "")
+    return rates
 
 
 def load_scenario(path: str | Path) -> Scenario:

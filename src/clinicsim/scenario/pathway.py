@@ -20,6 +20,10 @@ Written in a scenario as a list under ``pathway:``::
       by: nobody
       duration_min: 20
       room: exam
+      keep_room: true
+    - step: discharge
+      release_room: exam               # first give the exam room back (if still held)
+      duration_min: 3
 
 ``durations_min`` (check-in, rooming, provider visit, check-out) stays valid as shorthand: it is the pathway
 ``check_in -> rooming (exam room from here) -> provider_visit (room released after) -> check_out``.
@@ -79,7 +83,12 @@ class Step(Model):
     keep_room: bool = Field(
         default=False,
         description="Keep the room after the step (it is released, with turnover, after the step that does "
-        "not keep it, or when the patient leaves).",
+        "not keep it, by a release_room, or when the patient leaves).",
+    )
+    release_room: Identifier | None = Field(
+        default=None,
+        description="Before the step, give back the room of this kind that the patient kept (if they hold one: "
+        "on some ways through the branches they may not).",
     )
     speed_scaled: bool | None = Field(
         default=None,
@@ -170,6 +179,18 @@ def walk(items: list[PathwayItem], where: tuple = ()):
                 before.append(item)
 
     yield from _walk(items, where, ())
+
+
+def steps_in(items: list) -> list[Step]:
+    """Every step of a list of pathway items, inside branches too."""
+    out: list[Step] = []
+    for item in items:
+        if isinstance(item, Step):
+            out.append(item)
+        else:
+            for option in item.options.values():
+                out += steps_in(option.steps)
+    return out
 
 
 def shorthand_pathway(durations: Any, needs_room: bool) -> list[Step]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from clinicsim.scenario.pathway import ByGroup, ByPool, ByRole, Step, walk
+from clinicsim.scenario.pathway import ByGroup, ByPool, ByRole, Step, steps_in, walk
 from clinicsim.scenario.vocabulary import DOCUMENTATION, EXAM, room_step, staff_groups_for
 
 if TYPE_CHECKING:
@@ -51,6 +51,11 @@ def _names_and_references(scenario: Scenario) -> Found:
                 found.append((_where(scenario, vt, location, "by"), _unknown("role", who.role, roles)))
             if isinstance(who, ByGroup) and who.group not in groups:
                 found.append((_where(scenario, vt, location, "by"), _unknown("staff group", who.group, groups)))
+        if step.release_room is not None and not any(
+            s.room == step.release_room and s.keep_room for s in steps_in(list(before))
+        ):
+            message = f"releases a {step.release_room} room that no step before it keeps (keep_room)"
+            found.append((_where(scenario, vt, location, "release_room"), message))
         if step.room is not None and step.room not in kinds:
             message = _unknown("room kind", step.room, kinds) + " (add it under clinic.rooms)"
             found.append((_where(scenario, vt, location, "room"), message))
