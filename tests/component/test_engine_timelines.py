@@ -66,12 +66,21 @@ def clinic(
     turnover: float = 0,
     patients: dict | None = None,
     walk_ins: list[dict] = (),
+    rooms: dict | None = None,
+    provider_pools: dict | None = None,
 ) -> clinicsim.Scenario:
-    """A validated scenario of a clinic open 08:00-12:00."""
+    """A validated scenario of a clinic open 08:00-12:00 (``rooms``: room kinds beyond the exam rooms)."""
     return clinicsim.Scenario.model_validate(
         {
             "name": "component test clinic",
-            "clinic": {"opens": "08:00", "closes": "12:00", "exam_rooms": exam_rooms, "room_turnover_min": turnover},
+            "clinic": {
+                "opens": "08:00",
+                "closes": "12:00",
+                "exam_rooms": exam_rooms,
+                "room_turnover_min": turnover,
+                "rooms": rooms or {},
+            },
+            "provider_pools": provider_pools or {},
             "visit_types": visit_types,
             "templates": templates,
             "providers": providers,
