@@ -64,7 +64,8 @@ def template_problems(scenario: Scenario) -> Found:
                 found.append(
                     (
                         ("templates", name, "pattern"),
-                        "every slot is blocked and no walk-ins come to its providers: this template sees nobody",
+                        "every slot is blocked and neither walk-ins nor pathway steps by a provider pool come to its "
+                        "providers: this template sees nobody",
                     )
                 )
         elif not any(_slots(s, template) for s in template.sessions):
@@ -73,10 +74,18 @@ def template_problems(scenario: Scenario) -> Found:
 
 
 def _sees_walk_ins(scenario: Scenario, template: str) -> bool:
-    """Whether a walk-in stream reaches a provider working the template (an on-duty, walk-in-only shift)."""
+    """Whether walk-ins, or steps done by a provider pool, reach a provider working the template (an on-duty
+    shift without bookings)."""
     providers = {p.name for p in scenario.providers if template in (p.template, *_day_templates(p.template))}
-    reached = providers | {pool for pool, members in scenario.provider_pools.items() if providers & set(members)}
-    return any(w.provider is None or w.provider in reached for w in scenario.walk_ins)
+    pools = {pool for pool, members in scenario.provider_pools.items() if providers & set(members)}
+    asked = {
+        who.pool
+        for vt in scenario.visit_types.values()
+        for _, step, _ in walk(vt.steps())
+        for who in step.who
+        if isinstance(who, ByPool)
+    }
+    return bool(pools & asked) or any(w.provider is None or w.provider in providers | pools for w in scenario.walk_ins)
 
 
 def _day_templates(template: str | dict) -> tuple[str, ...]:
