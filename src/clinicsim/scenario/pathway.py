@@ -152,12 +152,13 @@ class Choice(Model):
 
 def _item_kind(value: Any) -> str:
     if isinstance(value, dict):
-        return "choice" if "choose" in value else "step"
-    return "choice" if isinstance(value, Choice) else "step"
+        return "Choice" if "choose" in value else "Step"
+    return "Choice" if isinstance(value, Choice) else "Step"
 
 
-PathwayItem = Annotated[Annotated[Step, Tag("step")] | Annotated[Choice, Tag("choice")], Discriminator(_item_kind)]
-"""A step, or a branch (``choose:``)."""
+PathwayItem = Annotated[Annotated[Step, Tag("Step")] | Annotated[Choice, Tag("Choice")], Discriminator(_item_kind)]
+"""A step, or a branch (``choose:``). (The tags are capitalised so that an error's location never takes them for
+the ``step`` key of the file.)"""
 
 Option.model_rebuild()
 

@@ -61,7 +61,7 @@ def _names_and_references(scenario: Scenario) -> Found:
             found.append((_where(scenario, vt, location, "room"), message))
         if step.step in reserved:
             found.append((_where(scenario, vt, location, "step"), f"{step.step!r} names event-log rows of its own"))
-        if any(b.step == step.step for b in before if isinstance(b, Step)):
+        if any(b.step == step.step for b in steps_in(list(before))):
             found.append((_where(scenario, vt, location, "step"), f"{step.step!r} comes twice on the same way"))
         if step.speed_scaled and not step.by_provider:
             found.append((_where(scenario, vt, location, "speed_scaled"), "only a provider's speed scales a step"))
