@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from clinicsim.scenario.pathway import ByGroup, ByPool, ByRole, Step, steps_in, walk
+from clinicsim.scenario.pathway import ByGroup, ByPool, ByRole, steps_in, walk
 from clinicsim.scenario.vocabulary import DOCUMENTATION, EXAM, room_step, staff_groups_for
 
 if TYPE_CHECKING:
