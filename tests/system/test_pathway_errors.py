@@ -128,3 +128,33 @@ def test_rates_from_a_csv_file_and_its_mistakes(tmp_path):
     assert result.exit_code == 2 and f"{tmp_path / 'rates.csv'}:3: ends at 11:00" in result.output
     result, _ = check(tmp_path, text.replace("rates.csv", "missing.csv"))
     assert result.exit_code == 2 and f"{path}:42: walk_ins.0.rates_file: no CSV file at" in result.output
+
+
+def test_a_sweep_may_keep_the_pathways_kpis_that_its_base_has(tmp_path):
+    """A sweep's ``kpis`` may name a pathway's KPIs (a step's wait, a role's utilization) when the base scenario
+    has them; one it does not have is refused at its line, before anything runs."""
+    (tmp_path / "clinic.yaml").write_text(GOOD)
+    sweep = tmp_path / "sweep.yaml"
+    spec = (
+        "name: rooms\nbase: clinic.yaml\ndesign: grid\nreplications: 2\nfactors:\n  - {path: clinic.exam_rooms, values: [1, 2]}\n"
+        "kpis: [wait_before_triage_mean_min, nurse_utilization, share_imaging_x_ray_pct]\n"
+    )
+    sweep.write_text(spec)
+    store = tmp_path / "sweep.db"
+    result = CliRunner().invoke(main, ["sweep", str(sweep), "--store", str(store), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    sweep.write_text(spec.replace("nurse_utilization", "wait_before_lab_draw_mean_min"))
+    result = CliRunner().invoke(main, ["validate", str(sweep)])
+    assert result.exit_code == 2
+    assert f"{sweep}:7: kpis.1: wait_before_lab_draw_mean_min: the base scenario has no such KPI" in result.output
+
+
+def test_a_pathway_scenario_round_trips_through_yaml_and_takes_changes(tmp_path):
+    from clinicsim.scenario import parse_scenario_text, scenario_to_yaml
+
+    scenario = parse_scenario_text(GOOD)
+    assert parse_scenario_text(scenario_to_yaml(scenario)) == scenario
+    changed = scenario.with_changes({"visit_types.acute.pathway.1.duration_min": 20, "clinic.rooms.x_ray": 2})
+    assert (
+        changed.visit_types["acute"].steps()[1].duration_min.mean == 20 and changed.clinic.room_counts()["x_ray"] == 2
+    )

@@ -175,7 +175,7 @@ class VisitType(Model):
             raise ValueError(f"code_mix shares must add up to 1, not {sum(self.code_mix.values()):g}")
         if (self.durations_min is None) == (self.pathway is None):
             raise ValueError("pathway: give either durations_min (the default pathway) or a pathway, not both")
-        if self.pathway is not None and "needs_room" in self.model_fields_set:
+        if self.pathway is not None and not self.needs_room:
             raise ValueError("needs_room: only with durations_min (a pathway names its rooms step by step)")
         return self
 

@@ -110,7 +110,7 @@ def run_chunk(scenario: Scenario, seed: int, replications: list[int], kpis: list
     for replication in replications:
         log = simulate_day(plan, seed=seed, replication=replication)
         values = day_kpis(log, scenario)
-        out.append((replication, {k: values[k] for k in kpis}))
+        out.append((replication, {k: values.get(k, math.nan) for k in kpis}))  # a point without that step: NaN
     return out
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from pydantic import Field, ValidationError, model_validator
 from scipy.stats import qmc
 
-from clinicsim.metrics import KPI_NAMES
+from clinicsim.metrics import KPI_NAMES, is_kpi_name
 from clinicsim.scenario import Scenario, load_scenario
 from clinicsim.scenario.changes import resolve_path, set_path
 from clinicsim.scenario.files import (
@@ -107,7 +107,7 @@ class SweepSpec(Model):
         field, value = needs[self.design]
         if not value:
             raise ValueError(f"{field}: design {self.design} needs {field}, and none are given")
-        unknown = sorted(set(self.kpis or []) - set(KPI_NAMES))
+        unknown = sorted(k for k in self.kpis or [] if not is_kpi_name(k))
         if unknown:
             raise ValueError(f"kpis: unknown KPIs: {', '.join(unknown)}")
         return self
@@ -170,6 +170,20 @@ def _refusals(spec: SweepSpec, base_data: dict) -> list[Refusal]:
     """What is refused before any point is made: a design over the limits, an empty KPI list, and a KPI, point
     name, factor value or setting given twice."""
     return _over_limits(spec) + _repeated(spec, base_data)
+
+
+def _not_produced(spec: SweepSpec, base: Scenario) -> list[Refusal]:
+    """KPIs named by a pathway's pattern (``wait_before_triage_mean_min``) that the base scenario does not have."""
+    named = [(i, k) for i, k in enumerate(spec.kpis or []) if k not in KPI_NAMES]
+    if not named:
+        return []
+    from clinicsim.engine import simulate_day  # a day of the base says which pathway KPIs it has
+    from clinicsim.experiment import day_kpis
+    from clinicsim.plan import plan_day
+
+    has = day_kpis(simulate_day(plan_day(base), seed=spec.seed, replication=0), base)
+    return [(("kpis", i), f"{k}: the base scenario has no such KPI (no such step, role, room kind or branch)")
+            for i, k in named if k not in has]  # fmt: skip
 
 
 def _over_limits(spec: SweepSpec) -> list[Refusal]:
@@ -300,7 +314,7 @@ def expand(spec: SweepSpec, base: Scenario, *, source: str = "<sweep>", document
     for what is refused before any point is made, or saying each problem of the points once with the number of
     points it affects."""
     base_data = base.model_dump(mode="json")
-    refused = _refusals(spec, base_data)
+    refused = _refusals(spec, base_data) or _not_produced(spec, base)
     if refused:
         problems = [_refusal(document, where, message) for where, message in refused]
         raise SweepSpecError(source, sorted(problems, key=lambda p: p.line or 0))
