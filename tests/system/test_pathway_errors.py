@@ -136,7 +136,8 @@ def test_a_sweep_may_keep_the_pathways_kpis_that_its_base_has(tmp_path):
     (tmp_path / "clinic.yaml").write_text(GOOD)
     sweep = tmp_path / "sweep.yaml"
     spec = (
-        "name: rooms\nbase: clinic.yaml\ndesign: grid\nreplications: 2\nfactors:\n  - {path: clinic.exam_rooms, values: [1, 2]}\n"
+        "name: rooms\nbase: clinic.yaml\ndesign: grid\nreplications: 2\n"
+        "factors:\n  - {path: clinic.exam_rooms, values: [1, 2]}\n"
         "kpis: [wait_before_triage_mean_min, nurse_utilization, share_imaging_x_ray_pct]\n"
     )
     sweep.write_text(spec)
