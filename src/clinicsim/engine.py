@@ -25,6 +25,7 @@ from __future__ import annotations
 import gc
 import math
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import cast
 
 import simpy
@@ -32,7 +33,7 @@ from simpy.events import URGENT
 
 from clinicsim.eventlog import Columns, EventLog, columns
 from clinicsim.patients import Patient, draw_patients, uniforms_or_constant
-from clinicsim.plan import DayPlan, Need, PlannedStep, Route
+from clinicsim.plan import DayPlan, PlannedStep, Route
 from clinicsim.pools import NOBODY, Demand, Request, ServerPool
 from clinicsim.recorder import Recorder
 from clinicsim.scenario.vocabulary import DOCUMENTATION, EXAM, room_step, stream_field
@@ -64,6 +65,66 @@ def _granted(server: int) -> int:
     return server
 
 
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """A step of a path resolved for a route: each need as (by a provider, demand key, servers eligible in order,
+    re-targeted to the patient's own provider once known), and the room's (demand key, rooms eligible)."""
+
+    needs: tuple[tuple[bool, tuple, tuple[int, ...], bool], ...]
+    room: tuple
+    index: int
+    """The step's position in the patient's ``minutes`` and ``documentation``."""
+
+
+@dataclass(frozen=True)
+class Itinerary:
+    """A path resolved for a route: what the engine looks up for every patient who takes it."""
+
+    legs: tuple[Leg, ...]
+    work: tuple[tuple, ...]
+    """The demand keys of every need and every room taken, at arrival."""
+    own_provider_keys: tuple[tuple, ...]
+    """Demand keys of the steps by the patient's own provider, re-targeted when a provider first sees them."""
+    first_providers: tuple[int, ...] | None
+    """The providers who could do the path's first provider step (None: no provider step)."""
+    home: int
+    """The provider whose speed and charting the patient's times were drawn for (-1: none)."""
+
+    @classmethod
+    def of(cls, plan: DayPlan, path: tuple[PlannedStep, ...], route: Route) -> Itinerary:
+        legs, work, own_keys, held = [], [], [], set()
+        for step in path:
+            needs = []
+            for need in step.needs:
+                if need.provider:
+                    target = plan.provider_target(need, route)
+                    key, eligible = (need.key, target), plan.provider_eligible[target]
+                    own = need.who == "provider"
+                    if own:
+                        own_keys.append(key)
+                else:
+                    key, own = (need.key, route), False
+                    eligible = plan.staff_eligible[key]
+                needs.append((need.provider, key, eligible, own))
+                work.append(key)
+            held.discard(step.release_room)
+            room: tuple = ()
+            if step.room is not None:
+                room = ((room_step(step.room), route), plan.room_eligible[(step.room, route)])
+                if step.room not in held:
+                    work.append(room[0])
+            (held.add if step.keep_room else held.discard)(step.room)
+            legs.append(Leg(tuple(needs), room, plan.step_index[step.name]))
+        first = next((n for leg in legs for n in leg.needs if n[0]), None)
+        return cls(
+            legs=tuple(legs),
+            work=tuple(work),
+            own_provider_keys=tuple(own_keys),
+            first_providers=None if first is None else first[2],
+            home=plan.provider_index.get(cast(str, route), -1),
+        )
+
+
 class ClinicDay:
     """One replication of a planned clinic day, ready to run."""
 
@@ -81,6 +142,9 @@ class ClinicDay:
         self.staff = ServerPool(self.env, [m.name for m in plan.staff], first_row=len(plan.providers))
         self.rooms = ServerPool(self.env, [r.name for r in plan.rooms], first_row=len(plan.providers) + len(plan.staff))
         self.demand = Demand(self.env)
+        self._itineraries: dict[tuple[int, Route], Itinerary] = {}
+        self._room_kinds = {kind: (i, room_step(kind)) for i, kind in enumerate(plan.room_kinds)}
+        """Each room kind's position in a patient's ``turnover`` and the event-log name of a stay in it."""
         self.recorder = Recorder(
             patients,
             self.providers.names + self.staff.names + self.rooms.names,
@@ -225,124 +289,110 @@ class ClinicDay:
         else:
             pool.release(server)
 
-    def _target(self, p: Patient, need: Need) -> Route:
-        """Whose work a need is: for a provider, the provider who first saw the patient (for steps by their
-        own provider), a pool, or the patient's route; for staff and rooms, the patient's route."""
-        if need.provider and p.provider >= 0 and need.who == "provider":
-            return self.plan.providers[p.provider].name
-        return self.plan.provider_target(need, p.asked_for) if need.provider else p.asked_for
+    def _itinerary(self, p: Patient) -> Itinerary:
+        """The patient's path resolved for their route (built once per path and route, then shared)."""
+        key = (id(p.path), p.asked_for)
+        itinerary = self._itineraries.get(key)
+        if itinerary is None:
+            itinerary = self._itineraries[key] = Itinerary.of(self.plan, p.path, p.asked_for)
+        return itinerary
 
-    def _demand(self, p: Patient) -> list[tuple]:
-        """Every kind of work the patient will need, as demand keys: each need of each step, each room taken."""
-        work: list[tuple] = []
-        held: set[str | None] = set()
-        for step in p.path:
-            held.discard(step.release_room)
-            work += [(need.key, self._target(p, need)) for need in step.needs]
-            if step.room is not None and step.room not in held:
-                work.append((room_step(step.room), p.asked_for))
-            (held.add if step.keep_room else held.discard)(step.room)
-        return work
-
-    def _seen_by(self, p: Patient, server: int, work: list[tuple]) -> None:
+    def _seen_by(self, p: Patient, server: int, work: list[tuple], itinerary: Itinerary) -> None:
         """The patient's first provider: from now their steps by their own provider are for this one."""
         p.provider = server
         name = self.plan.providers[server].name
         self.recorder.seen_by[p.id] = name
-        for step in p.path:
-            for need in step.needs:
-                if need.provider and need.who == "provider" and (need.key, p.asked_for) in work:
-                    self._start(work, (need.key, p.asked_for))
-                    work.append((need.key, name))
-                    self.demand.add((need.key, name))
+        for key in itinerary.own_provider_keys:
+            if key in work:
+                self._start(work, key)
+                work.append((key[0], name))
+                self.demand.add((key[0], name))
 
-    def _take_room(self, p: Patient, kind: str, work: list[tuple], held: dict, deadline: float | None):
-        """Process body: wait for a room of ``kind`` and hold it."""
+    def _take_room(self, p: Patient, kind: str, room: tuple, work: list[tuple], held: dict, deadline: float | None):
+        """Process body: wait for a room of ``kind`` (``room``: its demand key and the rooms eligible) and hold it."""
         queued = self.env.now
-        room = yield from self._take(self.rooms, self.plan.room_eligible[(kind, p.asked_for)], deadline)
-        self._start(work, (room_step(kind), p.asked_for))
-        held[kind] = (room, queued, self.env.now)
+        server = yield from self._take(self.rooms, room[1], deadline)
+        self._start(work, room[0])
+        held[kind] = (server, queued, self.env.now)
 
     def _release_room(self, p: Patient, kind: str, held: dict, turnover: bool) -> None:
         room, queued, start = held.pop(kind)
-        minutes = p.turnover[kind] if turnover else 0.0
+        index, stay = self._room_kinds[kind]
+        minutes = p.turnover[index] if turnover else 0.0
         self._release_later(self.rooms, room, minutes)
-        end = self.env.now + minutes
-        self.recorder.step(p.id, room_step(kind), queued, start, end, self.rooms.first_row + room)
-
-    def _home(self, p: Patient) -> int:
-        """The provider (index) the patient's times were drawn for: the one booked with or asked for; -1: none."""
-        return self.plan.provider_index.get(cast(str, p.asked_for), -1)
+        self.recorder.step(p.id, stay, queued, start, self.env.now + minutes, self.rooms.first_row + room)
 
     def _minutes(self, p: Patient, step: PlannedStep, provider: int) -> float:
-        """Minutes of the step done by ``provider`` (-1: none): drawn ahead for the patient's own provider, else
-        from the patient's uniform and the provider's own speed."""
-        if provider < 0 or not step.scaled or provider == self._home(p):
-            return p.minutes[step.name]
+        """Minutes of the speed-scaled step done by ``provider``, not the patient's own: from the patient's uniform
+        and the provider's own speed."""
         speed = self.plan.providers[provider].provider.speed_factor
-        return float(step.duration.from_uniform(p.uniforms[step.name])) / speed
+        u = p.uniforms[self.plan.uniform_fields.index(step.name)]
+        return float(step.duration.from_uniform(u)) / speed
 
-    def _documentation(self, p: Patient, step: PlannedStep, provider: int) -> float:
-        """Minutes ``provider`` charts after the step: drawn ahead for the patient's own provider, else from the
-        patient's uniform and the provider's own charting time."""
-        if provider == self._home(p):
-            return p.documentation[step.name]
+    def _documentation(self, p: Patient, step: PlannedStep, leg: Leg, provider: int, home: int) -> float:
+        """Minutes ``provider`` charts after the step: drawn ahead for the patient's own provider (``home``), else
+        from the patient's uniform and the provider's own charting time."""
+        if provider == home:
+            return p.documentation[leg.index]
         charting = self.plan.providers[provider].provider.documentation_min
-        return float(charting.from_uniform(p.uniforms[stream_field(step.name, "documentation")]))
+        u = p.uniforms[self.plan.uniform_fields.index(stream_field(step.name, "documentation"))]
+        return float(charting.from_uniform(u))
 
-    def _step(self, p: Patient, step: PlannedStep, work: list[tuple], held: dict, deadline: float | None):
+    def _step(self, p: Patient, step: PlannedStep, leg: Leg, work: list[tuple], held: dict, deadline, itinerary):
         """Process body: one step: its room (the one held, or one taken for it), then the people it needs, then
         its duration; the people are released (a provider after documenting), and the room unless kept."""
         if step.release_room is not None and step.release_room in held:
             self._release_room(p, step.release_room, held, turnover=True)
-        leaves = deadline is not None and (step.may_leave if step.may_leave is not None else p.provider < 0)
-        if step.room is not None and step.room not in held:
-            yield from self._take_room(p, step.room, work, held, deadline if leaves and not held else None)
-        queued = self.env.now
+        if deadline is not None and not held and (step.may_leave if step.may_leave is not None else p.provider < 0):
+            leave_at = deadline  # the patient may give up waiting (in no room yet)
+        else:
+            leave_at = None
+        room = step.room
+        if room is not None and room not in held:
+            yield from self._take_room(p, room, leg.room, work, held, leave_at)
+            leave_at = None  # in a room now: the patient stays
+        env = self.env
+        queued = env.now
         servers = []
-        for need in step.needs:
-            pool = self.providers if need.provider else self.staff
-            key = (need.key, self._target(p, need))
-            if need.provider:
-                eligible = (
-                    (p.provider,) if p.provider >= 0 and need.who == "provider" else self.plan.provider_eligible[key[1]]
-                )
-            else:
-                eligible = self.plan.staff_eligible[key]
-            if leaves and not held:
-                server = yield from self._take(pool, eligible, deadline)
+        provider = -1
+        for is_provider, key, eligible, own in leg.needs:
+            if own and p.provider >= 0:  # the patient's own provider: the one who first saw them
+                key, eligible = (key[0], self.plan.providers[p.provider].name), (p.provider,)
+            pool = self.providers if is_provider else self.staff
+            if leave_at is not None:
+                server = yield from self._take(pool, eligible, leave_at)
             else:  # the common case, without a generator in between
                 server = self._ask(pool, eligible)
                 if type(server) is not int:
                     server = _granted((yield server))
             self._start(work, key)
             servers.append(server)
-            if need.provider and p.provider < 0:
-                self._seen_by(p, server, work)
-        provider = servers[-1] if step.needs and step.needs[-1].provider else -1
-        minutes = self._minutes(p, step, provider)
-        start = self.env.now
-        yield self.env.timeout(minutes)
-        end = self.env.now
-        self._finish_step(p, step, servers, provider, queued, start, end)
-        if step.room is not None and not step.keep_room:
-            self._release_room(p, step.room, held, turnover=True)
-
-    def _finish_step(self, p: Patient, step: PlannedStep, servers: list[int], provider: int, queued, start, end):
-        """Release the step's people (a provider after documenting) and record their rows."""
-        record, code = self.recorder.step, p.id
+            if is_provider:
+                provider = server
+                if p.provider < 0:
+                    self._seen_by(p, server, work, itinerary)
+        home = itinerary.home
+        if provider == home or provider < 0 or not step.scaled:
+            minutes = p.minutes[leg.index]
+        else:
+            minutes = self._minutes(p, step, provider)
+        start = env.now
+        yield env.timeout(minutes)
+        record, end, name = self.recorder.step, env.now, step.name
         if not servers:  # a pure delay
-            record(code, step.name, queued, start, end, -1)
-        for need, server in zip(step.needs, servers):
-            if not need.provider:
+            record(p.id, name, queued, start, end, -1)
+        for need, server in zip(leg.needs, servers):
+            if not need[0]:  # staff
                 self.staff.release(server)
-                record(code, step.name, queued, start, end, self.staff.first_row + server)
+                record(p.id, name, queued, start, end, self.staff.first_row + server)
         if provider >= 0:
-            documentation = self._documentation(p, step, provider) if step.documents else 0.0
+            documentation = self._documentation(p, step, leg, provider, home) if step.documents else 0.0
             self._release_later(self.providers, provider, documentation)
-            record(code, step.name, queued, start, end, provider)
+            record(p.id, name, queued, start, end, provider)
             if documentation > 0:
-                record(code, DOCUMENTATION, end, end, end + documentation, provider)
+                record(p.id, DOCUMENTATION, end, end, end + documentation, provider)
+        if room is not None and not step.keep_room:
+            self._release_room(p, room, held, turnover=True)
 
     def _arrivals(self):
         """Process body: the front door. Starts each patient's visit at their arrival, in order of arrival.
@@ -358,14 +408,6 @@ class ClinicDay:
                 yield _Arrival(env, p.arrival_min - env.now)
             env.process(self._visit(p))
 
-    def _nobody_left(self, p: Patient) -> bool:
-        """Whether every provider who could see the patient has gone for the day."""
-        need = next((n for step in p.path for n in step.needs if n.provider), None)
-        if need is None:
-            return False
-        eligible = self.plan.provider_eligible[self.plan.provider_target(need, p.asked_for)]
-        return all(self.providers.retired[s] for s in eligible)
-
     def _visit(self, p: Patient):
         """Process body: one patient's day at the clinic (started at the patient's arrival): each step of their
         path in turn. A patient who cannot be served (gave up waiting, or nobody is left) leaves; one who has
@@ -373,18 +415,20 @@ class ClinicDay:
         if self._too_late(p):
             self.recorder.outcome(p.id, "turned_away", self.env.now)
             return
-        if self._nobody_left(p):
+        itinerary = self._itinerary(p)
+        first = itinerary.first_providers
+        if first is not None and all(self.providers.retired[s] for s in first):  # everybody has gone home
             self.recorder.outcome(p.id, "not_seen_at_close", self.env.now)
             return
-        work = self._demand(p)
+        work = list(itinerary.work)
         for key in work:
             self.demand.add(key)
         renege = self.scenario.patients.renege_after_min
         deadline = None if renege is None else p.arrival_min + renege
         held: dict[str, tuple[int, float, float]] = {}
         try:
-            for step in p.path:
-                yield from self._step(p, step, work, held, deadline)
+            for step, leg in zip(p.path, itinerary.legs):
+                yield from self._step(p, step, leg, work, held, deadline, itinerary)
         except Unserved as reason:
             for key in work:
                 self.demand.remove(key)

@@ -28,7 +28,7 @@ import numpy as np
 from clinicsim.distributions import Fixed
 from clinicsim.plan import ANY_PROVIDER, DayPlan, PlannedStep, Route
 from clinicsim.scenario.model import Provider, WalkIns
-from clinicsim.scenario.vocabulary import EXAM, stream_field
+from clinicsim.scenario.vocabulary import stream_field
 from clinicsim.streams import Streams
 
 
@@ -52,16 +52,17 @@ class Patient:
     arrival_min: float
     path: tuple[PlannedStep, ...]
     """The steps this patient goes through (branches chosen, optional steps drawn)."""
-    minutes: dict[str, float]
-    """Duration of each step of the path (minutes); for a step the provider's speed scales, as done by the
-    patient's own provider (NaN when the patient asks for no provider)."""
-    uniforms: dict[str, float]
-    """Uniform behind the duration of each speed-scaled step and behind each documentation time, for a provider
-    other than the patient's own (turned into minutes by the distributions when that provider is known)."""
-    documentation: dict[str, float]
-    """Documentation minutes after each documenting step, by the patient's own provider (NaN: none asked for)."""
-    turnover: dict[str, float]
-    """Turnover of a room of each kind after the patient (minutes)."""
+    minutes: tuple[float, ...]
+    """Duration of each step of the scenario (minutes; in the order of ``DayPlan.steps``, NaN for steps not in
+    the patient's pathway); a step the provider's speed scales as done by the patient's own provider (NaN when
+    the patient asks for no provider)."""
+    uniforms: tuple[float, ...]
+    """The uniforms of ``DayPlan.uniform_fields``: behind each speed-scaled step's duration and each charting
+    time, turned into minutes when the step is done by a provider other than the patient's own."""
+    documentation: tuple[float, ...]
+    """Charting minutes after each step (order of ``DayPlan.steps``) by the patient's own provider (NaN: none)."""
+    turnover: tuple[float, ...]
+    """Turnover of a room of each kind after the patient (minutes; order of ``DayPlan.room_kinds``)."""
     branches: tuple[tuple[str, str], ...]
     """(branch, option) of every branch the patient passed."""
     code: str
@@ -132,53 +133,61 @@ def _attributes(plan: DayPlan, streams: Streams, groups: list[_Group]) -> dict[s
     n = len(visit_types)
     used = {name for vt in set(visit_types.tolist()) for name in (s.name for s in plan.pathways[vt].steps)}
     speed = np.repeat([math.nan if g.provider is None else g.provider.speed_factor for g in groups], sizes)
-    minutes, uniforms, documentation = {}, {}, {}
+    unused = np.full(n, math.nan)
+    minutes, documentation, uniforms = [], [], {}
     for name, step in plan.steps.items():
         if name not in used:
+            minutes.append(unused)
+            documentation.append(unused)
             continue
         u = _draw(streams, groups, stream_field(name), lambda g, name=name: _durations(plan, g, name))
         drawn = _step_minutes(plan, visit_types, u, name)
-        minutes[name] = drawn / speed if step.scaled else drawn
-        if step.scaled:
-            uniforms[name] = u
+        minutes.append(drawn / speed if step.scaled else drawn)
+        uniforms[name] = u
         if step.documents:
-            field_name = stream_field(name, "documentation")
-            du = _draw(streams, groups, field_name, lambda g: _documenters(plan, g))
-            uniforms[field_name] = du
-            parts = np.split(du, np.cumsum(sizes)[:-1]) if groups else []
-            documentation[name] = np.concatenate(
-                [
-                    np.full(len(part), math.nan)
-                    if g.provider is None
-                    else g.provider.documentation_min.from_uniform(part)
-                    for g, part in zip(groups, parts)
-                ]
-                or [np.zeros(0)]
-            )
-    kinds = [EXAM, *plan.scenario.clinic.room_counts()]
-    turnover = {
-        kind: plan.scenario.clinic.turnover(kind).from_uniform(
-            _draw(
-                streams,
-                groups,
-                stream_field(kind, "turnover"),
-                lambda g, kind=kind: [plan.scenario.clinic.turnover(kind)],
-            )
+            charting = stream_field(name, "documentation")
+            uniforms[charting] = _draw(streams, groups, charting, lambda g: _documenters(plan, g))
+            documentation.append(_own_charting(groups, uniforms[charting]))
+        else:
+            documentation.append(unused)
+    clinic = plan.scenario.clinic
+    turnover = [
+        clinic.turnover(kind).from_uniform(
+            _draw(streams, groups, stream_field(kind, "turnover"), lambda g, kind=kind: [clinic.turnover(kind)])
         )
-        for kind in kinds
-    }
+        for kind in plan.room_kinds
+    ]
+    kept = [uniforms.get(field, unused) for field in plan.uniform_fields]
     paths, branches = _paths(plan, streams, groups, visit_types)
     code, payer = _billing(plan, streams, groups, visit_types.tolist())
-    columns = {"minutes": minutes, "uniforms": uniforms, "documentation": documentation, "turnover": turnover}
-    rows = {key: _row_dicts(values, n) for key, values in columns.items()}
-    return {"path": paths, **rows, "branches": branches, "code": _as_list(code), "payer": _as_list(payer)}
+    return {
+        "path": paths,
+        "minutes": _rows(minutes, n),
+        "uniforms": _rows(kept, n),
+        "documentation": _rows(documentation, n),
+        "turnover": _rows(turnover, n),
+        "branches": branches,
+        "code": _as_list(code),
+        "payer": _as_list(payer),
+    }
 
 
-def _row_dicts(columns: dict[str, np.ndarray], n: int) -> list[dict[str, float]]:
-    """Per-patient dicts from named columns."""
-    names = list(columns)
-    values = zip(*(columns[k].tolist() for k in names)) if names else iter([()] * n)
-    return [dict(zip(names, row)) for row in values]
+def _own_charting(groups: list[_Group], u: np.ndarray) -> np.ndarray:
+    """Charting minutes by each patient's own provider from their uniforms (NaN for patients without one)."""
+    sizes = [len(g.visit_types) for g in groups]
+    parts = np.split(u, np.cumsum(sizes)[:-1]) if groups else []
+    return np.concatenate(
+        [
+            np.full(len(part), math.nan) if g.provider is None else g.provider.documentation_min.from_uniform(part)
+            for g, part in zip(groups, parts)
+        ]
+        or [np.zeros(0)]
+    )
+
+
+def _rows(columns: list[np.ndarray], n: int) -> list[tuple[float, ...]]:
+    """Per-patient tuples from columns (one value per column)."""
+    return list(zip(*(c.tolist() for c in columns))) if columns else [()] * n
 
 
 def _paths(plan: DayPlan, streams: Streams, groups: list[_Group], visit_types: np.ndarray) -> tuple[list, list]:

@@ -17,7 +17,14 @@ import numpy as np
 from clinicsim.distributions import Distribution
 from clinicsim.scenario.model import Interval, Provider, Scenario, Shift
 from clinicsim.scenario.pathway import ByPool, Choice, Step
-from clinicsim.scenario.vocabulary import EXAM, all_rooms, room_step, staff_groups_for, staff_member_names
+from clinicsim.scenario.vocabulary import (
+    EXAM,
+    all_rooms,
+    room_step,
+    staff_groups_for,
+    staff_member_names,
+    stream_field,
+)
 from clinicsim.templates import Appointment, expand_template
 
 ANY_PROVIDER = None
@@ -228,6 +235,23 @@ class DayPlan:
             for step in pathway.steps:
                 found.setdefault(step.name, step)
         return found
+
+    @cached_property
+    def step_index(self) -> dict[str, int]:
+        """Position of each step in ``steps``: where a patient's ``minutes`` and ``documentation`` hold it."""
+        return {name: i for i, name in enumerate(self.steps)}
+
+    @cached_property
+    def uniform_fields(self) -> tuple[str, ...]:
+        """The streams whose uniforms a patient keeps (``Patient.uniforms``, in this order): each speed-scaled
+        step's duration and each documented step's charting, for a provider other than their own."""
+        fields = [name for name, step in self.steps.items() if step.scaled]
+        return (*fields, *(stream_field(name, "documentation") for name, step in self.steps.items() if step.documents))
+
+    @cached_property
+    def room_kinds(self) -> tuple[str, ...]:
+        """Every room kind: exam, then the others (the order of ``Patient.turnover``)."""
+        return (EXAM, *self.scenario.clinic.room_counts())
 
     @cached_property
     def branches(self) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clinicsim.eventlog import EventLog, columns
 from clinicsim.metrics import FLOW_KPIS, KPI_NAMES, REGISTRY, compute_kpis, find_metric, resource_usage
@@ -128,3 +130,11 @@ def test_every_kpi_is_registered_with_label_unit_and_definition(kpis):
         assert metric is not None and metric.name == name, name
         assert metric.label and metric.unit and metric.definition.endswith(".")
     assert find_metric("no_such_kpi_at_all!") is None and REGISTRY["patients_seen"] is find_metric("patients_seen")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), min_size=1, max_size=60))
+def test_the_fast_90th_percentile_is_numpys_to_the_bit(values):
+    from clinicsim.metrics import _p90
+
+    assert _p90(np.array(values)) == float(np.percentile(np.array(values), 90))
