@@ -273,7 +273,7 @@ class ClinicDay:
         if deadline is not None and not request.triggered:
             yield request | self.env.timeout(max(deadline - self.env.now, 0.0))
             if not request.triggered:
-                pool.cancel(request)
+                request.cancel()
                 raise Unserved("left_without_being_seen")
         return _granted((yield request))
 

@@ -27,12 +27,19 @@ NOBODY = -1
 class Request(simpy.Event):
     """A patient's request for one server of a pool; its value is the granted server's index."""
 
-    __slots__ = ("eligible", "members")
+    __slots__ = ("eligible", "members", "queue")
 
-    def __init__(self, env: simpy.Environment, eligible: tuple[int, ...], members: frozenset[int]) -> None:
+    def __init__(self, env: simpy.Environment, eligible: tuple[int, ...], members: frozenset[int], queue: list) -> None:
         super().__init__(env)
         self.eligible = eligible
         self.members = members
+        self.queue = queue
+        """The pool's queue, where the request waits until granted."""
+
+    def cancel(self) -> None:
+        """Withdraw the request if it still waits (a patient who gives up)."""
+        if not self.triggered and self in self.queue:
+            self.queue.remove(self)
 
 
 class ServerPool:
@@ -77,7 +84,7 @@ class ServerPool:
         server = self.take_free(eligible)
         if server is None:
             return self.queue_for(eligible)
-        request = Request(self.env, eligible, self._members_of(eligible))
+        request = Request(self.env, eligible, self._members_of(eligible), self.queue)
         request.succeed(server)
         return request
 
@@ -90,7 +97,7 @@ class ServerPool:
     def queue_for(self, eligible: tuple[int, ...]) -> Request:
         """Queue (FIFO) for a server of ``eligible`` when ``take_free`` found none; the request's value is the
         server, or NOBODY at once if every server of ``eligible`` is done for the day."""
-        request = Request(self.env, eligible, self._members_of(eligible))
+        request = Request(self.env, eligible, self._members_of(eligible), self.queue)
         if self._hopeless(request):
             request.succeed(NOBODY)
         else:
@@ -107,11 +114,6 @@ class ServerPool:
 
     def _hopeless(self, request: Request) -> bool:
         return all(self.retired[s] for s in request.eligible)
-
-    def cancel(self, request: Request) -> None:
-        """Withdraw a request still in the queue (a patient who leaves)."""
-        if request in self.queue:
-            self.queue.remove(request)
 
     def release(self, server: int) -> None:
         """The server finished with its patient: it goes off duty if due to, else takes the next request."""
