@@ -30,7 +30,8 @@ COLUMNS = ["run", "entity_id", "pathway", "event_type", "event", "time", "resour
 
 def _slots(log: EventLog) -> dict[str, tuple[int, str]]:
     """Each resource's 1-based position in its group, and the group."""
-    slots, seen = {}, {}
+    slots: dict[str, tuple[int, str]] = {}
+    seen: dict[str, int] = {}
     for name, group in zip(log.resources["resource"], log.resources["group"]):
         seen[group] = seen.get(group, 0) + 1
         slots[name] = (seen[group], group)
