@@ -22,7 +22,7 @@ from clinicsim.finance import money_kpis, provider_money
 from clinicsim.metrics import KPI_NAMES, compute_kpis, resource_usage
 from clinicsim.plan import plan_day
 from clinicsim.scenario import Scenario, load_scenario
-from clinicsim.statistics import summarize
+from clinicsim.statistics import summarize, t_interval
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +72,28 @@ class Results:
         """Per resource and replication: busy, on-duty and scheduled minutes, utilization, overtime."""
         frames = [pd.DataFrame({"replication": log.replication, **resource_usage(log)}) for log in self.logs]
         return pd.concat(frames, ignore_index=True)
+
+    def groups(self, *, confidence: float = 0.95) -> pd.DataFrame:
+        """Per resource group (each staff group, the providers, the exam rooms and each other room kind): mean
+        utilization (busy over on-duty minutes) and overtime minutes per person or room, over replications, with
+        confidence intervals."""
+        usage = self.resources
+        per_day = usage.groupby(["group", "replication"], sort=False).agg(
+            kind=("kind", "first"),
+            busy=("busy_min", "sum"),
+            on_duty=("on_duty_min", "sum"),
+            overtime=("overtime_min", "mean"),
+        )
+        per_day["utilization"] = per_day["busy"] / per_day["on_duty"].where(per_day["on_duty"] > 0)
+        rows = []
+        for group, days in per_day.groupby(level="group", sort=False):
+            for what in ("utilization", "overtime"):
+                stat = t_interval(days[what].to_numpy(dtype=float), confidence=confidence)
+                rows.append(
+                    {"group": group, "kind": days["kind"].iloc[0], "measure": what, "mean": stat.mean,
+                     "ci_low": stat.low, "ci_high": stat.high, "n": stat.n}
+                )  # fmt: skip
+        return pd.DataFrame(rows).set_index(["group", "measure"])
 
     @cached_property
     def providers(self) -> pd.DataFrame:

@@ -212,3 +212,17 @@ def test_branches_and_optional_steps_follow_their_probabilities_of_zero_and_one(
     kpis = results.kpis.iloc[0]
     assert kpis["share_imaging_x_ray_pct"] == 100 and kpis["share_imaging_none_pct"] == 0
     assert kpis["radiology_tech_utilization"] == pytest.approx(10 / 240)
+
+
+def test_utilization_and_overtime_per_group():
+    """Two procedures of 30 minutes in one procedure room: the MA is busy 60 of 240 on-duty minutes and the room
+    60 of 240 open minutes; Dr A works 08:00-08:30, Dr B waits for the room and works 08:30-09:00, 30 minutes
+    past the end of the session: the providers are busy 60 of 90 on-duty minutes, with 15 minutes of overtime
+    each on average."""
+    results = clinicsim.simulate(procedure_clinic(1), replications=3, seed=0)
+    groups = results.groups()
+    assert groups.loc[("MA", "utilization"), "mean"] == pytest.approx(60 / 240)
+    assert groups.loc[("procedure", "utilization"), "mean"] == pytest.approx(60 / 240)
+    assert groups.loc[("providers", "overtime"), "mean"] == pytest.approx(30 / 2)  # Dr B: 30, Dr A: 0
+    assert groups.loc[("providers", "utilization"), "mean"] == pytest.approx(60 / (30 + 60))
+    assert groups.loc[("MA", "utilization"), "ci_low"] == pytest.approx(60 / 240)  # every day the same
