@@ -163,19 +163,21 @@ class VisitPathway:
         return None if self.choices or self.optional else self.path({}, frozenset())
 
     def path(self, chosen: dict[str, str], skipped: frozenset[str]) -> tuple[PlannedStep, ...]:
-        """The steps of a patient who takes option ``chosen[name]`` at each branch and skips the ``skipped``."""
+        """The steps of a patient who takes option ``chosen[name]`` at each branch and skips the ``skipped``.
+        (A loop over a stack, not a recursive closure: a day pauses the cyclic garbage collector, and a closure
+        that calls itself would leave a reference cycle per path drawn.)"""
         out: list[PlannedStep] = []
-
-        def visit(items) -> None:
-            for item in items:
-                if isinstance(item, PlannedStep):
-                    if item.name not in skipped:
-                        out.append(item)
-                else:
-                    name, options = item
-                    visit(next(steps for option, _, steps in options if option == chosen[name]))
-
-        visit(self.items)
+        stack = [iter(self.items)]
+        while stack:
+            item = next(stack[-1], None)
+            if item is None:
+                stack.pop()
+            elif isinstance(item, PlannedStep):
+                if item.name not in skipped:
+                    out.append(item)
+            else:
+                name, options = item
+                stack.append(iter(next(steps for option, _, steps in options if option == chosen[name])))
         return tuple(out)
 
 
