@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from clinicsim.distributions import Distribution, Duration, Tagged
+from clinicsim.distributions import Distribution, Duration, Fixed, Tagged
 from clinicsim.scenario import limits
 from clinicsim.scenario.base import Identifier, Model, Name, Probability
 from clinicsim.scenario.checks import raise_if_inconsistent
@@ -105,7 +105,7 @@ class Clinic(Model):
     rooms: dict[Identifier, int | RoomKind] = Field(
         default_factory=dict,
         description="Rooms of other kinds, shared by everyone (triage_bay, procedure, x_ray, echo, infusion_chair): "
-        "a count, or {count, turnover_min}.",
+        "a count (no turnover), or {count, turnover_min}.",
     )
 
     @model_validator(mode="after")
@@ -130,9 +130,12 @@ class Clinic(Model):
         return {kind: r if isinstance(r, int) else r.count for kind, r in self.rooms.items()}
 
     def turnover(self, kind: str) -> Distribution:
-        """Turnover time of a room of ``kind`` (minutes)."""
+        """Turnover time of a room of ``kind`` (minutes): ``room_turnover_min`` for exam rooms, the kind's own
+        ``turnover_min`` for the others (none for a kind given as a bare count)."""
+        if kind == EXAM:
+            return self.room_turnover_min
         rooms = self.rooms.get(kind)
-        return self.room_turnover_min if kind == EXAM or not isinstance(rooms, RoomKind) else rooms.turnover_min
+        return rooms.turnover_min if isinstance(rooms, RoomKind) else Fixed(value=0)
 
 
 class StepDurations(Model):
@@ -287,6 +290,12 @@ class Shift(Interval):
 
     @model_validator(mode="after")
     def _breaks_inside(self) -> Shift:
+        for earlier, later in zip(self.breaks, self.breaks[1:]):
+            if later.start < earlier.start + earlier.duration_min:
+                raise ValueError(
+                    f"breaks: must be in time order and must not overlap (the break at {format_clock(later.start)} "
+                    f"starts before the one at {format_clock(earlier.start)} ends)"
+                )
         for b in self.breaks:
             if not (self.start <= b.start and b.start + b.duration_min <= self.end):
                 raise ValueError(f"the break at {format_clock(b.start)} does not fit inside the shift")
