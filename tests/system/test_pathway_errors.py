@@ -159,3 +159,21 @@ def test_a_pathway_scenario_round_trips_through_yaml_and_takes_changes(tmp_path)
     assert (
         changed.visit_types["acute"].steps()[1].duration_min.mean == 20 and changed.clinic.room_counts()["x_ray"] == 2
     )
+
+
+def test_breaks_out_of_time_order_are_refused(tmp_path):
+    old = '  - {name: Nurse, role: nurse, shifts: [{start: "08:00", end: "18:00"}]}'
+    new = (
+        '  - {name: Nurse, role: nurse, shifts: [{start: "08:00", end: "18:00", breaks: '
+        '[{start: "14:15", duration_min: 30}, {start: "11:15", duration_min: 15}]}]}'
+    )
+    assert old in GOOD
+    result, path = check(tmp_path, GOOD.replace(old, new))
+    assert result.exit_code == 2 and f"{path}:39: staff.1.shifts.0.breaks: must be in time order" in result.output
+
+
+def test_a_room_kind_given_as_a_count_has_no_turnover():
+    from clinicsim.scenario import parse_scenario_text
+
+    clinic = parse_scenario_text(GOOD).clinic
+    assert clinic.turnover("x_ray").mean == 0 and clinic.turnover("exam") == clinic.room_turnover_min
