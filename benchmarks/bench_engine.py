@@ -178,20 +178,20 @@ def clinicsim_draws(scenario, replication: int) -> dict[str, np.ndarray]:
 
     plan = plan_day(scenario)
     came = [p for p in draw_patients(plan, Streams(SEED, replication)) if p.shows]
+    step = plan.step_index  # where each step's minutes are in Patient.minutes
 
-    def visit_min(p) -> float:
-        day = plan.providers[plan.provider_index[p.route]]
-        dist = scenario.visit_types[p.visit_type].durations_min.provider_visit
-        return float(dist.from_uniform(np.array([p.visit_u]))[0]) / day.provider.speed_factor
+    def minutes(name: str) -> np.ndarray:
+        """Each patient's minutes of the step (the provider visit's already by their own provider's speed)."""
+        return np.array([p.minutes[step[name]] for p in came])
 
     return {
-        "provider": np.array([plan.provider_index[p.route] for p in came]),
+        "provider": np.array([plan.provider_index[p.asked_for] for p in came]),
         "appointment": np.array([p.appointment_min for p in came]),
         "arrival": np.array([p.arrival_min for p in came]),
-        "check_in": np.array([p.check_in_min for p in came]),
-        "rooming": np.array([p.rooming_min for p in came]),
-        "visit": np.array([visit_min(p) for p in came]),
-        "check_out": np.array([p.check_out_min for p in came]),
+        "check_in": minutes("check_in"),
+        "rooming": minutes("rooming"),
+        "visit": minutes("provider_visit"),
+        "check_out": minutes("check_out"),
     }
 
 

@@ -92,6 +92,12 @@ def summarize_day(d: dict[str, np.ndarray], times: dict[str, np.ndarray]) -> dic
     }
 
 
+def off_duty_until(env: simpy.Environment, resource: simpy.Resource, clock: float) -> None:
+    """Keep ``resource`` (a provider) busy from the start of the day until ``clock``: it takes nobody before."""
+    request = resource.request()
+    env.timeout(clock).callbacks.append(lambda _event: resource.release(request))
+
+
 def run_day(seed: int = 0, *, providers: int = PROVIDERS, draws: dict[str, np.ndarray] | None = None) -> dict:
     """Simulate one day (the patients of ``draw_day(seed, providers)`` unless ``draws`` are given)."""
     d = draw_day(seed, providers) if draws is None else draws
@@ -102,44 +108,40 @@ def run_day(seed: int = 0, *, providers: int = PROVIDERS, draws: dict[str, np.nd
     rooms = simpy.Resource(env, cap["rooms"])
     check_out = simpy.Resource(env, cap["check_out"])
     doctors = [simpy.Resource(env, 1) for _ in range(providers)]
+    for doctor in doctors:
+        off_duty_until(env, doctor, SESSION_START)
     n = len(d["arrival"])
-    times = {k: np.empty(n) for k in ("check_in_start", "check_in_end", "room_start", "visit_start", "departure")}
+    times = {k: [0.0] * n for k in ("check_in_start", "check_in_end", "room_start", "visit_start", "departure")}
+    check_in_start, check_in_end, room_start, visit_start, departure = times.values()
 
-    def off_until(resource: simpy.Resource, clock: float):
-        """The provider is not on duty before the session start: hold their resource until then."""
-        with resource.request() as request:
-            yield request
-            yield env.timeout(clock)
-
-    def patient(i: int, arrival: float, doctor: simpy.Resource):
+    def patient(i, arrival, doctor, check_in_min, rooming_min, visit_min, check_out_min):
         yield env.timeout(max(arrival, DOORS_OPEN))  # nobody is at the desk before the doors open
         with check_in.request() as request:
             yield request
-            times["check_in_start"][i] = env.now
-            yield env.timeout(d["check_in"][i])
-        times["check_in_end"][i] = env.now
-        room = rooms.request()
-        yield room
-        times["room_start"][i] = env.now
-        with mas.request() as request:
-            yield request
-            yield env.timeout(d["rooming"][i])
-        with doctor.request() as request:
-            yield request
-            times["visit_start"][i] = env.now
-            yield env.timeout(d["visit"][i])
-        rooms.release(room)
+            check_in_start[i] = env.now
+            yield env.timeout(check_in_min)
+        check_in_end[i] = env.now
+        with rooms.request() as room:
+            yield room
+            room_start[i] = env.now
+            with mas.request() as request:
+                yield request
+                yield env.timeout(rooming_min)
+            with doctor.request() as request:
+                yield request
+                visit_start[i] = env.now
+                yield env.timeout(visit_min)
         with check_out.request() as request:
             yield request
-            yield env.timeout(d["check_out"][i])
-        times["departure"][i] = env.now
+            yield env.timeout(check_out_min)
+        departure[i] = env.now
 
-    for doctor in doctors:
-        env.process(off_until(doctor, SESSION_START))
-    for i, (arrival, who) in enumerate(zip(d["arrival"].tolist(), d["provider"].tolist())):
-        env.process(patient(i, arrival, doctors[who]))
+    # one process per patient, each attribute a Python float (numpy scalars would slow every event down)
+    columns = (d[k].tolist() for k in ("arrival", "provider", "check_in", "rooming", "visit", "check_out"))
+    for i, (arrival, who, *minutes) in enumerate(zip(*columns)):
+        env.process(patient(i, arrival, doctors[who], *minutes))
     env.run()
-    return summarize_day(d, times)
+    return summarize_day(d, {name: np.array(values) for name, values in times.items()})
 
 
 if __name__ == "__main__":
