@@ -82,9 +82,9 @@ class Itinerary:
 
     legs: tuple[Leg, ...]
     work: tuple[tuple, ...]
-    """The demand keys of every need and every room taken, at arrival."""
-    own_provider_keys: tuple[tuple, ...]
-    """Demand keys of the steps by the patient's own provider, re-targeted when a provider first sees them."""
+    """The demand keys of every room taken and every need, in the order the visit starts them."""
+    own_positions: tuple[int, ...]
+    """Where ``work`` holds the steps by the patient's own provider, re-targeted when a provider first sees them."""
     first_providers: tuple[int, ...] | None
     """The providers who could do the path's first provider step (None: no provider step)."""
     home: int
@@ -92,21 +92,8 @@ class Itinerary:
 
     @classmethod
     def of(cls, plan: DayPlan, path: tuple[PlannedStep, ...], route: Route) -> Itinerary:
-        legs, work, own_keys, held = [], [], [], set()
+        legs, work, own_positions, held = [], [], [], set()
         for step in path:
-            needs = []
-            for need in step.needs:
-                if need.provider:
-                    target = plan.provider_target(need, route)
-                    key, eligible = (need.key, target), plan.provider_eligible[target]
-                    own = need.who == "provider"
-                    if own:
-                        own_keys.append(key)
-                else:
-                    key, own = (need.key, route), False
-                    eligible = plan.staff_eligible[key]
-                needs.append((need.provider, key, eligible, own))
-                work.append(key)
             held.discard(step.release_room)
             room: tuple = ()
             if step.room is not None:
@@ -114,12 +101,25 @@ class Itinerary:
                 if step.room not in held:
                     work.append(room[0])
             (held.add if step.keep_room else held.discard)(step.room)
+            needs = []
+            for need in step.needs:
+                if need.provider:
+                    target = plan.provider_target(need, route)
+                    key, eligible = (need.key, target), plan.provider_eligible[target]
+                    own = need.who == "provider"
+                    if own:
+                        own_positions.append(len(work))
+                else:
+                    key, own = (need.key, route), False
+                    eligible = plan.staff_eligible[key]
+                needs.append((need.provider, key, eligible, own))
+                work.append(key)
             legs.append(Leg(tuple(needs), room, plan.step_index[step.name]))
         first = next((n for leg in legs for n in leg.needs if n[0]), None)
         return cls(
             legs=tuple(legs),
             work=tuple(work),
-            own_provider_keys=tuple(own_keys),
+            own_positions=tuple(own_positions),
             first_providers=None if first is None else first[2],
             home=plan.provider_index.get(cast(str, route), -1),
         )
@@ -261,26 +261,17 @@ class ClinicDay:
             return server if server is not None else pool.queue_for(eligible)
         return pool.request(eligible)
 
-    def _take(self, pool: ServerPool, eligible: tuple[int, ...], deadline: float | None):
-        """Process body: wait for a server and return its index.
+    def _wait(self, request: Request, deadline: float | None):
+        """Process body: wait for a request to be granted and return the server's index.
 
         Raises Unserved if the patient gives up at ``deadline`` first, or if nobody is left to serve them.
         """
-        request = self._ask(pool, eligible)
-        if type(request) is int:  # a free server, taken at once
-            return request
-        request = cast(Request, request)
         if deadline is not None and not request.triggered:
             yield request | self.env.timeout(max(deadline - self.env.now, 0.0))
             if not request.triggered:
                 request.cancel()
                 raise Unserved("left_without_being_seen")
         return _granted((yield request))
-
-    def _start(self, work: list[tuple], key: tuple) -> None:
-        """A piece of the patient's remaining work starts: it is no longer demand."""
-        work.remove(key)
-        self.demand.remove(key)
 
     def _release_later(self, pool: ServerPool, server: int, minutes: float) -> None:
         """Free ``server`` after ``minutes`` (turnover, documentation) without a process of its own."""
@@ -297,23 +288,16 @@ class ClinicDay:
             itinerary = self._itineraries[key] = Itinerary.of(self.plan, p.path, p.asked_for)
         return itinerary
 
-    def _seen_by(self, p: Patient, server: int, work: list[tuple], itinerary: Itinerary) -> None:
+    def _seen_by(self, p: Patient, server: int, work: list[tuple], started: int, itinerary: Itinerary) -> None:
         """The patient's first provider: from now their steps by their own provider are for this one."""
         p.provider = server
         name = self.plan.providers[server].name
         self.recorder.seen_by[p.id] = name
-        for key in itinerary.own_provider_keys:
-            if key in work:
-                self._start(work, key)
-                work.append((key[0], name))
-                self.demand.add((key[0], name))
-
-    def _take_room(self, p: Patient, kind: str, room: tuple, work: list[tuple], held: dict, deadline: float | None):
-        """Process body: wait for a room of ``kind`` (``room``: its demand key and the rooms eligible) and hold it."""
-        queued = self.env.now
-        server = yield from self._take(self.rooms, room[1], deadline)
-        self._start(work, room[0])
-        held[kind] = (server, queued, self.env.now)
+        for position in itinerary.own_positions:
+            if position >= started:
+                self.demand.remove(work[position])
+                work[position] = (work[position][0], name)
+                self.demand.add(work[position])
 
     def _release_room(self, p: Patient, kind: str, held: dict, turnover: bool) -> None:
         room, queued, start = held.pop(kind)
@@ -338,62 +322,6 @@ class ClinicDay:
         u = p.uniforms[self.plan.uniform_fields.index(stream_field(step.name, "documentation"))]
         return float(charting.from_uniform(u))
 
-    def _step(self, p: Patient, step: PlannedStep, leg: Leg, work: list[tuple], held: dict, deadline, itinerary):
-        """Process body: one step: its room (the one held, or one taken for it), then the people it needs, then
-        its duration; the people are released (a provider after documenting), and the room unless kept."""
-        if step.release_room is not None and step.release_room in held:
-            self._release_room(p, step.release_room, held, turnover=True)
-        if deadline is not None and not held and (step.may_leave if step.may_leave is not None else p.provider < 0):
-            leave_at = deadline  # the patient may give up waiting (in no room yet)
-        else:
-            leave_at = None
-        room = step.room
-        if room is not None and room not in held:
-            yield from self._take_room(p, room, leg.room, work, held, leave_at)
-            leave_at = None  # in a room now: the patient stays
-        env = self.env
-        queued = env.now
-        servers = []
-        provider = -1
-        for is_provider, key, eligible, own in leg.needs:
-            if own and p.provider >= 0:  # the patient's own provider: the one who first saw them
-                key, eligible = (key[0], self.plan.providers[p.provider].name), (p.provider,)
-            pool = self.providers if is_provider else self.staff
-            if leave_at is not None:
-                server = yield from self._take(pool, eligible, leave_at)
-            else:  # the common case, without a generator in between
-                server = self._ask(pool, eligible)
-                if type(server) is not int:
-                    server = _granted((yield server))
-            self._start(work, key)
-            servers.append(server)
-            if is_provider:
-                provider = server
-                if p.provider < 0:
-                    self._seen_by(p, server, work, itinerary)
-        home = itinerary.home
-        if provider == home or provider < 0 or not step.scaled:
-            minutes = p.minutes[leg.index]
-        else:
-            minutes = self._minutes(p, step, provider)
-        start = env.now
-        yield env.timeout(minutes)
-        record, end, name = self.recorder.step, env.now, step.name
-        if not servers:  # a pure delay
-            record(p.id, name, queued, start, end, -1)
-        for need, server in zip(leg.needs, servers):
-            if not need[0]:  # staff
-                self.staff.release(server)
-                record(p.id, name, queued, start, end, self.staff.first_row + server)
-        if provider >= 0:
-            documentation = self._documentation(p, step, leg, provider, home) if step.documents else 0.0
-            self._release_later(self.providers, provider, documentation)
-            record(p.id, name, queued, start, end, provider)
-            if documentation > 0:
-                record(p.id, DOCUMENTATION, end, end, end + documentation, provider)
-        if room is not None and not step.keep_room:
-            self._release_room(p, room, held, turnover=True)
-
     def _arrivals(self):
         """Process body: the front door. Starts each patient's visit at their arrival, in order of arrival.
 
@@ -410,8 +338,12 @@ class ClinicDay:
 
     def _visit(self, p: Patient):
         """Process body: one patient's day at the clinic (started at the patient's arrival): each step of their
-        path in turn. A patient who cannot be served (gave up waiting, or nobody is left) leaves; one who has
-        already seen a provider then counts as seen."""
+        path in turn. A step first takes its room (unless the patient holds one of that kind), then the people
+        it needs, then lasts its duration; the people are released (a provider after charting) and the room too,
+        unless kept. A patient who cannot be served (gave up waiting, or nobody is left) leaves; one who has
+        already seen a provider then counts as seen.
+
+        The demand keys of the visit (``work``) are started in order, so ``started`` says which are left."""
         if self._too_late(p):
             self.recorder.outcome(p.id, "turned_away", self.env.now)
             return
@@ -420,25 +352,86 @@ class ClinicDay:
         if first is not None and all(self.providers.retired[s] for s in first):  # everybody has gone home
             self.recorder.outcome(p.id, "not_seen_at_close", self.env.now)
             return
+        env, demand, record, ask = self.env, self.demand, self.recorder.step, self._ask
         work = list(itinerary.work)
         for key in work:
-            self.demand.add(key)
+            demand.add(key)
+        started = 0
         renege = self.scenario.patients.renege_after_min
         deadline = None if renege is None else p.arrival_min + renege
         held: dict[str, tuple[int, float, float]] = {}
         try:
             for step, leg in zip(p.path, itinerary.legs):
-                yield from self._step(p, step, leg, work, held, deadline, itinerary)
+                if step.release_room is not None and step.release_room in held:
+                    self._release_room(p, step.release_room, held, turnover=True)
+                leave_at = None  # the patient may give up waiting while in no room yet
+                if (
+                    deadline is not None
+                    and not held
+                    and (step.may_leave if step.may_leave is not None else p.provider < 0)
+                ):
+                    leave_at = deadline
+                room = step.room
+                if room is not None and room not in held:
+                    queued = env.now
+                    server = ask(self.rooms, leg.room[1])
+                    if type(server) is not int:
+                        server = yield from self._wait(server, leave_at)
+                    demand.remove(work[started])
+                    started += 1
+                    held[room] = (server, queued, env.now)
+                    leave_at = None  # in a room now: the patient stays
+                queued = env.now
+                servers = []
+                provider = -1
+                for is_provider, _, eligible, own in leg.needs:
+                    if own and p.provider >= 0:  # the patient's own provider: the one who first saw them
+                        eligible = (p.provider,)
+                    server = ask(self.providers if is_provider else self.staff, eligible)
+                    if type(server) is not int:
+                        if leave_at is None:  # the common case, without a generator in between
+                            server = _granted((yield server))
+                        else:
+                            server = yield from self._wait(server, leave_at)
+                    demand.remove(work[started])
+                    started += 1
+                    servers.append(server)
+                    if is_provider:
+                        provider = server
+                        if p.provider < 0:
+                            self._seen_by(p, server, work, started, itinerary)
+                home = itinerary.home
+                if provider == home or provider < 0 or not step.scaled:
+                    minutes = p.minutes[leg.index]
+                else:
+                    minutes = self._minutes(p, step, provider)
+                start = env.now
+                yield env.timeout(minutes)
+                end, name = env.now, step.name
+                if not servers:  # a pure delay
+                    record(p.id, name, queued, start, end, -1)
+                for need, server in zip(leg.needs, servers):
+                    if not need[0]:  # staff
+                        self.staff.release(server)
+                        record(p.id, name, queued, start, end, self.staff.first_row + server)
+                if provider >= 0:
+                    charting = self._documentation(p, step, leg, provider, home) if step.documents else 0.0
+                    self._release_later(self.providers, provider, charting)
+                    record(p.id, name, queued, start, end, provider)
+                    if charting > 0:
+                        record(p.id, DOCUMENTATION, end, end, end + charting, provider)
+                if room is not None and not step.keep_room:
+                    self._release_room(p, room, held, turnover=True)
         except Unserved as reason:
-            for key in work:
-                self.demand.remove(key)
+            for key in work[started:]:
+                demand.remove(key)
             for kind in list(held):
                 self._release_room(p, kind, held, turnover=p.provider >= 0)
-            self.recorder.outcome(p.id, "seen" if p.provider >= 0 else reason.status, self.env.now)
+            self.recorder.outcome(p.id, "seen" if p.provider >= 0 else reason.status, env.now)
             return
         for kind in list(held):
             self._release_room(p, kind, held, turnover=True)
-        self.recorder.outcome(p.id, "seen", self.env.now)
+        self.recorder.outcome(p.id, "seen", env.now)
 
     # -- running ------------------------------------------------------------------------------------------
 

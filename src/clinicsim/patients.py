@@ -98,6 +98,8 @@ def _draw(streams: Streams, groups: list[_Group], field: str, dists_of=None) -> 
     parts = []
     for g in groups:
         name, n = (*g.key, field), len(g.visit_types)
+        if n == 0:  # nobody to draw for (a provider with nothing booked): no stream to key
+            continue
         parts.append(
             streams.uniforms(*name, size=n) if dists_of is None else uniforms_or_constant(streams, name, n, dists_of(g))
         )
