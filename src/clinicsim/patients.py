@@ -110,17 +110,15 @@ def _step_minutes(plan: DayPlan, visit_types: np.ndarray, u: np.ndarray, step: s
     """Durations of ``step`` (minutes; NaN where the visit type has no such step) from one uniform per patient."""
     out = np.full(len(u), math.nan)
     for name in set(visit_types.tolist()):
-        planned = next((s for s in plan.pathways[name].steps if s.name == step), None)
-        if planned is not None:
+        duration = plan.durations.get((name, step))
+        if duration is not None:
             mask = visit_types == name
-            out[mask] = planned.duration.from_uniform(u[mask])
+            out[mask] = duration.from_uniform(u[mask])
     return out
 
 
 def _durations(plan: DayPlan, group: _Group, step: str) -> list:
-    return [
-        next((s.duration for s in plan.pathways[vt].steps if s.name == step), None) for vt in set(group.visit_types)
-    ]
+    return [plan.durations.get((vt, step)) for vt in set(group.visit_types)]
 
 
 def _documenters(plan: DayPlan, group: _Group) -> list:

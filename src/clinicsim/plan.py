@@ -239,6 +239,11 @@ class DayPlan:
         return found
 
     @cached_property
+    def durations(self) -> dict[tuple[str, str], Distribution]:
+        """The duration of each (visit type, step) the visit type's pathway has."""
+        return {(vt, step.name): step.duration for vt, pathway in self.pathways.items() for step in pathway.steps}
+
+    @cached_property
     def step_index(self) -> dict[str, int]:
         """Position of each step in ``steps``: where a patient's ``minutes`` and ``documentation`` hold it."""
         return {name: i for i, name in enumerate(self.steps)}
