@@ -25,7 +25,6 @@ from __future__ import annotations
 import gc
 import math
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import cast
 
 import simpy
@@ -33,7 +32,7 @@ from simpy.events import URGENT
 
 from clinicsim.eventlog import Columns, EventLog, columns
 from clinicsim.patients import Patient, draw_patients, uniforms_or_constant
-from clinicsim.plan import DayPlan, PlannedStep, Route
+from clinicsim.plan import DayPlan, Itinerary, Leg, PlannedStep
 from clinicsim.pools import NOBODY, Demand, Request, ServerPool
 from clinicsim.recorder import Recorder
 from clinicsim.scenario.vocabulary import DOCUMENTATION, EXAM, room_step, stream_field
@@ -65,66 +64,6 @@ def _granted(server: int) -> int:
     return server
 
 
-@dataclass(frozen=True, slots=True)
-class Leg:
-    """A step of a path resolved for a route: each need as (by a provider, demand key, servers eligible in order,
-    re-targeted to the patient's own provider once known), and the room's (demand key, rooms eligible)."""
-
-    needs: tuple[tuple[bool, tuple, tuple[int, ...], bool], ...]
-    room: tuple
-    index: int
-    """The step's position in the patient's ``minutes`` and ``documentation``."""
-
-
-@dataclass(frozen=True)
-class Itinerary:
-    """A path resolved for a route: what the engine looks up for every patient who takes it."""
-
-    legs: tuple[Leg, ...]
-    work: tuple[tuple, ...]
-    """The demand keys of every room taken and every need, in the order the visit starts them."""
-    own_positions: tuple[int, ...]
-    """Where ``work`` holds the steps by the patient's own provider, re-targeted when a provider first sees them."""
-    first_providers: tuple[int, ...] | None
-    """The providers who could do the path's first provider step (None: no provider step)."""
-    home: int
-    """The provider whose speed and charting the patient's times were drawn for (-1: none)."""
-
-    @classmethod
-    def of(cls, plan: DayPlan, path: tuple[PlannedStep, ...], route: Route) -> Itinerary:
-        legs, work, own_positions, held = [], [], [], set()
-        for step in path:
-            held.discard(step.release_room)
-            room: tuple = ()
-            if step.room is not None:
-                room = ((room_step(step.room), route), plan.room_eligible[(step.room, route)])
-                if step.room not in held:
-                    work.append(room[0])
-            (held.add if step.keep_room else held.discard)(step.room)
-            needs = []
-            for need in step.needs:
-                if need.provider:
-                    target = plan.provider_target(need, route)
-                    key, eligible = (need.key, target), plan.provider_eligible[target]
-                    own = need.who == "provider"
-                    if own:
-                        own_positions.append(len(work))
-                else:
-                    key, own = (need.key, route), False
-                    eligible = plan.staff_eligible[key]
-                needs.append((need.provider, key, eligible, own))
-                work.append(key)
-            legs.append(Leg(tuple(needs), room, plan.step_index[step.name]))
-        first = next((n for leg in legs for n in leg.needs if n[0]), None)
-        return cls(
-            legs=tuple(legs),
-            work=tuple(work),
-            own_positions=tuple(own_positions),
-            first_providers=None if first is None else first[2],
-            home=plan.provider_index.get(cast(str, route), -1),
-        )
-
-
 class ClinicDay:
     """One replication of a planned clinic day, ready to run."""
 
@@ -142,7 +81,6 @@ class ClinicDay:
         self.staff = ServerPool(self.env, [m.name for m in plan.staff], first_row=len(plan.providers))
         self.rooms = ServerPool(self.env, [r.name for r in plan.rooms], first_row=len(plan.providers) + len(plan.staff))
         self.demand = Demand(self.env)
-        self._itineraries: dict[tuple[int, Route], Itinerary] = {}
         self._room_kinds = {kind: (i, room_step(kind)) for i, kind in enumerate(plan.room_kinds)}
         """Each room kind's position in a patient's ``turnover`` and the event-log name of a stay in it."""
         self.recorder = Recorder(
@@ -280,14 +218,6 @@ class ClinicDay:
         else:
             pool.release(server)
 
-    def _itinerary(self, p: Patient) -> Itinerary:
-        """The patient's path resolved for their route (built once per path and route, then shared)."""
-        key = (id(p.path), p.asked_for)
-        itinerary = self._itineraries.get(key)
-        if itinerary is None:
-            itinerary = self._itineraries[key] = Itinerary.of(self.plan, p.path, p.asked_for)
-        return itinerary
-
     def _seen_by(self, p: Patient, server: int, work: list[tuple], started: int, itinerary: Itinerary) -> None:
         """The patient's first provider: from now their steps by their own provider are for this one."""
         p.provider = server
@@ -347,7 +277,7 @@ class ClinicDay:
         if self._too_late(p):
             self.recorder.outcome(p.id, "turned_away", self.env.now)
             return
-        itinerary = self._itinerary(p)
+        itinerary = self.plan.itinerary(p.path, p.asked_for)
         first = itinerary.first_providers
         if first is not None and all(self.providers.retired[s] for s in first):  # everybody has gone home
             self.recorder.outcome(p.id, "not_seen_at_close", self.env.now)
@@ -376,7 +306,7 @@ class ClinicDay:
                     queued = env.now
                     server = ask(self.rooms, leg.room[1])
                     if type(server) is not int:
-                        server = yield from self._wait(server, leave_at)
+                        server = yield from self._wait(cast(Request, server), leave_at)
                     demand.remove(work[started])
                     started += 1
                     held[room] = (server, queued, env.now)
@@ -392,7 +322,7 @@ class ClinicDay:
                         if leave_at is None:  # the common case, without a generator in between
                             server = _granted((yield server))
                         else:
-                            server = yield from self._wait(server, leave_at)
+                            server = yield from self._wait(cast(Request, server), leave_at)
                     demand.remove(work[started])
                     started += 1
                     servers.append(server)

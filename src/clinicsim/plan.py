@@ -8,7 +8,7 @@ patient) the plan lists the people or rooms that may do it, in the order they ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, cast
 
@@ -119,6 +119,8 @@ class VisitPathway:
 
     items: tuple
     """PlannedStep, or (choice name, ((option name, p, items), ...)) for a branch."""
+    _paths: dict = field(default_factory=dict, compare=False, repr=False)
+    """Each path made so far, by (options chosen, steps skipped): one object per path for the plan's life."""
 
     @cached_property
     def steps(self) -> tuple[PlannedStep, ...]:
@@ -163,9 +165,17 @@ class VisitPathway:
         return None if self.choices or self.optional else self.path({}, frozenset())
 
     def path(self, chosen: dict[str, str], skipped: frozenset[str]) -> tuple[PlannedStep, ...]:
-        """The steps of a patient who takes option ``chosen[name]`` at each branch and skips the ``skipped``.
-        (A loop over a stack, not a recursive closure: a day pauses the cyclic garbage collector, and a closure
-        that calls itself would leave a reference cycle per path drawn.)"""
+        """The steps of a patient who takes option ``chosen[name]`` at each branch and skips the ``skipped``
+        (made once, then the same object)."""
+        key = (tuple(chosen.items()), skipped)
+        found = self._paths.get(key)
+        if found is None:
+            found = self._paths[key] = self._walk(chosen, skipped)
+        return found
+
+    def _walk(self, chosen: dict[str, str], skipped: frozenset[str]) -> tuple[PlannedStep, ...]:
+        """(A loop over a stack, not a recursive closure: a day pauses the cyclic garbage collector, and a closure
+        that calls itself would leave a reference cycle per path made.)"""
         out: list[PlannedStep] = []
         stack = [iter(self.items)]
         while stack:
@@ -190,6 +200,66 @@ def _plan_items(items: list) -> tuple:
         else:
             planned.append(plan_step(item))
     return tuple(planned)
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """A step of a path resolved for a route: each need as (by a provider, demand key, servers eligible in order,
+    re-targeted to the patient's own provider once known), and the room's (demand key, rooms eligible)."""
+
+    needs: tuple[tuple[bool, tuple, tuple[int, ...], bool], ...]
+    room: tuple
+    index: int
+    """The step's position in the patient's ``minutes`` and ``documentation``."""
+
+
+@dataclass(frozen=True)
+class Itinerary:
+    """A path resolved for a route: what the engine looks up for every patient who takes it."""
+
+    legs: tuple[Leg, ...]
+    work: tuple[tuple, ...]
+    """The demand keys of every room taken and every need, in the order the visit starts them."""
+    own_positions: tuple[int, ...]
+    """Where ``work`` holds the steps by the patient's own provider, re-targeted when a provider first sees them."""
+    first_providers: tuple[int, ...] | None
+    """The providers who could do the path's first provider step (None: no provider step)."""
+    home: int
+    """The provider whose speed and charting the patient's times were drawn for (-1: none)."""
+
+    @classmethod
+    def of(cls, plan: DayPlan, path: tuple[PlannedStep, ...], route: Route) -> Itinerary:
+        legs, work, own_positions, held = [], [], [], set()
+        for step in path:
+            held.discard(step.release_room)
+            room: tuple = ()
+            if step.room is not None:
+                room = ((room_step(step.room), route), plan.room_eligible[(step.room, route)])
+                if step.room not in held:
+                    work.append(room[0])
+            (held.add if step.keep_room else held.discard)(step.room)
+            needs = []
+            for need in step.needs:
+                if need.provider:
+                    target = plan.provider_target(need, route)
+                    key, eligible = (need.key, target), plan.provider_eligible[target]
+                    own = need.who == "provider"
+                    if own:
+                        own_positions.append(len(work))
+                else:
+                    key, own = (need.key, route), False
+                    eligible = plan.staff_eligible[key]
+                needs.append((need.provider, key, eligible, own))
+                work.append(key)
+            legs.append(Leg(tuple(needs), room, plan.step_index[step.name]))
+        first = next((n for leg in legs for n in leg.needs if n[0]), None)
+        return cls(
+            legs=tuple(legs),
+            work=tuple(work),
+            own_positions=tuple(own_positions),
+            first_providers=None if first is None else first[2],
+            home=plan.provider_index.get(cast(str, route), -1),
+        )
 
 
 @dataclass(frozen=True)
@@ -236,6 +306,18 @@ class DayPlan:
         for pathway in self.pathways.values():
             for step in pathway.steps:
                 found.setdefault(step.name, step)
+        return found
+
+    @cached_property
+    def _itineraries(self) -> dict[tuple[int, Route], Itinerary]:
+        return {}
+
+    def itinerary(self, path: tuple[PlannedStep, ...], route: Route) -> Itinerary:
+        """A path (one the pathways made: they keep it) resolved for a route, built once for the plan's life."""
+        key = (id(path), route)
+        found = self._itineraries.get(key)
+        if found is None:
+            found = self._itineraries[key] = Itinerary.of(self, path, route)
         return found
 
     @cached_property
