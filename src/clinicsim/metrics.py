@@ -434,7 +434,7 @@ def _waits(log: EventLog) -> dict[str, float]:
 
     return {
         "provider_wait_mean_min": _mean(provider_wait),
-        "provider_wait_p90_min": float(np.percentile(provider_wait, 90)) if len(provider_wait) else math.nan,
+        "provider_wait_p90_min": _p90(provider_wait),
         "pct_seen_within_15_min": 100 * _mean((provider_wait <= 15).astype(float)),
         "check_in_wait_mean_min": mean_of(m.check_in_start - m.arrival),
         "lobby_wait_mean_min": mean_of(m.left_lobby - m.ready),
