@@ -283,6 +283,7 @@ class ClinicDay:
             self.recorder.outcome(p.id, "not_seen_at_close", self.env.now)
             return
         env, demand, record, ask = self.env, self.demand, self.recorder.step, self._ask
+        rooms, staff, providers = self.rooms, self.staff, self.providers
         work = list(itinerary.work)
         for key in work:
             demand.add(key)
@@ -304,7 +305,7 @@ class ClinicDay:
                 room = step.room
                 if room is not None and room not in held:
                     queued = env.now
-                    server = ask(self.rooms, leg.room[1])
+                    server = ask(rooms, leg.room[1])
                     if type(server) is not int:
                         server = yield from self._wait(cast(Request, server), leave_at)
                     demand.remove(work[started])
@@ -317,7 +318,7 @@ class ClinicDay:
                 for is_provider, _, eligible, own in leg.needs:
                     if own and p.provider >= 0:  # the patient's own provider: the one who first saw them
                         eligible = (p.provider,)
-                    server = ask(self.providers if is_provider else self.staff, eligible)
+                    server = ask(providers if is_provider else staff, eligible)
                     if type(server) is not int:
                         if leave_at is None:  # the common case, without a generator in between
                             server = _granted((yield server))
@@ -342,11 +343,11 @@ class ClinicDay:
                     record(p.id, name, queued, start, end, -1)
                 for need, server in zip(leg.needs, servers):
                     if not need[0]:  # staff
-                        self.staff.release(server)
-                        record(p.id, name, queued, start, end, self.staff.first_row + server)
+                        staff.release(server)
+                        record(p.id, name, queued, start, end, staff.first_row + server)
                 if provider >= 0:
                     charting = self._documentation(p, step, leg, provider, home) if step.documents else 0.0
-                    self._release_later(self.providers, provider, charting)
+                    self._release_later(providers, provider, charting)
                     record(p.id, name, queued, start, end, provider)
                     if charting > 0:
                         record(p.id, DOCUMENTATION, end, end, end + charting, provider)
