@@ -236,17 +236,19 @@ class ClinicDay:
         self._release_later(self.rooms, room, minutes)
         self.recorder.step(p.id, stay, queued, start, self.env.now + minutes, self.rooms.first_row + room)
 
-    def _minutes(self, p: Patient, step: PlannedStep, provider: int) -> float:
+    def _minutes(self, p: Patient, step: PlannedStep, leg: Leg, provider: int, home: int) -> float:
         """Minutes of the speed-scaled step done by ``provider``, not the patient's own: from the patient's uniform
         and the provider's own speed."""
         speed = self.plan.providers[provider].provider.speed_factor
+        if home < 0:  # drawn for no provider in particular: the minutes before any speed factor
+            return p.minutes[leg.index] / speed
         u = p.uniforms[self.plan.uniform_fields.index(step.name)]
         return float(step.duration.from_uniform(u)) / speed
 
     def _documentation(self, p: Patient, step: PlannedStep, leg: Leg, provider: int, home: int) -> float:
         """Minutes ``provider`` charts after the step: drawn ahead for the patient's own provider (``home``), else
         from the patient's uniform and the provider's own charting time."""
-        if provider == home:
+        if provider == home or (home < 0 and self.plan.shared_charting is not None):
             return p.documentation[leg.index]
         charting = self.plan.providers[provider].provider.documentation_min
         u = p.uniforms[self.plan.uniform_fields.index(stream_field(step.name, "documentation"))]
@@ -335,7 +337,7 @@ class ClinicDay:
                 if provider == home or provider < 0 or not step.scaled:
                     minutes = p.minutes[leg.index]
                 else:
-                    minutes = self._minutes(p, step, provider)
+                    minutes = self._minutes(p, step, leg, provider, home)
                 start = env.now
                 yield env.timeout(minutes)
                 end, name = env.now, step.name

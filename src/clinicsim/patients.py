@@ -54,8 +54,8 @@ class Patient:
     """The steps this patient goes through (branches chosen, optional steps drawn)."""
     minutes: tuple[float, ...]
     """Duration of each step of the scenario (minutes; in the order of ``DayPlan.steps``, NaN for steps not in
-    the patient's pathway); a step the provider's speed scales as done by the patient's own provider (NaN when
-    the patient asks for no provider)."""
+    the patient's pathway); a step the provider's speed scales as done by the patient's own provider, or before
+    any speed factor when the patient asks for no provider in particular (a pool, or anyone)."""
     uniforms: tuple[float, ...]
     """The uniforms of ``DayPlan.uniform_fields``: behind each speed-scaled step's duration and each charting
     time, turned into minutes when the step is done by a provider other than the patient's own."""
@@ -142,12 +142,12 @@ def _attributes(plan: DayPlan, streams: Streams, groups: list[_Group]) -> dict[s
             continue
         u = _draw(streams, groups, stream_field(name), lambda g, name=name: _durations(plan, g, name))
         drawn = _step_minutes(plan, visit_types, u, name)
-        minutes.append(drawn / speed if step.scaled else drawn)
+        minutes.append(np.where(np.isnan(speed), drawn, drawn / speed) if step.scaled else drawn)
         uniforms[name] = u
         if step.documents:
             charting = stream_field(name, "documentation")
             uniforms[charting] = _draw(streams, groups, charting, lambda g: _documenters(plan, g))
-            documentation.append(_own_charting(groups, uniforms[charting]))
+            documentation.append(_own_charting(plan, groups, uniforms[charting]))
         else:
             documentation.append(unused)
     clinic = plan.scenario.clinic
@@ -172,13 +172,17 @@ def _attributes(plan: DayPlan, streams: Streams, groups: list[_Group]) -> dict[s
     }
 
 
-def _own_charting(groups: list[_Group], u: np.ndarray) -> np.ndarray:
-    """Charting minutes by each patient's own provider from their uniforms (NaN for patients without one)."""
+def _own_charting(plan: DayPlan, groups: list[_Group], u: np.ndarray) -> np.ndarray:
+    """Charting minutes by each patient's own provider from their uniforms; for patients without one, by any
+    provider when all share one charting time (``DayPlan.shared_charting``), else NaN."""
+    shared = plan.shared_charting
     sizes = [len(g.visit_types) for g in groups]
     parts = np.split(u, np.cumsum(sizes)[:-1]) if groups else []
     return np.concatenate(
         [
-            np.full(len(part), math.nan) if g.provider is None else g.provider.documentation_min.from_uniform(part)
+            (np.full(len(part), math.nan) if shared is None else shared.from_uniform(part))
+            if g.provider is None
+            else g.provider.documentation_min.from_uniform(part)
             for g, part in zip(groups, parts)
         ]
         or [np.zeros(0)]

@@ -321,6 +321,13 @@ class DayPlan:
         return found
 
     @cached_property
+    def shared_charting(self) -> Distribution | None:
+        """The charting time (``documentation_min``) of every working provider when they all share it, else None:
+        then a patient who asks for no provider in particular has their charting drawn ahead too."""
+        charting = {day.provider.documentation_min for day in self.providers}
+        return next(iter(charting)) if len(charting) == 1 else None
+
+    @cached_property
     def durations(self) -> dict[tuple[str, str], Distribution]:
         """The duration of each (visit type, step) the visit type's pathway has."""
         return {(vt, step.name): step.duration for vt, pathway in self.pathways.items() for step in pathway.steps}
