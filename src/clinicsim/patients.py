@@ -195,35 +195,48 @@ def _rows(columns: list[np.ndarray], n: int) -> list[tuple[float, ...]]:
 
 
 def _paths(plan: DayPlan, streams: Streams, groups: list[_Group], visit_types: np.ndarray) -> tuple[list, list]:
-    """Each patient's path (branch options and optional steps drawn from their own streams) and branches taken."""
+    """Each patient's path (branch options and optional steps drawn from their own streams) and the branches they
+    pass. The draws are coded as one integer per patient, so each distinct path is looked up once."""
     n = len(visit_types)
     paths: list = [None] * n
     branches: list = [()] * n
     for name in set(visit_types.tolist()):
         pathway = plan.pathways[name]
-        where = np.flatnonzero(visit_types == name)
+        where = np.flatnonzero(visit_types == name).tolist()
         if pathway.fixed is not None:
             for i in where:
                 paths[i] = pathway.fixed
             continue
-        chosen = {
-            choice: _pick(list(options), list(p), _draw(streams, groups, stream_field(choice, "choice"))[where])
-            for choice, options, p in pathway.choices
-        }
-        happens = {
-            step: _draw(streams, groups, stream_field(step, "happens"))[where] < plan.steps[step].p
-            for step in pathway.optional
-        }
-        cache: dict[tuple, tuple] = {}
-        for k, i in enumerate(where):
-            picked = {choice: str(options[k]) for choice, options in chosen.items()}
-            skipped = frozenset(step for step, yes in happens.items() if not yes[k])
-            key = (tuple(picked.values()), skipped)
-            if key not in cache:
-                cache[key] = pathway.path(picked, skipped)
-            paths[i] = cache[key]
-            branches[i] = tuple(picked.items())
+        digits = []  # (number of values, each patient's value)
+        for choice, options, shares in pathway.choices:
+            u = _draw(streams, groups, stream_field(choice, "choice"))[where]
+            digits.append(
+                (len(options), np.minimum(np.searchsorted(np.cumsum(shares), u, side="right"), len(options) - 1))
+            )
+        for step in pathway.optional:
+            u = _draw(streams, groups, stream_field(step, "happens"))[where]
+            digits.append((2, (u < plan.steps[step].p).astype(np.int64)))
+        code = np.zeros(len(where), dtype=np.int64)
+        for radix, value in digits:
+            code = code * radix + value
+        distinct, which = np.unique(code, return_inverse=True)
+        made = [pathway.path(*_decode(pathway, int(c), [radix for radix, _ in digits])) for c in distinct]
+        for i, k in zip(where, which.tolist()):
+            paths[i], branches[i] = made[k]
     return paths, branches
+
+
+def _decode(pathway, code: int, radixes: list[int]) -> tuple[dict[str, str], frozenset[str]]:
+    """The options chosen and the steps skipped that a path code stands for (the inverse of ``_paths``' code)."""
+    values = []
+    for radix in reversed(radixes):
+        code, value = divmod(code, radix)
+        values.append(value)
+    values.reverse()
+    choices = pathway.choices
+    chosen = {choice: options[v] for (choice, options, _), v in zip(choices, values)}
+    skipped = frozenset(step for step, v in zip(pathway.optional, values[len(choices) :]) if not v)
+    return chosen, skipped
 
 
 def _pick(names: list[str], shares: list[float], u: np.ndarray) -> np.ndarray:

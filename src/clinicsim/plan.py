@@ -162,21 +162,22 @@ class VisitPathway:
     @cached_property
     def fixed(self) -> tuple[PlannedStep, ...] | None:
         """The one path of a pathway without branches or optional steps; None otherwise."""
-        return None if self.choices or self.optional else self.path({}, frozenset())
+        return None if self.choices or self.optional else self.path({}, frozenset())[0]
 
-    def path(self, chosen: dict[str, str], skipped: frozenset[str]) -> tuple[PlannedStep, ...]:
-        """The steps of a patient who takes option ``chosen[name]`` at each branch and skips the ``skipped``
-        (made once, then the same object)."""
+    def path(self, chosen: dict[str, str], skipped: frozenset[str]) -> tuple[tuple[PlannedStep, ...], tuple]:
+        """The steps of a patient who takes option ``chosen[name]`` at each branch and skips the ``skipped``, and
+        the (branch, option) of each branch they pass (made once, then the same objects)."""
         key = (tuple(chosen.items()), skipped)
         found = self._paths.get(key)
         if found is None:
             found = self._paths[key] = self._walk(chosen, skipped)
         return found
 
-    def _walk(self, chosen: dict[str, str], skipped: frozenset[str]) -> tuple[PlannedStep, ...]:
+    def _walk(self, chosen: dict[str, str], skipped: frozenset[str]) -> tuple[tuple[PlannedStep, ...], tuple]:
         """(A loop over a stack, not a recursive closure: a day pauses the cyclic garbage collector, and a closure
         that calls itself would leave a reference cycle per path made.)"""
         out: list[PlannedStep] = []
+        passed: list[tuple[str, str]] = []
         stack = [iter(self.items)]
         while stack:
             item = next(stack[-1], None)
@@ -187,8 +188,9 @@ class VisitPathway:
                     out.append(item)
             else:
                 name, options = item
+                passed.append((name, chosen[name]))
                 stack.append(iter(next(steps for option, _, steps in options if option == chosen[name])))
-        return tuple(out)
+        return tuple(out), tuple(passed)
 
 
 def _plan_items(items: list) -> tuple:

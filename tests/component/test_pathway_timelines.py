@@ -8,6 +8,7 @@ probabilities 0 and 1, so the path is known), and the branches table. Times are 
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from test_engine_timelines import FRONT_DESK, MA, clinic, provider, run, template, timeline
 
@@ -226,3 +227,41 @@ def test_utilization_and_overtime_per_group():
     assert groups.loc[("providers", "overtime"), "mean"] == pytest.approx(30 / 2)  # Dr B: 30, Dr A: 0
     assert groups.loc[("providers", "utilization"), "mean"] == pytest.approx(60 / (30 + 60))
     assert groups.loc[("MA", "utilization"), "ci_low"] == pytest.approx(60 / 240)  # every day the same
+
+
+def test_a_branch_inside_an_option_not_taken_is_not_passed():
+    """A nested branch ("which_lab") inside the "labs" option: patients who take "none" never pass it, so the
+    branches table and its share KPI count only the patients who did (here: the one patient takes "none")."""
+    results = run(
+        clinic(
+            visit_types={
+                "v": pathway(
+                    {
+                        "choose": "workup",
+                        "options": {
+                            "labs": {
+                                "p": 0,
+                                "steps": [
+                                    {
+                                        "choose": "which_lab",
+                                        "options": {
+                                            "blood": {"p": 0.5, "steps": [step("blood_draw", 5, by="nobody")]},
+                                            "urine": {"p": 0.5, "steps": [step("urine_test", 5, by="nobody")]},
+                                        },
+                                    }
+                                ],
+                            },
+                            "none": {"p": 1},
+                        },
+                    },
+                    step("provider_visit", 10, by="provider"),
+                )
+            },
+            templates={"t": template(sessions=[("08:00", "08:30")])},
+            providers=[provider("Dr A")],
+            exam_rooms=0,
+        )
+    )
+    assert results.branches[["branch", "option"]].values.tolist() == [["workup", "none"]]
+    kpis = results.kpis.iloc[0]
+    assert kpis["share_workup_none_pct"] == 100 and np.isnan(kpis["share_which_lab_blood_pct"])
