@@ -44,6 +44,7 @@ import heapq_loop
 import numpy as np
 import plain_simpy
 import simpy
+from measure import simpy_events
 from scipy import stats
 
 import clinicsim
@@ -357,22 +358,8 @@ def bench_phases(scenario, days: int) -> dict:
             spent["kpis"] += time.perf_counter() - t2
         out = {f"{k}_ms_per_day": 1000 * v / days for k, v in spent.items()}
 
-        events = [0]
-        schedule = simpy.Environment.schedule
-
-        def counting(self, *args, **kwargs):
-            events[0] += 1
-            return schedule(self, *args, **kwargs)
-
-        simpy.Environment.schedule = counting
-        try:
-            run_kpi_path(scenario, 10)
-            out["clinicsim_events_per_day"] = events[0] / 10
-            events[0] = 0
-            run_plain(10)
-            out["plain_simpy_events_per_day"] = events[0] / 10
-        finally:
-            simpy.Environment.schedule = schedule
+        out["clinicsim_events_per_day"] = simpy_events(lambda: run_kpi_path(scenario, 10)) / 10
+        out["plain_simpy_events_per_day"] = simpy_events(lambda: run_plain(10)) / 10
 
         gc.collect()
         gc.disable()

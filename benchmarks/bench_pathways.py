@@ -40,6 +40,7 @@ import numpy as np
 import plain_simpy_pathways as twin
 import simpy
 from bench_engine import git_state, t_interval, table, welch
+from measure import busy_cores, simpy_events
 
 import clinicsim
 from clinicsim.sweeps.runner import run_chunk
@@ -164,23 +165,6 @@ def clinicsim_draws(scenario, replication: int) -> dict[str, np.ndarray]:
 # -- helpers ------------------------------------------------------------------------------------------------
 
 
-def busy_cores(seconds: float = 1.0) -> float | None:
-    """How many cores' worth of CPU the whole machine used over the next ``seconds`` (Linux /proc/stat)."""
-
-    def sample() -> tuple[int, int]:
-        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        idle = fields[3] + fields[4]  # idle + iowait
-        return sum(fields) - idle, sum(fields)
-
-    try:
-        busy0, total0 = sample()
-        time.sleep(seconds)
-        busy1, total1 = sample()
-    except OSError:
-        return None
-    return (os.cpu_count() or 1) * (busy1 - busy0) / max(total1 - total0, 1)
-
-
 def timed(fn, n: int) -> float:
     gc.collect()
     start = time.perf_counter()
@@ -294,23 +278,8 @@ def bench_phases(scenario, days: int) -> dict:
                 spent[name] += seconds
         out: dict = {f"{k}_ms_per_day": 1000 * v / days for k, v in spent.items()}
 
-        events = [0]
-        schedule = simpy.Environment.schedule
-
-        def counting(self, *args, **kwargs):
-            events[0] += 1
-            return schedule(self, *args, **kwargs)
-
-        simpy.Environment.schedule = counting
-        try:
-            run_chunk(scenario, SEED, list(range(10)), [])
-            out["clinicsim_events_per_day"] = events[0] / 10
-            events[0] = 0
-            for seed in range(10):
-                twin.run_day(seed)
-            out["plain_simpy_events_per_day"] = events[0] / 10
-        finally:
-            simpy.Environment.schedule = schedule
+        out["clinicsim_events_per_day"] = simpy_events(lambda: run_chunk(scenario, SEED, list(range(10)), [])) / 10
+        out["plain_simpy_events_per_day"] = simpy_events(lambda: [twin.run_day(seed) for seed in range(10)]) / 10
         return {"days": days, **out}
     except Exception as error:  # clinicsim internals changed: report, do not fail the benchmark
         return {"days": days, "skipped": f"{type(error).__name__}: {error}"}

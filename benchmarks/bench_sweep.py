@@ -35,6 +35,8 @@ from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
 
+from measure import busy_cores
+
 import clinicsim
 from clinicsim import sweep_runner
 from clinicsim.scenario import load_scenario
@@ -84,23 +86,6 @@ def _grid(name: str, replications: int, factors: dict[str, list]) -> tuple[Sweep
         seed=SEED,
     )
     return spec, expand(spec, load_scenario(BASE))
-
-
-def busy_cores(seconds: float = 1.0) -> float | None:
-    """How many cores' worth of CPU the whole machine used over the next ``seconds`` (Linux /proc/stat)."""
-
-    def sample() -> tuple[int, int]:
-        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        idle = fields[3] + fields[4]  # idle + iowait
-        return sum(fields) - idle, sum(fields)
-
-    try:
-        busy0, total0 = sample()
-        time.sleep(seconds)
-        busy1, total1 = sample()
-    except OSError:
-        return None
-    return (os.cpu_count() or 1) * (busy1 - busy0) / max(total1 - total0, 1)
 
 
 def fresh_store() -> Path:

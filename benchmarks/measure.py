@@ -1,0 +1,44 @@
+"""What the benchmarks share: how busy the machine is, and how many SimPy events a piece of work schedules."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import simpy
+
+
+def busy_cores(seconds: float = 1.0) -> float | None:
+    """How many cores' worth of CPU the whole machine used over the next ``seconds`` (Linux /proc/stat)."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields) - idle, sum(fields)
+
+    try:
+        busy0, total0 = sample()
+        time.sleep(seconds)
+        busy1, total1 = sample()
+    except OSError:
+        return None
+    return (os.cpu_count() or 1) * (busy1 - busy0) / max(total1 - total0, 1)
+
+
+def simpy_events(work: Callable[[], object]) -> int:
+    """How many events SimPy schedules while ``work()`` runs (every ``Environment.schedule`` call counted)."""
+    count = [0]
+    schedule = simpy.Environment.schedule
+
+    def counting(self, *args, **kwargs):
+        count[0] += 1
+        return schedule(self, *args, **kwargs)
+
+    simpy.Environment.schedule = counting  # type: ignore[method-assign]
+    try:
+        work()
+    finally:
+        simpy.Environment.schedule = schedule  # type: ignore[method-assign]
+    return count[0]
