@@ -38,8 +38,8 @@ from pathlib import Path
 from measure import busy_cores
 
 import clinicsim
-from clinicsim.sweeps import runner as sweep_runner
 from clinicsim.scenario import load_scenario
+from clinicsim.sweeps import runner as sweep_runner
 from clinicsim.sweeps.runner import Chunk, default_workers, plan_chunks, run_chunk, run_sweep
 from clinicsim.sweeps.spec import SweepPoint, SweepSpec, expand, spec_hash
 from clinicsim.sweeps.store import ResultStore
