@@ -44,7 +44,7 @@ import heapq_loop
 import numpy as np
 import plain_simpy
 import simpy
-from measure import simpy_events
+from measure import save, simpy_events
 from scipy import stats
 
 import clinicsim
@@ -604,11 +604,7 @@ def main() -> None:
         print(f"\nprofile written to {args.profile}")
         results["profile"] = args.profile
 
-    results["elapsed_s"] = time.perf_counter() - started
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"\nwritten {out} in {results['elapsed_s']:.0f} s")
+    save(results, args.out, started)
 
 
 if __name__ == "__main__":

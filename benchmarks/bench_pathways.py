@@ -27,7 +27,6 @@ import argparse
 import cProfile
 import gc
 import io
-import json
 import math
 import os
 import platform
@@ -40,7 +39,7 @@ import numpy as np
 import plain_simpy_pathways as twin
 import simpy
 from bench_engine import git_state, t_interval, table, welch
-from measure import busy_cores, simpy_events
+from measure import busy_cores, save, simpy_events
 
 import clinicsim
 from clinicsim.sweeps.runner import run_chunk
@@ -431,11 +430,7 @@ def main() -> None:
         )
 
     results["machine"]["load_average_after"] = os.getloadavg()
-    results["elapsed_s"] = time.perf_counter() - started
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"\nwritten {out} in {results['elapsed_s']:.0f} s")
+    save(results, args.out, started)
 
 
 if __name__ == "__main__":

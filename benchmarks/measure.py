@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -42,3 +43,12 @@ def simpy_events(work: Callable[[], object]) -> int:
     finally:
         simpy.Environment.schedule = schedule  # type: ignore[method-assign]
     return count[0]
+
+
+def save(results: dict, path: str | Path, started: float) -> None:
+    """Write a benchmark's results as JSON (with its elapsed time since ``started``) and say where."""
+    results["elapsed_s"] = time.perf_counter() - started
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"\nwritten {out} in {results['elapsed_s']:.0f} s")
