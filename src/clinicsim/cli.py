@@ -324,7 +324,7 @@ def sweep_report(store, out, pareto) -> None:
 
     unknown = [k for k in pareto or () if k not in KPI_NAMES]
     if unknown:
-        _fail(f"unknown KPI {unknown[0]!r} for --pareto")
+        _fail(f"unknown KPI {unknown[0]!r} for --pareto; the KPIs are: {', '.join(KPI_NAMES)}")
     from clinicsim.sweeps.store import StoreError
 
     _check_out_dir(out)
@@ -390,11 +390,13 @@ def _fail(message: str) -> NoReturn:
 
 
 @main.command()
-def schema() -> None:
-    """Print the JSON Schema of scenario files (for editors and validators)."""
+@click.option("--sweep", is_flag=True, help="The schema of sweep files instead.")
+def schema(sweep: bool) -> None:
+    """Print the JSON Schema of scenario files, or of sweep files (for editors and validators)."""
     from clinicsim.scenario import Scenario
+    from clinicsim.sweeps.spec import SweepSpec
 
-    click.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+    click.echo(json.dumps((SweepSpec if sweep else Scenario).model_json_schema(), indent=2))
 
 
 if __name__ == "__main__":

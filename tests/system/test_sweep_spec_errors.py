@@ -365,7 +365,7 @@ def test_a_problem_of_many_points_is_said_once_with_its_count_line_and_field(tmp
     misspelt = write_spec(tmp_path, name="misspelt.yaml").read_text().replace("exam_rooms", "exam_roomz")
     (tmp_path / "misspelt.yaml").write_text(misspelt)
     result = CliRunner().invoke(main, ["validate", str(tmp_path / "misspelt.yaml")])
-    assert "clinic.exam_roomz: unknown field (misspelt?) (in 4 of 4 points" in result.output
+    assert "clinic.exam_roomz: unknown field (did you mean exam_rooms?) (in 4 of 4 points" in result.output
     assert "Extra inputs" not in result.output
 
 

@@ -15,6 +15,11 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
+from clinicsim.scenario.messages import located_message
+from clinicsim.scenario.problems import Problem, ScenarioError
+
 
 def merge(base: Any, override: Any) -> Any:
     """``override`` laid over ``base``: mappings merge recursively, anything else replaces."""
@@ -90,3 +95,16 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[tuple[str,
     """(dotted path, value before, value after) for every setting that differs; missing values are None."""
     a, b = flatten(dict(before)), flatten(dict(after))
     return [(path, a.get(path), b.get(path)) for path in sorted(set(a) | set(b)) if a.get(path) != b.get(path)]
+
+
+def changes_error(error: ValueError, changes: Mapping[str, Any]) -> ValueError:
+    """A ``ScenarioError`` for changes that make no valid scenario: each problem at its field (dotted path), worded
+    as in a file's errors; the source reads ``with_changes``."""
+    if not isinstance(error, ValidationError):
+        return ScenarioError("with_changes", [Problem(line=None, field=", ".join(changes), message=str(error))])
+    problems = []
+    for detail in error.errors(include_url=False):
+        location, message = located_message(detail)
+        field = ".".join(str(part) for part in location if not str(part)[:1].isupper())  # no union tags
+        problems.append(Problem(line=None, field=field, message=message))
+    return ScenarioError("with_changes", problems)

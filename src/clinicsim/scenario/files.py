@@ -23,44 +23,17 @@ from ruamel.yaml.reader import ReaderError
 
 from clinicsim.scenario import limits
 from clinicsim.scenario.changes import merge
+from clinicsim.scenario.messages import located_message, message_of
 from clinicsim.scenario.model import RatePeriod, Scenario
 from clinicsim.scenario.plausibility import find_warnings
+from clinicsim.scenario.problems import Problem, ScenarioError
 
 M = TypeVar("M", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a scenario file."""
-
-    line: int | None
-    field: str
-    message: str
-    source: str | None = None
-    """The file the problem is in, when it is not the file that was loaded (a base it ``extends``)."""
-
-    def describe(self, path: str) -> str:
-        path = self.source or path
-        where = f"{path}:{self.line}" if self.line is not None else path
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
 class ScenarioWarning(UserWarning):
     """Something legal in a scenario file that is probably a mistake; ``str()`` is ``file:line: field: message``.
     The scenario loads and runs; the command line prints it as ``warning: ...``."""
-
-
-class ScenarioError(ValueError):
-    """A scenario file that cannot be used; ``str()`` names the file, line, field and problem of each."""
-
-    def __init__(self, path: str | Path, problems: list[Problem]) -> None:
-        self.path = str(path)
-        self.problems = problems
-        super().__init__("\n".join(self.lines()))
-
-    def lines(self) -> list[str]:
-        """One line per problem: ``file:line: field: message``."""
-        return [p.describe(self.path) for p in self.problems]
 
 
 @dataclass(frozen=True)
@@ -113,26 +86,6 @@ def _line_of(document: Any, location: tuple) -> _Located:
             continue
         path.append(str(part))
     return _Located(depth, line, ".".join(path), inherited)
-
-
-_NAMED_FIELD = re.compile(r"([a-z_]+): (.+)", re.S)
-"""A model-level message about one field, ``"exam_rooms: at most ..."``: reported at that field."""
-
-
-def located_message(detail: Any) -> tuple[tuple, str]:
-    """(location, message) of one pydantic error detail; a model's check that names one of its fields
-    (``"exam_rooms: at most ..."``) is moved to that field."""
-    location, message = tuple(detail["loc"]), _message(detail)
-    named = _NAMED_FIELD.match(message)
-    if named and detail["type"] == "value_error":
-        location, message = (*location, named.group(1)), named.group(2)
-    return location, message
-
-
-def _message(detail: Any) -> str:
-    if detail["type"] == "extra_forbidden":
-        return "unknown field (misspelt?)"
-    return detail["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
 def _locate(location: tuple, layers: list[_Layer]) -> tuple[_Located, str]:
@@ -361,7 +314,7 @@ def read_rates_csv(path: Path, source: str, line: int | None, field: str) -> lis
             RatePeriod.model_validate(period)
         except ValidationError as error:
             detail = error.errors(include_url=False)[0]
-            _fail(str(path), _message(detail), number, ".".join(map(str, detail["loc"])) or "")
+            _fail(str(path), message_of(detail), number, ".".join(map(str, detail["loc"])) or "")
         rates.append(period)
     if not rates:
         _fail(str(path), "no rate periods (one line per period after the header)", len(rows), "")

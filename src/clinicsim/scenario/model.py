@@ -479,14 +479,18 @@ class Scenario(Model):
     def with_changes(self, changes: Mapping[str, Any]) -> Scenario:
         """A validated copy with the settings at dotted paths replaced, e.g. ``{"clinic.exam_rooms": 10}``.
 
-        Lists are indexed by position or by item name (``"providers.Dr Baker.speed_factor"``).
+        Lists are indexed by position or by item name (``"providers.Dr Baker.speed_factor"``). A change that
+        makes no valid scenario raises ``ScenarioError`` naming each field and problem, as the command line says it.
         """
-        from clinicsim.scenario.changes import set_path
+        from clinicsim.scenario.changes import changes_error, set_path
 
         data = self.model_dump(mode="json")
-        for path, value in changes.items():
-            set_path(data, path, value)
-        return Scenario.model_validate(data)
+        try:
+            for path, value in changes.items():
+                set_path(data, path, value)
+            return Scenario.model_validate(data)
+        except ValueError as error:  # a path not in the scenario, or pydantic's ValidationError
+            raise changes_error(error, changes) from None
 
     @property
     def content_hash(self) -> str:

@@ -322,7 +322,7 @@ def expand(spec: SweepSpec, base: Scenario, *, source: str = "<sweep>", document
     failing: dict[tuple[tuple, tuple, str], tuple[str, list[tuple[int, str]]]] = {}
     for index, (name, changes) in enumerate(design_points(spec)):
         try:
-            scenario = base.with_changes({"name": f"{base.name} [{name}]", **changes})
+            scenario = _changed(base_data, {"name": f"{base.name} [{name}]", **changes})
         except ValueError as error:  # pydantic's ValidationError, or a path that is not in the scenario
             for cause, field, message in _point_problems(spec, index, changes, base_data, error):
                 failing.setdefault((cause, field, _VALUES.sub("_", message)), (message, []))[1].append((index, name))
@@ -336,6 +336,15 @@ def expand(spec: SweepSpec, base: Scenario, *, source: str = "<sweep>", document
 
 _VALUES = re.compile(r"'[^']*'|\"[^\"]*\"|-?\d[\d,.]*(?:e[-+]?\d+)?")
 """The values in a message (quoted texts, numbers): problems that differ only there are said once."""
+
+
+def _changed(base_data: dict, changes: dict) -> Scenario:
+    """The base scenario (as data) with a point's changes, validated; pydantic's own error when it is not valid,
+    so each problem can be traced to the factor behind it."""
+    data = copy.deepcopy(base_data)
+    for path, value in changes.items():
+        set_path(data, path, value)
+    return Scenario.model_validate(data)
 
 
 def _refusal(document: Any, where: tuple, message: str) -> Problem:
