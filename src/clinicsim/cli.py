@@ -180,6 +180,8 @@ def compare(baseline, others, replications, precision, max_replications, seed, n
             max_replications=max_replications,
             progress=progress,
         )
+    for warning in comparison.pairing_warnings():
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"{len(scenarios)} plans, {comparison.replications} simulated days each, seed {seed}")
     if comparison.advice:
         click.echo(f"replication advisor: {comparison.advice.describe()}")

@@ -49,6 +49,32 @@ class Comparison:
     def scenarios(self) -> list[str]:
         return list(self.results)
 
+    def pairing_warnings(self) -> list[str]:
+        """Plans that differ from the baseline in more than settings (other providers, visit types or walk-in
+        streams): their patients are the same only where both plans have them, so pairing says less."""
+        if not self.crn:
+            return []
+        base = self.results[self.baseline].scenario
+        warnings = []
+        for name in self.scenarios:
+            other = self.results[name].scenario
+            differ = [
+                what
+                for what, mine, theirs in (
+                    ("providers", [p.name for p in base.providers], [p.name for p in other.providers]),
+                    ("visit types", list(base.visit_types), list(other.visit_types)),
+                    ("walk-in streams", [w.name for w in base.walk_ins], [w.name for w in other.walk_ins]),
+                )
+                if sorted(mine) != sorted(theirs)
+            ]
+            if name != self.baseline and differ:
+                warnings.append(
+                    f"{name!r} and {self.baseline!r} have different {' and '.join(differ)}: their patients are the "
+                    "same only where both plans have them, so the paired differences say less than for one clinic "
+                    "with a few settings changed"
+                )
+        return warnings
+
     @property
     def replications(self) -> int:
         return self.results[self.baseline].replications

@@ -71,3 +71,15 @@ def test_pareto_with_an_unknown_kpi_lists_the_kpis(tmp_path):
 def test_schema_of_sweep_files():
     schema = json.loads(CliRunner().invoke(main, ["schema", "--sweep"]).output)
     assert schema["title"] == "SweepSpec" and {"base", "design", "factors", "points"} <= set(schema["properties"])
+
+
+def test_compare_warns_when_the_plans_are_different_clinics():
+    scenarios = FAMILY.parent
+    runner = CliRunner()
+    unrelated = runner.invoke(main, ["compare", str(FAMILY), str(scenarios / "pediatrics.yaml"), "-n", "2"])
+    assert unrelated.exit_code == 0, unrelated.output
+    assert "warning: " in unrelated.output and "have different providers" in unrelated.output
+    redesign = runner.invoke(
+        main, ["compare", str(FAMILY), str(scenarios / "family_medicine_catch_up.yaml"), "-n", "2"]
+    )
+    assert redesign.exit_code == 0 and "warning: " not in redesign.output
