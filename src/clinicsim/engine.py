@@ -307,7 +307,7 @@ class ClinicDay:
                 room = step.room
                 if room is not None and room not in held:
                     queued = env.now
-                    server = ask(rooms, leg.room[1])
+                    server = ask(rooms, leg.rooms)
                     if type(server) is not int:
                         server = yield from self._wait(cast(Request, server), leave_at)
                     demand.remove(work[started])
@@ -317,7 +317,7 @@ class ClinicDay:
                 queued = env.now
                 servers = []
                 provider = -1
-                for is_provider, _, eligible, own in leg.needs:
+                for is_provider, eligible, own in leg.needs:
                     if own and p.provider >= 0:  # the patient's own provider: the one who first saw them
                         eligible = (p.provider,)
                     server = ask(providers if is_provider else staff, eligible)

@@ -16,7 +16,7 @@ import numpy as np
 
 from clinicsim.distributions import Distribution
 from clinicsim.scenario.model import Interval, Provider, Scenario, Shift
-from clinicsim.scenario.pathway import ByPool, Choice, Step
+from clinicsim.scenario.pathway import ByPool, Choice, Step, is_provider
 from clinicsim.scenario.vocabulary import (
     EXAM,
     all_rooms,
@@ -95,13 +95,10 @@ class PlannedStep:
 
 
 def plan_step(step: Step) -> PlannedStep:
-    who = step.who
-    needs = [Need(step.step if k == 0 else f"{step.step}/{k}", False, w) for k, w in enumerate(who)]
-    staff = [n for n in needs if not (n.who == "provider" or isinstance(n.who, ByPool))]
-    providers = [Need(n.key, True, n.who) for n in needs if n not in staff]
+    needs = [Need(step.step if k == 0 else f"{step.step}/{k}", is_provider(w), w) for k, w in enumerate(step.who)]
     return PlannedStep(
         name=step.step,
-        needs=tuple(staff + providers),
+        needs=tuple(sorted(needs, key=lambda need: need.provider)),  # staff as written, then the provider
         duration=step.duration_min,
         room=step.room,
         keep_room=step.keep_room,
@@ -126,32 +123,19 @@ class VisitPathway:
     def steps(self) -> tuple[PlannedStep, ...]:
         """Every step of every option, each name once, in pathway order."""
         found: dict[str, PlannedStep] = {}
-
-        def visit(items) -> None:
-            for item in items:
-                if isinstance(item, PlannedStep):
-                    found.setdefault(item.name, item)
-                else:
-                    for _, _, option in item[1]:
-                        visit(option)
-
-        visit(self.items)
+        for item in _every_item(self.items):
+            if isinstance(item, PlannedStep):
+                found.setdefault(item.name, item)
         return tuple(found.values())
 
     @cached_property
     def choices(self) -> tuple[tuple[str, tuple[str, ...], tuple[float, ...]], ...]:
-        """Every branch: (name, option names, probabilities), in pathway order."""
+        """Every branch, each name once: (name, option names, probabilities), in pathway order."""
         found: dict[str, tuple] = {}
-
-        def visit(items) -> None:
-            for item in items:
-                if not isinstance(item, PlannedStep):
-                    name, options = item
-                    found.setdefault(name, (name, tuple(o[0] for o in options), tuple(o[1] for o in options)))
-                    for _, _, option in options:
-                        visit(option)
-
-        visit(self.items)
+        for item in _every_item(self.items):
+            if not isinstance(item, PlannedStep):
+                name, options = item
+                found.setdefault(name, (name, tuple(o[0] for o in options), tuple(o[1] for o in options)))
         return tuple(found.values())
 
     @cached_property
@@ -193,6 +177,17 @@ class VisitPathway:
         return tuple(out), tuple(passed)
 
 
+def _every_item(items: tuple) -> list:
+    """Every step and branch of planned items, the options' own included, in pathway order."""
+    out: list = []
+    for item in items:
+        out.append(item)
+        if not isinstance(item, PlannedStep):
+            for _, _, option in item[1]:
+                out += _every_item(option)
+    return out
+
+
 def _plan_items(items: list) -> tuple:
     planned: list = []
     for item in items:
@@ -206,11 +201,11 @@ def _plan_items(items: list) -> tuple:
 
 @dataclass(frozen=True, slots=True)
 class Leg:
-    """A step of a path resolved for a route: each need as (by a provider, demand key, servers eligible in order,
-    re-targeted to the patient's own provider once known), and the room's (demand key, rooms eligible)."""
+    """A step of a path resolved for a route: each need as (by a provider, servers eligible in order, re-targeted
+    to the patient's own provider once known), and the rooms eligible for the step's room."""
 
-    needs: tuple[tuple[bool, tuple, tuple[int, ...], bool], ...]
-    room: tuple
+    needs: tuple[tuple[bool, tuple[int, ...], bool], ...]
+    rooms: tuple[int, ...]
     index: int
     """The step's position in the patient's ``minutes`` and ``documentation``."""
 
@@ -234,11 +229,11 @@ class Itinerary:
         legs, work, own_positions, held = [], [], [], set()
         for step in path:
             held.discard(step.release_room)
-            room: tuple = ()
+            rooms: tuple[int, ...] = ()
             if step.room is not None:
-                room = ((room_step(step.room), route), plan.room_eligible[(step.room, route)])
+                rooms = plan.room_eligible[(step.room, route)]
                 if step.room not in held:
-                    work.append(room[0])
+                    work.append((room_step(step.room), route))
             (held.add if step.keep_room else held.discard)(step.room)
             needs = []
             for need in step.needs:
@@ -251,15 +246,15 @@ class Itinerary:
                 else:
                     key, own = (need.key, route), False
                     eligible = plan.staff_eligible[key]
-                needs.append((need.provider, key, eligible, own))
+                needs.append((need.provider, eligible, own))
                 work.append(key)
-            legs.append(Leg(tuple(needs), room, plan.step_index[step.name]))
+            legs.append(Leg(tuple(needs), rooms, plan.step_index[step.name]))
         first = next((n for leg in legs for n in leg.needs if n[0]), None)
         return cls(
             legs=tuple(legs),
             work=tuple(work),
             own_positions=tuple(own_positions),
-            first_providers=None if first is None else first[2],
+            first_providers=None if first is None else first[1],
             home=plan.provider_index.get(cast(str, route), -1),
         )
 

@@ -64,6 +64,11 @@ them), ``staff`` (the staff groups whose ``serves`` lists the step), ``nobody`` 
 pool, anyone of a role, or anyone of a staff group."""
 
 
+def is_provider(who: Who) -> bool:
+    """Whether ``who`` is a provider: the patient's own, or one of a pool."""
+    return who == "provider" or isinstance(who, ByPool)
+
+
 class Step(Model):
     """One step of a pathway."""
 
@@ -113,7 +118,7 @@ class Step(Model):
 
     @property
     def by_provider(self) -> bool:
-        return any(who == "provider" or isinstance(who, ByPool) for who in self.who)
+        return any(is_provider(who) for who in self.who)
 
     @model_validator(mode="after")
     def _consistent(self) -> Step:
@@ -122,7 +127,7 @@ class Step(Model):
         listed = self.by if isinstance(self.by, list) else [self.by]
         if "nobody" in listed and len(listed) > 1:
             raise ValueError("by: nobody cannot be listed with others")
-        if sum(who == "provider" or isinstance(who, ByPool) for who in listed) > 1:
+        if sum(is_provider(who) for who in listed) > 1:
             raise ValueError("by: at most one provider a step")
         if not listed:
             raise ValueError("by: name who does the step (nobody for a pure delay)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from clinicsim.scenario.pathway import ByGroup, ByPool, ByRole, steps_in, walk
+from clinicsim.scenario.pathway import ByGroup, ByPool, ByRole, is_provider, steps_in, walk
 from clinicsim.scenario.vocabulary import DOCUMENTATION, EXAM, room_step, staff_groups_for
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def uncovered_steps(scenario: Scenario) -> Found:
         for vt in sorted(visit_types_for(scenario, provider)):
             for location, step, _ in walk(scenario.visit_types[vt].steps()):
                 for who in step.who:
-                    if who == "provider" or isinstance(who, ByPool):
+                    if is_provider(who):
                         continue
                     if not staff_groups_for(scenario, step.step, provider.name, who):
                         doer = "a staff group that serves it" if who == "staff" else "people of that role or group"

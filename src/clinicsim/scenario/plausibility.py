@@ -14,7 +14,7 @@ import math
 from typing import TYPE_CHECKING
 
 from clinicsim.scenario import limits
-from clinicsim.scenario.pathway import ByPool, provider_minutes, walk
+from clinicsim.scenario.pathway import ByPool, is_provider, provider_minutes, walk
 from clinicsim.scenario.pathway_checks import visit_types_for
 from clinicsim.scenario.vocabulary import BLOCKED, format_clock, staff_groups_for
 
@@ -153,7 +153,7 @@ def _staff_work(scenario: Scenario, provider) -> list[tuple[str, object]]:
     for vt in sorted(visit_types_for(scenario, provider)):
         for _, step, _ in walk(scenario.visit_types[vt].steps()):
             for who in step.who:
-                if who != "provider" and not isinstance(who, ByPool):
+                if not is_provider(who):
                     work.setdefault((step.step, repr(who)), (step.step, who))
     return list(work.values())
 
