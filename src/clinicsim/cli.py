@@ -161,11 +161,17 @@ class _progress_bar:
 @click.option("--seed", default=None, type=click.IntRange(min=0), help="Base seed (same seed, same results).")
 @click.option("--no-crn", is_flag=True, help="Independent random numbers per plan (to see what pairing buys).")
 @click.option("--out", type=click.Path(file_okay=False), help="Write DIR/report.html and CSVs of every table.")
-def compare(baseline, others, replications, precision, max_replications, seed, no_crn, out) -> None:
+@click.option(
+    "--working-days",
+    type=click.FloatRange(0, 366, min_open=True),
+    help="Clinic days a year, for money per month and year (default: the baseline's finance.working_days_per_year).",
+)
+def compare(baseline, others, replications, precision, max_replications, seed, no_crn, out, working_days) -> None:
     """Compare plans: BASELINE (e.g. current.yaml) against OTHERS on the same simulated days."""
     from clinicsim.comparison import compare as run_comparison
     from clinicsim.experiment import DEFAULT_SEED
     from clinicsim.reports.comparison import money_sentences, summary_sentences, wait_sentences
+    from clinicsim.reports.verdict import verdicts
 
     scenarios = [_load(path) for path in (baseline, *others)]
     _check_out_dir(out)
@@ -185,6 +191,10 @@ def compare(baseline, others, replications, precision, max_replications, seed, n
     click.echo(f"{len(scenarios)} plans, {comparison.replications} simulated days each, seed {seed}")
     if comparison.advice:
         click.echo(f"replication advisor: {comparison.advice.describe()}")
+    currency = scenarios[0].finance.currency if scenarios[0].finance else ""
+    for verdict in verdicts(comparison, working_days_per_year=working_days):
+        click.echo("")
+        click.echo("\n".join(f"{'' if i == 0 else '  '}{line}" for i, line in enumerate(verdict.lines(currency))))
     click.echo("")
     click.echo(format_differences(comparison.differences()))
     click.echo("")
@@ -194,7 +204,7 @@ def compare(baseline, others, replications, precision, max_replications, seed, n
         from clinicsim.reports.comparison import write_report
 
         with _writing_to(out):
-            click.echo(f"\nreport: {write_report(comparison, out)}")
+            click.echo(f"\nreport: {write_report(comparison, out, working_days_per_year=working_days)}")
 
 
 def format_differences(differences) -> str:

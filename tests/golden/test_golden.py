@@ -34,3 +34,10 @@ def test_event_log_tables_are_identical_to_the_golden_digests(current, scenario)
 
 def test_every_bundled_scenario_has_golden_values(current):
     assert sorted(current) == sorted(GOLDEN)
+
+
+def test_the_compare_command_opens_with_the_golden_verdict():
+    """The verdict block, word for word and number for number, on a fixed seed (regenerated with the rest)."""
+    from report_text import VERDICT_FILE, verdict_text
+
+    assert verdict_text() == VERDICT_FILE.read_text()

@@ -21,6 +21,7 @@ from clinicsim.experiment import Results
 from clinicsim.formatting import format_difference, format_interval, format_value, unit_label
 from clinicsim.metrics import metric as metric_of
 from clinicsim.reports.page import Figure, html_template, png_data_uri
+from clinicsim.reports.verdict import verdicts
 from clinicsim.scenario.changes import diff
 
 logger = logging.getLogger(__name__)
@@ -164,6 +165,16 @@ def _differences_table(comparison: Comparison) -> list[dict]:
     return rows
 
 
+def _wait_rows(comparison: Comparison) -> list[tuple[str, list[pd.Series | None]]]:
+    """Each stage any plan has (in order of first appearance), with every plan's wait there (None: no such stage)."""
+    waits = comparison.wait_attribution()
+    labels = dict(zip(waits.index.get_level_values("stage"), waits["label"]))
+    return [
+        (label, [waits.loc[(name, stage)] if (name, stage) in waits.index else None for name in comparison.scenarios])
+        for stage, label in labels.items()
+    ]
+
+
 def _settings_diff(comparison: Comparison) -> dict[str, list[tuple[str, str, str]]]:
     base = comparison.results[comparison.baseline].scenario.model_dump(mode="json")
     out = {}
@@ -233,11 +244,13 @@ def figures(comparison: Comparison) -> list[Figure]:
     return out
 
 
-def render_report(subject: Comparison | Results) -> str:
-    """The report as one self-contained HTML document."""
+def render_report(subject: Comparison | Results, *, working_days_per_year: float | None = None) -> str:
+    """The report as one self-contained HTML document; it opens with each plan's verdict (money per month and year
+    over ``working_days_per_year`` clinic days, by default the baseline scenario's)."""
     comparison = _as_comparison(subject)
     template = html_template("report.html.j2")
     any_results = comparison.results[comparison.baseline]
+    finance = any_results.scenario.finance
     return template.render(
         title="Plan comparison" if len(comparison.results) > 1 else f"Scenario report: {comparison.baseline}",
         generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
@@ -247,18 +260,21 @@ def render_report(subject: Comparison | Results) -> str:
         replications=any_results.replications,
         seed=comparison.seed,
         advice=comparison.advice.describe() if comparison.advice else None,
+        verdicts=verdicts(comparison, working_days_per_year=working_days_per_year),
+        pairing_warnings=comparison.pairing_warnings(),
+        currency=finance.currency if finance else "",
         summary_sentences=summary_sentences(comparison),
         money_sentences=money_sentences(comparison),
         wait_sentences=wait_sentences(comparison),
         summary_rows=_summary_table(comparison),
         difference_rows=_differences_table(comparison),
         settings_diff=_settings_diff(comparison),
-        waits=comparison.wait_attribution(),
+        wait_rows=_wait_rows(comparison),
         figures=figures(comparison),
     )
 
 
-def write_report(subject: Comparison | Results, out: str | Path) -> Path:
+def write_report(subject: Comparison | Results, out: str | Path, *, working_days_per_year: float | None = None) -> Path:
     """Write ``report.html`` and CSVs of every table to the directory ``out``; return the report's path."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -269,6 +285,6 @@ def write_report(subject: Comparison | Results, out: str | Path) -> Path:
     if len(comparison.results) > 1:
         comparison.differences().to_csv(out / "differences.csv")
     path = out / "report.html"
-    path.write_text(render_report(comparison), encoding="utf-8")
+    path.write_text(render_report(comparison, working_days_per_year=working_days_per_year), encoding="utf-8")
     logger.info("report written to %s", path)
     return path

@@ -436,6 +436,13 @@ class Finance(Model):
     )
     overhead_per_room_per_day: float = Field(default=0.0, ge=0, description="Fixed daily cost of each exam room.")
     overhead_per_site_per_day: float = Field(default=0.0, ge=0, description="Fixed daily cost of the site.")
+    working_days_per_year: float = Field(
+        default=250.0,
+        gt=0,
+        le=366,
+        description="Clinic days a year, to state a day's money per month and per year (default: 52 weeks of five "
+        "days less ten public holidays).",
+    )
 
     @model_validator(mode="after")
     def _shares_add_up(self) -> Finance:
