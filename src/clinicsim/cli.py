@@ -166,7 +166,14 @@ class _progress_bar:
     type=click.FloatRange(0, 366, min_open=True),
     help="Clinic days a year, for money per month and year (default: the baseline's finance.working_days_per_year).",
 )
-def compare(baseline, others, replications, precision, max_replications, seed, no_crn, out, working_days) -> None:
+@click.option(
+    "--decompose",
+    is_flag=True,
+    help="With one plan: which of its changes buys what (each alone, and added one at a time, on the same days).",
+)
+def compare(
+    baseline, others, replications, precision, max_replications, seed, no_crn, out, working_days, decompose
+) -> None:
     """Compare plans: BASELINE (e.g. current.yaml) against OTHERS on the same simulated days."""
     from clinicsim.comparison import compare as run_comparison
     from clinicsim.experiment import DEFAULT_SEED
@@ -174,6 +181,8 @@ def compare(baseline, others, replications, precision, max_replications, seed, n
     from clinicsim.reports.verdict import verdicts
 
     scenarios = [_load(path) for path in (baseline, *others)]
+    if decompose and (len(others) != 1 or no_crn):
+        _fail("--decompose takes one plan against the baseline, on common random numbers (no --no-crn)")
     _check_out_dir(out)
     seed = DEFAULT_SEED if seed is None else seed
     with _progress_bar("simulated days") as progress:
@@ -195,6 +204,17 @@ def compare(baseline, others, replications, precision, max_replications, seed, n
     for verdict in verdicts(comparison, working_days_per_year=working_days):
         click.echo("")
         click.echo("\n".join(f"{'' if i == 0 else '  '}{line}" for i, line in enumerate(verdict.lines(currency))))
+    levers = None
+    if decompose:
+        from clinicsim.decomposition import decompose as split_plan
+        from clinicsim.reports.levers import lever_text
+
+        with _progress_bar("simulated days, change by change") as progress:
+            levers = split_plan(
+                scenarios[0], scenarios[1], replications=comparison.replications, seed=seed, progress=progress
+            )
+        click.echo("")
+        click.echo(lever_text(levers))
     click.echo("")
     click.echo(format_differences(comparison.differences()))
     click.echo("")
@@ -204,7 +224,8 @@ def compare(baseline, others, replications, precision, max_replications, seed, n
         from clinicsim.reports.comparison import write_report
 
         with _writing_to(out):
-            click.echo(f"\nreport: {write_report(comparison, out, working_days_per_year=working_days)}")
+            path = write_report(comparison, out, working_days_per_year=working_days, decomposition=levers)
+            click.echo(f"\nreport: {path}")
 
 
 def format_differences(differences) -> str:

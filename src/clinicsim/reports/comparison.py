@@ -17,9 +17,11 @@ import pandas as pd
 
 from clinicsim import __version__
 from clinicsim.comparison import Comparison
+from clinicsim.decomposition import Decomposition
 from clinicsim.experiment import Results
 from clinicsim.formatting import format_difference, format_interval, format_value, unit_label
 from clinicsim.metrics import metric as metric_of
+from clinicsim.reports.levers import lever_table
 from clinicsim.reports.page import Figure, html_template, png_data_uri
 from clinicsim.reports.verdict import verdicts
 from clinicsim.scenario.changes import diff
@@ -244,9 +246,15 @@ def figures(comparison: Comparison) -> list[Figure]:
     return out
 
 
-def render_report(subject: Comparison | Results, *, working_days_per_year: float | None = None) -> str:
+def render_report(
+    subject: Comparison | Results,
+    *,
+    working_days_per_year: float | None = None,
+    decomposition: Decomposition | None = None,
+) -> str:
     """The report as one self-contained HTML document; it opens with each plan's verdict (money per month and year
-    over ``working_days_per_year`` clinic days, by default the baseline scenario's)."""
+    over ``working_days_per_year`` clinic days, by default the baseline scenario's) and, given a
+    ``decomposition``, which of the plan's changes buys what."""
     comparison = _as_comparison(subject)
     template = html_template("report.html.j2")
     any_results = comparison.results[comparison.baseline]
@@ -262,6 +270,8 @@ def render_report(subject: Comparison | Results, *, working_days_per_year: float
         advice=comparison.advice.describe() if comparison.advice else None,
         verdicts=verdicts(comparison, working_days_per_year=working_days_per_year),
         pairing_warnings=comparison.pairing_warnings(),
+        levers=lever_table(decomposition) if decomposition else None,
+        decomposition=decomposition,
         currency=finance.currency if finance else "",
         summary_sentences=summary_sentences(comparison),
         money_sentences=money_sentences(comparison),
@@ -274,8 +284,15 @@ def render_report(subject: Comparison | Results, *, working_days_per_year: float
     )
 
 
-def write_report(subject: Comparison | Results, out: str | Path, *, working_days_per_year: float | None = None) -> Path:
-    """Write ``report.html`` and CSVs of every table to the directory ``out``; return the report's path."""
+def write_report(
+    subject: Comparison | Results,
+    out: str | Path,
+    *,
+    working_days_per_year: float | None = None,
+    decomposition: Decomposition | None = None,
+) -> Path:
+    """Write ``report.html`` and CSVs of every table to the directory ``out`` (with ``decomposition``, also
+    ``decomposition.csv``); return the report's path."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     comparison = _as_comparison(subject)
@@ -285,6 +302,9 @@ def write_report(subject: Comparison | Results, out: str | Path, *, working_days
     if len(comparison.results) > 1:
         comparison.differences().to_csv(out / "differences.csv")
     path = out / "report.html"
-    path.write_text(render_report(comparison, working_days_per_year=working_days_per_year), encoding="utf-8")
+    if decomposition is not None:
+        decomposition.table([k for k in comparison.kpis.columns]).to_csv(out / "decomposition.csv")
+    html = render_report(comparison, working_days_per_year=working_days_per_year, decomposition=decomposition)
+    path.write_text(html, encoding="utf-8")
     logger.info("report written to %s", path)
     return path
