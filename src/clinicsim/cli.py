@@ -83,6 +83,10 @@ def format_summary(summary, currency: str = "") -> str:
     return "\n".join(lines)
 
 
+WEEKDAY = click.Choice(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+"""The weekdays of scenario.model.WEEKDAYS (spelt out here so that ``--help`` needs no pydantic)."""
+
+
 @click.group()
 @click.version_option(package_name="clinicsim")
 def main() -> None:
@@ -97,19 +101,26 @@ def main() -> None:
 @click.option("--seed", default=None, type=click.IntRange(min=0), help="Base seed (same seed, same results).")
 @click.option("--out", type=click.Path(file_okay=False), help="Directory for CSV tables and provenance.")
 @click.option("--report", is_flag=True, help="Also write DIR/report.html (needs --out).")
-def run(scenario: str, replications: int, seed: int | None, out: str | None, report: bool) -> None:
+@click.option("--weekday", type=WEEKDAY, help="Simulate this weekday (its templates and weekday_changes).")
+@click.option("--week", is_flag=True, help="Simulate every working weekday, N weeks; per weekday and week totals.")
+def run(scenario: str, replications: int, seed: int | None, out: str | None, report: bool, weekday, week: bool) -> None:
     """Simulate SCENARIO and print its KPIs with 95% confidence intervals."""
     from clinicsim.experiment import DEFAULT_SEED, simulate
 
     if report and not out:
         raise click.UsageError("--report needs --out DIR")
-    loaded = _load(scenario)
+    if week and (weekday or report):
+        raise click.UsageError("--week simulates every weekday: it takes neither --weekday nor --report")
+    loaded = _on_weekday(_load(scenario), weekday)
     _check_out_dir(out)
     seed = DEFAULT_SEED if seed is None else seed
+    if week:
+        _run_week(loaded, replications, seed, out)
+        return
     with _progress_bar("simulated days") as progress:
         results = simulate(loaded, replications=replications, seed=seed, progress=progress)
     summary = results.summary()
-    click.echo(f"{loaded.name}: {replications} replications, seed {seed}\n")
+    click.echo(f"{loaded.name} ({loaded.weekday}): {replications} replications, seed {seed}\n")
     click.echo(format_summary(summary, loaded.finance.currency if loaded.finance else ""))
     if out:
         with _writing_to(out):
@@ -120,6 +131,63 @@ def run(scenario: str, replications: int, seed: int | None, out: str | None, rep
 
         with _writing_to(out):
             click.echo(f"report: {write_report(results, out)}")
+
+
+def _on_weekday(scenario, weekday: str | None):
+    """The scenario's day on ``weekday`` (None: its own), or exit 2 saying why that day is not a clinic day."""
+    if weekday is None:
+        return scenario
+    from clinicsim.scenario.problems import ScenarioError
+
+    try:
+        return scenario.on_weekday(weekday)
+    except ScenarioError as error:
+        _fail(f"{scenario.name} on {weekday}: " + "; ".join(p.message for p in error.problems))
+
+
+def _run_week(scenario, weeks: int, seed: int, out: str | None) -> None:
+    """Print (and with ``out`` write) a week's KPIs per weekday and its totals."""
+    from clinicsim.week import simulate_week
+
+    with _progress_bar("simulated days") as progress:
+        week = simulate_week(scenario, weeks=weeks, seed=seed, progress=progress)
+    currency = scenario.finance.currency if scenario.finance else ""
+    click.echo(f"{scenario.name}: {weeks} weeks of {', '.join(week.days)}, seed {seed}\n")
+    click.echo(format_by_weekday(week.summary(), currency))
+    click.echo(f"\nWeek totals ({len(week.days)} clinic days):\n")
+    click.echo(format_summary(week.totals(), currency))
+    if out:
+        with _writing_to(out):
+            Path(out).mkdir(parents=True, exist_ok=True)
+            week.summary().to_csv(Path(out) / "week_summary.csv")
+            week.totals().to_csv(Path(out) / "week_totals.csv")
+        click.echo(f"\ntables written to {out}/")
+
+
+WEEKDAY_KPIS = ("patients_seen", "provider_wait_mean_min", "pct_seen_within_15_min", "provider_overtime_mean_min")
+"""KPIs of the per-weekday table of ``run --week`` (and the margin, with finance settings)."""
+
+
+def format_by_weekday(summary, currency: str = "") -> str:
+    """Headline KPIs per weekday as plain text: one row per KPI, "mean (low to high)" per weekday."""
+    from clinicsim.formatting import format_interval, format_value, unit_label
+
+    days = list(dict.fromkeys(summary.index.get_level_values("weekday")))
+    kpis = [k for k in (*WEEKDAY_KPIS, "margin") if (days[0], k) in summary.index]
+    rows = [("KPI", *days)]
+    for kpi in kpis:
+        first = summary.loc[(days[0], kpi)]
+        label = f"{first['label']} ({unit_label(first['unit'], currency)})".replace(" ()", "")
+        cells = []
+        for day in days:
+            row = summary.loc[(day, kpi)]
+            interval = format_interval(row["ci_low"], row["ci_high"], row["unit"])
+            cells.append(f"{format_value(row['mean'], row['unit'])} ({interval})")
+        rows.append((label, *cells))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(f"{cell:<{w}}" for cell, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
 
 
 class _progress_bar:
@@ -171,8 +239,9 @@ class _progress_bar:
     is_flag=True,
     help="With one plan: which of its changes buys what (each alone, and added one at a time, on the same days).",
 )
+@click.option("--weekday", type=WEEKDAY, help="Compare the plans on this weekday (templates, weekday_changes).")
 def compare(
-    baseline, others, replications, precision, max_replications, seed, no_crn, out, working_days, decompose
+    baseline, others, replications, precision, max_replications, seed, no_crn, out, working_days, decompose, weekday
 ) -> None:
     """Compare plans: BASELINE (e.g. current.yaml) against OTHERS on the same simulated days."""
     from clinicsim.comparison import compare as run_comparison
@@ -180,7 +249,7 @@ def compare(
     from clinicsim.reports.comparison import money_sentences, summary_sentences, wait_sentences
     from clinicsim.reports.verdict import verdicts
 
-    scenarios = [_load(path) for path in (baseline, *others)]
+    scenarios = [_on_weekday(_load(path), weekday) for path in (baseline, *others)]
     if decompose and (len(others) != 1 or no_crn):
         _fail("--decompose takes one plan against the baseline, on common random numbers (no --no-crn)")
     _check_out_dir(out)

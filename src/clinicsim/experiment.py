@@ -143,6 +143,7 @@ def simulate(
         scenario = load_scenario(scenario)
     if replications < 1:
         raise ValueError("replications must be at least 1")
+    scenario = scenario.on_weekday()  # the day simulated: its weekday's changes made
     plan = plan_day(scenario)
     logs, rows = [], []
     for k in range(replications):

@@ -479,7 +479,8 @@ def _staff_members(scenario: Scenario) -> tuple[StaffMember, ...]:
 
 
 def plan_day(scenario: Scenario) -> DayPlan:
-    """Expand a scenario into the plan of its simulated weekday."""
+    """Expand a scenario into the plan of its simulated weekday (its ``weekday_changes`` for that day made)."""
+    scenario = scenario.on_weekday()
     providers = []
     for provider in scenario.working_providers():
         template = scenario.templates[cast(str, provider.template_on(scenario.weekday))]  # working: has one

@@ -6,6 +6,7 @@ error message can point at the line.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -17,7 +18,7 @@ from clinicsim.scenario.plausibility import size_problems, template_problems
 from clinicsim.scenario.vocabulary import BLOCKED, EXAM, all_rooms, format_clock, slot_times, staff_member_names
 
 if TYPE_CHECKING:
-    from clinicsim.scenario.model import Scenario
+    from clinicsim.scenario.model import Scenario, Weekday
 
 
 def _unknown(kind: str, name: str, known) -> str:
@@ -116,7 +117,45 @@ def find_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
     if problems:
         return problems
     problems.extend(_uncovered_work(scenario))
+    return problems or _weekday_problems(scenario)
+
+
+def _weekday_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
+    """Other weekdays that make no valid clinic day (other templates, or ``weekday_changes``), each problem at the
+    change that causes it, else at the weekday's changes, else at the weekday."""
+    from clinicsim.scenario.problems import ScenarioError
+
+    def day(weekday: Weekday) -> tuple:
+        return tuple(p.template_on(weekday) for p in scenario.providers), scenario.weekday_changes.get(weekday)
+
+    if _CHECKING_A_WEEKDAY.get():  # this is another weekday's scenario, being checked: its own day is enough
+        return []
+    weekdays: list[Weekday] = list(dict.fromkeys([*scenario.working_weekdays(), *scenario.weekday_changes]))
+    problems: list[tuple[tuple, str]] = []
+    for weekday in weekdays:
+        if day(weekday) == day(scenario.weekday):
+            continue
+        changes = scenario.weekday_changes.get(weekday, {})
+        token = _CHECKING_A_WEEKDAY.set(True)
+        try:
+            scenario.on_weekday(weekday)
+        except ScenarioError as error:
+            for problem in error.problems:
+                key = next((k for k in changes if problem.field.startswith(_section(k))), None)
+                where = ("weekday_changes", weekday, key) if key else ("weekday_changes", weekday) if changes else ()
+                problems.append((where, f"on {weekday}, {problem.field}: {problem.message}"))
+        finally:
+            _CHECKING_A_WEEKDAY.reset(token)
     return problems
+
+
+_CHECKING_A_WEEKDAY: ContextVar[bool] = ContextVar("checking_a_weekday", default=False)
+
+
+def _section(dotted: str) -> str:
+    """The section a change is in: validation errors name positions, not the names a change may use, so a problem
+    is matched to its change by section."""
+    return dotted.split(".")[0]
 
 
 def _finance_problems(scenario: Scenario) -> list[tuple[tuple, str]]:

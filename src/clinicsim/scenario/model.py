@@ -31,8 +31,8 @@ from clinicsim.scenario.checks import raise_if_inconsistent
 from clinicsim.scenario.pathway import EXAM, PathwayItem, shorthand_pathway
 from clinicsim.scenario.vocabulary import BLOCKED, format_clock
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 _CLOCK = re.compile(r"(\d{1,2}):([0-5]\d)")
 
@@ -460,6 +460,11 @@ class Scenario(Model):
     name: str = Field(description="Short name of the scenario, used in tables and reports.")
     description: str = Field(default="", description="What this scenario represents, and where its numbers come from.")
     weekday: Weekday = Field(default="mon", description="Weekday simulated; picks each provider's template.")
+    weekday_changes: dict[Weekday, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Settings that differ on some weekdays, as dotted paths like with_changes (e.g. fri: "
+        "{'staff.Front desk.count': 1}); made whenever that weekday is simulated.",
+    )
     clinic: Clinic = Field(description="The site.")
     visit_types: dict[str, VisitType] = Field(min_length=1, description="Visit types by name.")
     templates: dict[str, Template] = Field(min_length=1, description="Scheduling templates by name.")
@@ -498,6 +503,19 @@ class Scenario(Model):
             return Scenario.model_validate(data)
         except ValueError as error:  # a path not in the scenario, or pydantic's ValidationError
             raise changes_error(error, changes) from None
+
+    def working_weekdays(self) -> list[Weekday]:
+        """Weekdays on which at least one provider has a template, Monday first."""
+        return [day for day in WEEKDAYS if any(p.template_on(day) is not None for p in self.providers)]
+
+    def on_weekday(self, weekday: Weekday | None = None) -> Scenario:
+        """The clinic day simulated on ``weekday`` (default: the scenario's own): that weekday's templates and its
+        ``weekday_changes`` made (the day's scenario has none left). The scenario itself when it is that day and
+        has no changes for it."""
+        weekday = weekday or self.weekday
+        if weekday == self.weekday and weekday not in self.weekday_changes:
+            return self
+        return self.with_changes({"weekday": weekday, "weekday_changes": {}, **self.weekday_changes.get(weekday, {})})
 
     @property
     def content_hash(self) -> str:

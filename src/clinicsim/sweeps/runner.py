@@ -105,6 +105,7 @@ def _local_pool(workers: int) -> ProcessPoolExecutor:
 
 def run_chunk(scenario: Scenario, seed: int, replications: list[int], kpis: list[str]) -> list[tuple[int, dict]]:
     """Simulate some replications of one scenario; only the chosen KPIs of each come back (no event logs)."""
+    scenario = scenario.on_weekday()  # the day simulated: its weekday's changes made
     plan = plan_day(scenario)
     out = []
     for replication in replications:

@@ -1,0 +1,101 @@
+"""A clinic week: every weekday a provider works, simulated with that weekday's templates and changes.
+
+Providers' templates may differ by weekday (``template: {mon: full, fri: half}``), and ``weekday_changes`` say
+what else differs (one front-desk clerk on Fridays, more walk-ins on Mondays). ``simulate_week`` runs each
+working weekday for the same number of weeks; week ``r`` is replication ``r`` of every weekday. Each weekday has
+streams of its own (derived from the seed and the weekday), so the days of a week are independent, while two plans
+simulated with the same seed still share every weekday's patients (common random numbers).
+
+The week's totals (patients seen, revenue, cost, margin, ...) add each week's days and get a Student-t interval
+over weeks; means and percentages are reported per weekday only, since a week's wait is not a sum of days.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from clinicsim.experiment import DEFAULT_SEED, Progress, Results, simulate
+from clinicsim.scenario import Scenario, load_scenario
+from clinicsim.scenario.model import Weekday
+from clinicsim.statistics import summarize
+from clinicsim.streams import independent_seed
+
+logger = logging.getLogger(__name__)
+
+WEEK_TOTALS = (
+    "patients_booked",
+    "patients_arrived",
+    "patients_seen",
+    "no_shows",
+    "walk_ins",
+    "left_without_being_seen",
+    "gross_charges",
+    "net_revenue",
+    "lost_revenue_no_shows",
+    "lost_revenue_unseen",
+    "labor_cost",
+    "overtime_cost",
+    "overhead_cost",
+    "margin",
+    "wrvu_total",
+)
+"""KPIs that add up over the days of a week (counts and money per day); the others are per weekday."""
+
+
+def weekday_seed(seed: int, weekday: Weekday) -> int:
+    """The base seed of ``weekday``'s days in a week simulated from ``seed``."""
+    return independent_seed(seed, f"weekday {weekday}")
+
+
+@dataclass
+class Week:
+    """Every working weekday's results, replication ``r`` of each being week ``r``."""
+
+    days: dict[Weekday, Results]
+    """Results per weekday (``mon`` ... ``sun``), in week order."""
+    seed: int
+
+    @property
+    def weeks(self) -> int:
+        return min(r.replications for r in self.days.values())
+
+    def summary(self, *, confidence: float = 0.95) -> pd.DataFrame:
+        """Per weekday and KPI: mean, sd, n and the confidence interval over weeks."""
+        return pd.concat({day: r.summary(confidence=confidence) for day, r in self.days.items()}, names=["weekday"])
+
+    def totals(self, *, confidence: float = 0.95) -> pd.DataFrame:
+        """Per KPI that adds up over days (``WEEK_TOTALS``): the week's total, with its interval over weeks."""
+        per_day = [r.kpis.set_index("replication") for r in self.days.values()]
+        kpis = [k for k in WEEK_TOTALS if all(k in day for day in per_day)]
+        weekly = sum(day[kpis] for day in per_day)
+        return summarize(weekly.dropna(), confidence=confidence)
+
+
+def simulate_week(
+    scenario: Scenario | str | Path,
+    *,
+    weeks: int = 30,
+    seed: int = DEFAULT_SEED,
+    progress: Progress | None = None,
+) -> Week:
+    """Simulate ``weeks`` weeks of ``scenario``: each working weekday ``weeks`` times (see the module docstring)."""
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    days = scenario.working_weekdays()
+    done = [0]
+
+    def tick(_: int, __: int) -> None:
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], weeks * len(days))
+
+    results = {
+        day: simulate(scenario.on_weekday(day), replications=weeks, seed=weekday_seed(seed, day), progress=tick)
+        for day in days
+    }
+    logger.info("simulated %d weeks of %r (%s)", weeks, scenario.name, ", ".join(days))
+    return Week(days=results, seed=seed)
