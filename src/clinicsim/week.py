@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from clinicsim.experiment import DEFAULT_SEED, Progress, Results, simulate
+from clinicsim.finance import MONEY_KPIS
 from clinicsim.scenario import Scenario, load_scenario
 from clinicsim.scenario.model import Weekday
 from clinicsim.statistics import summarize
@@ -33,15 +34,7 @@ WEEK_TOTALS = (
     "no_shows",
     "walk_ins",
     "left_without_being_seen",
-    "gross_charges",
-    "net_revenue",
-    "lost_revenue_no_shows",
-    "lost_revenue_unseen",
-    "labor_cost",
-    "overtime_cost",
-    "overhead_cost",
-    "margin",
-    "wrvu_total",
+    *(kpi for kpi in MONEY_KPIS if "_per_" not in kpi),  # per visit and per hour are ratios
 )
 """KPIs that add up over the days of a week (counts and money per day); the others are per weekday."""
 
