@@ -17,6 +17,7 @@ import json
 import signal
 import sys
 import tempfile
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -272,7 +273,10 @@ def compare(
     currency = scenarios[0].finance.currency if scenarios[0].finance else ""
     for verdict in verdicts(comparison, working_days_per_year=working_days):
         click.echo("")
-        click.echo("\n".join(f"{'' if i == 0 else '  '}{line}" for i, line in enumerate(verdict.lines(currency))))
+        for i, line in enumerate(verdict.lines(currency)):
+            click.echo(
+                textwrap.fill(line, width=110, initial_indent="" if i == 0 else "  - ", subsequent_indent="    ")
+            )
     levers = None
     if decompose:
         from clinicsim.decomposition import decompose as split_plan

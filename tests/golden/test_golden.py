@@ -41,3 +41,10 @@ def test_the_compare_command_opens_with_the_golden_verdict():
     from report_text import VERDICT_FILE, verdict_text
 
     assert verdict_text() == VERDICT_FILE.read_text()
+
+
+def test_the_readme_shows_what_the_first_run_prints():
+    """The README's example output is the output of its own first-run command (default days and seed)."""
+    from report_text import readme_example, verdict_text
+
+    assert readme_example() == verdict_text([])
