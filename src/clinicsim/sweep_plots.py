@@ -1,19 +1,23 @@
-"""Figures of a batch sweep: which factor moves which KPI, how two factors interact, and which plans trade best.
+"""Figures of a batch sweep: which factor moves which KPI, how two factors interact, which plans trade best, and
+how the plans rank on one KPI.
 
 The numbers behind them come from ``clinicsim.sweeps.analysis`` (main effects, the two-factor table, the Pareto
-front), each KPI taken in the direction its ``Metric`` declares. Every plot function takes the sweep's results (a
-``SweepResults``, or the long per-point table of ``SweepResults.points()``), draws on the ``ax`` it is given or
-on a new figure, returns it, and never calls ``plt.show()``.
+front, the ranking), each KPI taken in the direction its ``Metric`` declares. Long list and mapping levels are
+drawn with their short labels (``level_legend``); points with their names, or "P" and their number on a grid.
+Every plot function takes the sweep's results (a ``SweepResults``, or the long per-point table of
+``SweepResults.points()``), draws on the ``ax`` it is given or on a new figure, returns it, and never calls
+``plt.show()``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
@@ -24,8 +28,10 @@ from clinicsim.sweeps.analysis import (
     factor_table,
     main_effects,
     pareto_front,
+    point_labels,
     point_means,
     points_table,
+    ranked_points,
     require_kpi,
     varying_factors,
 )
@@ -38,6 +44,8 @@ __all__ = [
     "plot_factor_heatmap",
     "plot_main_effects",
     "plot_pareto",
+    "plot_ranking",
+    "ranked_points",
 ]
 """The figures, and the analysis functions they draw (re-exported from ``clinicsim.sweeps.analysis``)."""
 
@@ -173,6 +181,13 @@ def plot_factor_heatmap(results, kpi: str, x: str, y: str, *, colorbar: bool = T
     return ax
 
 
+def _labels(results, labels: Mapping[int, str] | None, frame) -> Mapping[int, str]:
+    """The points' labels: those given, else ``point_labels`` (names where a SweepResults' sweep names them)."""
+    if labels is not None:
+        return labels
+    return point_labels(frame, design="grid" if isinstance(results, pd.DataFrame) else results.spec.design)
+
+
 def _spaced(ax: Axes, labels, x: np.ndarray, y: np.ndarray, *, min_px: float = 16.0) -> list[tuple]:
     """The (label, x, y) of the points at least ``min_px`` display pixels from every point kept before them."""
     ax.autoscale_view()
@@ -185,11 +200,19 @@ def _spaced(ax: Axes, labels, x: np.ndarray, y: np.ndarray, *, min_px: float = 1
     return [(labels[i], x[i], y[i]) for i in kept]
 
 
-def plot_pareto(results, kpi_x: str, kpi_y: str, *, label_front: bool = True, ax: Axes | None = None) -> Axes:
+def plot_pareto(
+    results,
+    kpi_x: str,
+    kpi_y: str,
+    *,
+    label_front: bool = True,
+    labels: Mapping[int, str] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
     """Every point's mean of ``kpi_x`` against ``kpi_y`` (grey), with the Pareto front (points no other point
     beats on both, see ``pareto_front``) highlighted, joined in order, shown with their 95% intervals and
-    labelled with their point numbers (those with room for a label, when the front is crowded). An arrow points to
-    the better corner."""
+    labelled (those with room for a label, when the front is crowded) with ``labels`` (point -> label; default
+    ``point_labels``). An arrow points to the better corner."""
     frame = points_table(results)
     for kpi in (kpi_x, kpi_y):
         require_kpi(frame, kpi)
@@ -225,9 +248,10 @@ def plot_pareto(results, kpi_x: str, kpi_y: str, *, label_front: bool = True, ax
         zorder=4,
     )
     if label_front:
-        for point, xv, yv in _spaced(ax, front["point"], fx, fy):
+        names = _labels(results, labels, frame)
+        for name, xv, yv in _spaced(ax, [names[p] for p in front["point"]], fx, fy):
             ax.annotate(
-                str(point),
+                name,
                 (xv, yv),
                 xytext=(5, 4),
                 textcoords="offset points",
@@ -257,4 +281,48 @@ def plot_pareto(results, kpi_x: str, kpi_y: str, *, label_front: bool = True, ax
     ax.grid(color="0.92")
     ax.set_axisbelow(True)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2, fontsize="small", frameon=False)
+    return ax
+
+
+def plot_ranking(
+    results,
+    kpi: str,
+    *,
+    labels: Mapping[int, str] | None = None,
+    top: int | None = 30,
+    ax: Axes | None = None,
+) -> Axes:
+    """The points ranked by ``kpi`` (see ``ranked_points``), best at the top: each point's mean over its
+    simulated days with its 95% interval, the best point's interval shaded across (a point whose interval reaches
+    it may not truly differ from the best). ``labels``: point -> tick label (default ``point_labels``);
+    ``top``: how many of the best points to draw (None: all)."""
+    frame = points_table(results)
+    ranked = ranked_points(frame, kpi)
+    shown = ranked if top is None else ranked.head(top)
+    names = _labels(results, labels, frame)
+    ax = _axes(ax, (7.5, 1.4 + 0.27 * len(shown)))
+    mean = shown[kpi].to_numpy(dtype=float)
+    low, high = shown[f"{kpi}_ci_low"].to_numpy(dtype=float), shown[f"{kpi}_ci_high"].to_numpy(dtype=float)
+    rows = np.arange(len(shown))
+    if len(shown) and np.isfinite(low[0]) and np.isfinite(high[0]):
+        ax.axvspan(low[0], high[0], color="C0", alpha=0.1, linewidth=0)
+    ax.errorbar(
+        mean,
+        rows,
+        xerr=[np.nan_to_num(mean - low), np.nan_to_num(high - mean)],
+        fmt="o",
+        color="C0",
+        capsize=3,
+        markersize=5,
+    )
+    ax.set_yticks(rows, [names[p] for p in shown["point"]])
+    ax.set_ylim(len(shown) - 0.5, -0.5)  # the best at the top
+    ax.set_xlabel(f"{axis_label(kpi)}, {_better(kpi)}")
+    _format_axis(ax.xaxis, kpi)
+    ax.grid(axis="x", color="0.92")
+    ax.set_axisbelow(True)
+    title = "Means with 95% intervals; shaded: the best plan's interval"
+    if len(shown) < len(ranked):
+        title = f"The best {len(shown)} of {len(ranked)} plans. {title}"
+    ax.set_title(title, fontsize="small")
     return ax

@@ -13,7 +13,10 @@ results themselves) and return DataFrames; ``sweep_plots`` draws them and the sw
 
 A factor with more than ``MAX_LEVELS`` numeric values (a Latin-hypercube sample) is cut into quartile bins;
 settings that are mappings (``{kind: bailey_welch, k: 2}``) are written ``kind=bailey_welch, k=2``; a point
-that leaves a factor at the base scenario's value shows it as ``(base)``.
+that leaves a factor at the base scenario's value shows it as ``(base)``. A factor whose list or mapping levels
+are too long to read on an axis gets short labels (each mapping's ``name``, else A, B, C, ...; ``level_legend``
+gives the full values), in the design's order (``label_levels``). Points are labelled by their names where the
+sweep names them, else ``P`` and their number (``point_labels``), and ranked by a KPI (``ranked_points``).
 """
 
 from __future__ import annotations
@@ -38,16 +41,22 @@ SUMMARY_COLUMNS = ("point", "name", "kpi", "label", "unit", "mean", "sd", "n", "
 BASE_LEVEL = "(base)"
 """Level label of a point that leaves the factor at the base scenario's value (``design: points``)."""
 
+MAX_LABEL_CHARS = 24
+"""A list or mapping level written longer than this (in characters) gets a short label."""
+
 # -- the per-point table ----------------------------------------------------------------------------------
 
 
 def points_table(results) -> pd.DataFrame:
-    """The long per-point table (one row per point and KPI) of a SweepResults, or the table itself."""
+    """The long per-point table (one row per point and KPI) of a SweepResults, or the table itself, with short
+    labels for long list and mapping levels (``label_levels``; a SweepResults' over its whole design)."""
     frame = results if isinstance(results, pd.DataFrame) else results.points()
     missing = {"point", "kpi", "mean"} - set(frame.columns)
     if missing and not frame.empty:
         raise ValueError(f"expected the per-point table of SweepResults.points(); missing {sorted(missing)}")
-    return frame
+    if frame.empty:
+        return frame
+    return label_levels(frame, None if isinstance(results, pd.DataFrame) else results.point_table())
 
 
 _WIDE_SUFFIXES = ("_ci_low", "_ci_high", "_n")
@@ -111,10 +120,47 @@ def format_level(value: Any) -> str:
     return str(value)
 
 
+def _letters(k: int) -> str:
+    """The ``k``-th generated label (from 0): A, B, ..., Z, AA, AB, ..."""
+    return (_letters(k // 26 - 1) if k >= 26 else "") + chr(ord("A") + k % 26)
+
+
+def level_legend(values: pd.Series) -> dict[str, str]:
+    """Short labels of a factor's list and mapping levels, keyed by their full text (``format_level``), when any
+    of them is longer than ``MAX_LABEL_CHARS``: each mapping's ``name`` when every such level has its own, else
+    A, B, C, ... in order of first appearance. Empty when every level reads well as it is."""
+    compound = {format_level(v): v for v in values if isinstance(v, dict | list | tuple)}
+    if all(len(text) <= MAX_LABEL_CHARS for text in compound):
+        return {}
+    names = [v.get("name") if isinstance(v, dict) else None for v in compound.values()]
+    if all(isinstance(n, str) and n for n in names) and len(set(names)) == len(names):
+        return dict(zip(compound, map(str, names)))
+    return {text: _letters(k) for k, text in enumerate(compound)}
+
+
+def label_levels(points: pd.DataFrame, design: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``points`` (a per-point table, long or wide) with each factor's long list and mapping levels replaced by
+    their short labels (``level_legend``), as an ordered categorical in the design's order. ``design``: the
+    point table of the whole design (default: ``points``), so that the labels of a sweep still running are
+    those of the finished one."""
+    design = points if design is None else design
+    out = points
+    for factor in factor_columns(points):
+        legend = level_legend(design[factor]) if factor in design.columns else {}
+        if not legend:
+            continue
+        short = [v if _missing(v) else legend.get(format_level(v), format_level(v)) for v in points[factor]]
+        order = [legend.get(format_level(v), format_level(v)) for v in design[factor] if not _missing(v)]
+        categories = list(dict.fromkeys([*order, *(v for v in short if not _missing(v))]))
+        out = out.assign(**{factor: pd.Categorical(short, categories=categories, ordered=True)})
+    return out
+
+
 def factor_levels(values: pd.Series, *, max_levels: int = MAX_LEVELS) -> pd.Series:
     """Each point's level of a factor as an ordered categorical of labels: numeric levels in increasing order,
-    others in order of first appearance, ``(base)`` first; more than ``max_levels`` numeric values are cut into
-    quartile bins labelled "low to high"."""
+    others in order of first appearance (a categorical's in its own order, see ``label_levels``), ``(base)``
+    first; more than ``max_levels`` numeric values are cut into quartile bins labelled "low to high"; long list
+    and mapping levels get short labels (``level_legend``)."""
     present = [v for v in values if not _missing(v)]
     has_base = len(present) < len(values)
     numeric = bool(present) and all(_numeric(v) for v in present)
@@ -126,9 +172,15 @@ def factor_levels(values: pd.Series, *, max_levels: int = MAX_LEVELS) -> pd.Seri
         labels = [BASE_LEVEL if _missing(b) else names[b] for b in bins]
         order = ([BASE_LEVEL] if has_base else []) + list(names.values())
     else:
-        labels = [format_level(v) for v in values]
-        seen = sorted(set(present), key=float) if numeric else present
-        order = ([BASE_LEVEL] if has_base else []) + list(dict.fromkeys(format_level(v) for v in seen))
+        legend = level_legend(values)
+        labels = [legend.get(text, text) for text in map(format_level, values)]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            seen = list(values.cat.remove_unused_categories().cat.categories)
+        else:
+            seen = sorted(set(present), key=float) if numeric else present
+        order = ([BASE_LEVEL] if has_base else []) + list(
+            dict.fromkeys(legend.get(text, text) for text in map(format_level, seen))
+        )
     return pd.Series(pd.Categorical(labels, categories=order, ordered=True), index=values.index, name=values.name)
 
 
@@ -175,6 +227,28 @@ def factor_table(results, kpi: str, x: str, y: str) -> pd.DataFrame:
     )
     table.index.name, table.columns.name = y, x
     return table
+
+
+# -- the points ranked -------------------------------------------------------------------------------------
+
+
+def point_labels(points: pd.DataFrame, *, design: str = "grid") -> dict[int, str]:
+    """Each point's label for tables and figures: its name where the sweep names its points (``design: points``;
+    a Latin hypercube's "sample 3"), else "P" and its number (a grid point's name spells out every factor)."""
+    table = points.drop_duplicates("point")
+    named = design != "grid"
+    return {int(p): str(name) if named else f"P{int(p)}" for p, name in zip(table["point"], table["name"])}
+
+
+def ranked_points(results, kpi: str) -> pd.DataFrame:
+    """The points with a mean of ``kpi``, best first in the KPI's own direction (ties by point number): ``rank``
+    (1 is best), then the columns of ``point_means`` (the mean with its ``_ci_low``, ``_ci_high`` and ``_n``)."""
+    frame = points_table(results)
+    require_kpi(frame, kpi)
+    wide = point_means(frame, [kpi]).dropna(subset=[kpi])
+    ranked = wide.sort_values([kpi, "point"], ascending=[lower_is_better(kpi), True]).reset_index(drop=True)
+    ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
+    return ranked
 
 
 # -- the Pareto front -------------------------------------------------------------------------------------
