@@ -24,6 +24,8 @@ _EXPORTS = {
     "Comparison": "clinicsim.comparison",
     "compute_kpis": "clinicsim.metrics",
     "DayPlan": "clinicsim.plan",
+    "decompose": "clinicsim.decomposition",
+    "Decomposition": "clinicsim.decomposition",
     "DEFAULT_SEED": "clinicsim.experiment",
     "Distribution": "clinicsim.distributions",
     "Duration": "clinicsim.distributions",
@@ -46,10 +48,13 @@ _EXPORTS = {
     "scenario_to_yaml": "clinicsim.scenario",
     "ScenarioError": "clinicsim.scenario",
     "simulate": "clinicsim.experiment",
+    "simulate_week": "clinicsim.week",
     "summarize": "clinicsim.statistics",
     "sweep": "clinicsim.sweeps.runner",
     "SweepResults": "clinicsim.sweeps.store",
     "SweepSpec": "clinicsim.sweeps.spec",
+    "verdicts": "clinicsim.reports.verdict",
+    "Week": "clinicsim.week",
     "wait_attribution": "clinicsim.comparison",
     "write_report": "clinicsim.reports.comparison",
     "write_sweep_report": "clinicsim.reports.sweep",
@@ -62,6 +67,8 @@ if TYPE_CHECKING:  # the same names for type checkers and IDEs (``X as X``: an e
     from clinicsim.comparison import Comparison as Comparison
     from clinicsim.comparison import compare as compare
     from clinicsim.comparison import wait_attribution as wait_attribution
+    from clinicsim.decomposition import Decomposition as Decomposition
+    from clinicsim.decomposition import decompose as decompose
     from clinicsim.distributions import Distribution as Distribution
     from clinicsim.distributions import Duration as Duration
     from clinicsim.eventlog import EventLog as EventLog
@@ -80,6 +87,7 @@ if TYPE_CHECKING:  # the same names for type checkers and IDEs (``X as X``: an e
     from clinicsim.reports.comparison import write_report as write_report
     from clinicsim.reports.sweep import render_sweep_report as render_sweep_report
     from clinicsim.reports.sweep import write_sweep_report as write_sweep_report
+    from clinicsim.reports.verdict import verdicts as verdicts
     from clinicsim.scenario import Scenario as Scenario
     from clinicsim.scenario import ScenarioError as ScenarioError
     from clinicsim.scenario import load_scenario as load_scenario
@@ -94,6 +102,8 @@ if TYPE_CHECKING:  # the same names for type checkers and IDEs (``X as X``: an e
     from clinicsim.sweeps.store import open_sweep as open_sweep
     from clinicsim.templates import Appointment as Appointment
     from clinicsim.templates import expand_template as expand_template
+    from clinicsim.week import Week as Week
+    from clinicsim.week import simulate_week as simulate_week
 
 __all__ = ["__version__", *_EXPORTS]
 
