@@ -87,12 +87,13 @@ def test_the_report_is_self_contained(reports):
 
 def test_the_report_shows_every_figure_as_a_png(reports):
     checker = check_html(reports["full"])
-    assert len(checker.images) == len(KPIS) + 2  # main effects per KPI, the heatmap, the Pareto front
+    assert len(checker.images) == len(KPIS) + 3  # main effects per KPI, the heatmap, the Pareto front, the ranking
     for source in checker.images:
         png = base64.b64decode(source.removeprefix(PNG))
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
     words = checker.words
-    for title in ("Main effects on provider wait, mean", "Main effects on margin", "Pareto front: provider wait"):
+    titles = ("Main effects on provider wait, mean", "Main effects on margin", "Pareto front: provider wait")
+    for title in (*titles, "Plans ranked by provider wait, mean"):
         assert title in words
     assert "Provider wait, mean by clinic.exam_rooms and templates.fm_20.slot_min" in words
 
@@ -110,7 +111,7 @@ def test_the_pareto_table_lists_the_front(reports):
     text = reports["full"].read_text()
     front = pareto_front(open_sweep(reports["store"]).points(), "provider_wait_mean_min", "margin")
     section = text.split("<h2>Pareto front", 1)[1].split("<h2>", 1)[0]
-    rows = re.findall(r"<tr><td>(\d+)</td>", section)
+    rows = re.findall(r"<tr><td>P(\d+)</td>", section)
     assert [int(r) for r in rows] == front["point"].tolist() and rows
     assert "95% CI" in section and " to " in section
 
@@ -132,7 +133,7 @@ def test_a_partial_store_gives_a_report_of_what_is_done(reports):
     assert "6 of 12 replications done (50%); 2 points complete" in words and "not finished" in words
     # two points done, both with 6 rooms: only slot length varies, so no heatmap, but main effects and a front
     assert "Heatmap: skipped, it needs two factors that vary" in words
-    assert len(checker.images) == len(KPIS) + 1
+    assert len(checker.images) == len(KPIS) + 2
     assert all(base64.b64decode(s.removeprefix(PNG)).startswith(b"\x89PNG") for s in checker.images)
     assert len(pd.read_csv(reports["partial"].parent / "replications.csv")) == 6
 
@@ -147,7 +148,8 @@ def test_figures_of_kpis_the_sweep_did_not_keep_are_skipped_with_a_note(reports)
     assert "Main effects on Exam room utilization: skipped, the sweep does not keep room_utilization." in html
     assert "Heatmap: skipped, the sweep does not keep front_desk_utilization." in html
     assert "Pareto front: skipped, the sweep does not keep labor_cost." in html
-    assert html.count(PNG) == 1  # margin's main effects only
+    assert "No Pareto front: the sweep does not keep labor_cost." in html
+    assert html.count(PNG) == 2  # margin's main effects, the ranking by provider wait
 
 
 # -- the figures and their numbers ----------------------------------------------------------------------------
