@@ -423,20 +423,23 @@ def sweep(spec, store, workers, dask_address, resume, new) -> None:
 @click.argument("store", type=click.Path(dir_okay=False, exists=True))
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for sweep_report.html.")
 @click.option("--pareto", nargs=2, metavar="KPI_X KPI_Y", help="KPIs of the Pareto front (default: wait vs margin).")
-def sweep_report(store, out, pareto) -> None:
-    """Write an HTML report of the sweep in STORE: main effects, a heatmap of two factors, a Pareto front."""
+@click.option("--rank", metavar="KPI", help="KPI that ranks the plans in the ranking chart (default: KPI_X).")
+def sweep_report(store, out, pareto, rank) -> None:
+    """Write an HTML report of the sweep in STORE: the Pareto front in words, main effects, a heatmap of two
+    factors, the front and the plans ranked by one KPI."""
     from clinicsim.metrics import KPI_NAMES
     from clinicsim.reports.sweep import DEFAULT_PARETO, write_sweep_report
 
-    unknown = [k for k in pareto or () if k not in KPI_NAMES]
-    if unknown:
-        _fail(f"unknown KPI {unknown[0]!r} for --pareto; the KPIs are: {', '.join(KPI_NAMES)}")
+    for option, kpis in (("--pareto", pareto or ()), ("--rank", [rank] if rank else [])):
+        unknown = [k for k in kpis if k not in KPI_NAMES]
+        if unknown:
+            _fail(f"unknown KPI {unknown[0]!r} for {option}; the KPIs are: {', '.join(KPI_NAMES)}")
     from clinicsim.sweeps.store import StoreError
 
     _check_out_dir(out)
     try:
         with _writing_to(out):
-            path = write_sweep_report(store, out, pareto=tuple(pareto) if pareto else DEFAULT_PARETO)
+            path = write_sweep_report(store, out, pareto=tuple(pareto) if pareto else DEFAULT_PARETO, rank=rank)
     except StoreError as error:
         _fail(str(error))
     click.echo(f"sweep report: {path}")

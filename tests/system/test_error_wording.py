@@ -66,6 +66,8 @@ def test_pareto_with_an_unknown_kpi_lists_the_kpis(tmp_path):
     assert result.exit_code == 2
     assert "unknown KPI 'wait' for --pareto; the KPIs are: patients_booked, " in result.output
     assert "provider_wait_mean_min" in result.output
+    ranked = CliRunner().invoke(main, ["sweep-report", str(store), "--out", str(tmp_path / "out"), "--rank", "wait"])
+    assert ranked.exit_code == 2 and "unknown KPI 'wait' for --rank; the KPIs are: " in ranked.output
 
 
 def test_schema_of_sweep_files():
