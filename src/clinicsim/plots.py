@@ -31,7 +31,7 @@ from clinicsim.experiment import Results
 from clinicsim.metrics import is_kpi_name, metric
 from clinicsim.plan import plan_day
 from clinicsim.scenario import Scenario
-from clinicsim.scenario.vocabulary import BLOCKED, DOCUMENTATION, format_clock, slot_times
+from clinicsim.scenario.vocabulary import BLOCKED, DOCUMENTATION, format_clock, place_pattern
 from clinicsim.timeseries import PLACES, census, provider_waits, utilization_by_hour
 
 DEFAULT_DIFFERENCE_KPIS = (
@@ -320,10 +320,11 @@ def plot_utilization_heatmap(results: Results, *, colorbar: bool = True, ax: Axe
 def plot_gantt(results: Results, *, replication: int | None = None, ax: Axes | None = None) -> Axes:
     """One simulated day per provider: scheduled appointments against the visits that actually happened.
 
-    Each row is a working provider. Outlined boxes are the appointments of the plan, at their time and one slot
-    long (``×n`` where several patients are booked at the same time); solid bars are the provider visits of
-    replication ``replication`` (an id; default: the first of the results), coloured by visit type, followed by
-    documentation in grey; a cross marks a booked patient who did not come or was turned away.
+    Each row is a working provider. Outlined boxes are the appointments of the plan, at their time and as long as
+    the slots the visit holds (one, or its template's ``slots_per_visit``; ``×n`` where several patients are
+    booked at the same time); solid bars are the provider visits of replication ``replication`` (an id; default:
+    the first of the results), coloured by visit type, followed by documentation in grey; a cross marks a booked
+    patient who did not come or was turned away.
     """
     scenario = results.scenario
     plan = plan_day(scenario)
@@ -344,7 +345,7 @@ def plot_gantt(results: Results, *, replication: int | None = None, ax: Axes | N
             ax.add_patch(
                 Rectangle(
                     (a.time_min, row - 0.4),
-                    slot,
+                    a.length_min,
                     0.8,
                     facecolor=(*color[:3], 0.1),
                     edgecolor=color,
@@ -368,7 +369,7 @@ def plot_gantt(results: Results, *, replication: int | None = None, ax: Axes | N
             any_missed = True
         if day.appointments:
             low = min(low, day.appointments[0].time_min)
-            high = max(high, day.appointments[-1].time_min + slot)
+            high = max(high, max(a.time_min + a.length_min for a in day.appointments))
         mine = steps["resource"] == day.name
         for charting in (False, True):  # the provider's steps (visits, rechecks, procedures), then charting
             rows = mine & ((steps["step"] == DOCUMENTATION) == charting)
@@ -395,7 +396,7 @@ def plot_gantt(results: Results, *, replication: int | None = None, ax: Axes | N
     ax.set_title(f"{scenario.name}: day {replication}, appointments and provider visits", fontsize="medium")
     handles: list[Artist] = [Patch(facecolor=colors[t], label=t) for t in colors if t in used_types]
     handles += [
-        Patch(facecolor="white", edgecolor="0.3", linewidth=0.8, label="appointment (one slot)"),
+        Patch(facecolor="white", edgecolor="0.3", linewidth=0.8, label="appointment (its slots)"),
         Patch(facecolor=_DOCUMENTATION_COLOR, label="documentation"),
     ]
     if any_missed:
@@ -407,24 +408,40 @@ def plot_gantt(results: Results, *, replication: int | None = None, ax: Axes | N
 
 
 def plot_template(scenario: Scenario, *, ax: Axes | None = None) -> Axes:
-    """The scheduling template of each working provider: one box per slot, coloured by its visit type.
+    """The scheduling template of each working provider: one box per visit, as wide as its slots (one, or its
+    ``slots_per_visit``), coloured by its visit type.
 
-    Blocked slots are grey. A hatched slot with ``×n`` has n patients booked at its start (double booking,
-    overbooking, Bailey-Welch or waves); a faded slot has none, as when the rule moved its patient earlier.
+    Blocked slots are grey. A hatched box with ``×n`` has n patients booked at its start (double booking,
+    overbooking, Bailey-Welch or waves); a faded box has none, as when the rule moved its patient earlier. A
+    dashed outline is time left open at a session's end because the next visit of the pattern does not fit.
     """
     plan = plan_day(scenario)
     colors = _visit_colors(scenario)
     ax = _axes(ax, (11, 1.2 + 0.55 * len(plan.providers)))
     low, high = np.inf, -np.inf
     used: set[str] = set()
-    crowded = empty = False
+    crowded = empty = left_open = False
     for row, day in enumerate(plan.providers):
         name = cast(str, day.provider.template_on(scenario.weekday))  # a provider of the day's plan works
         template = scenario.templates[name]
         booked = Counter(a.time_min for a in day.appointments)
         for session in template.sessions:
-            for j, start in enumerate(slot_times(session, template.slot_min)):
-                visit_type = template.pattern[j % len(template.pattern)]
+            for visit in place_pattern(session, template):
+                start, width, visit_type = visit.start_min, visit.length_min, visit.visit_type
+                if not visit.fits:
+                    left_open = True
+                    ax.add_patch(
+                        Rectangle(
+                            (start, row - 0.38),
+                            session.end - start,
+                            0.76,
+                            fill=False,
+                            edgecolor="0.45",
+                            linestyle="--",
+                            linewidth=0.8,
+                        )
+                    )
+                    continue
                 blocked = visit_type == BLOCKED
                 n = 0 if blocked else booked.get(start, 0)
                 color = _BLOCKED_COLOR if blocked else colors[visit_type]
@@ -432,7 +449,7 @@ def plot_template(scenario: Scenario, *, ax: Axes | None = None) -> Axes:
                 ax.add_patch(
                     Rectangle(
                         (start, row - 0.38),
-                        template.slot_min,
+                        width,
                         0.76,
                         facecolor=color,
                         alpha=0.35 if not blocked and n == 0 else 1.0,
@@ -445,7 +462,7 @@ def plot_template(scenario: Scenario, *, ax: Axes | None = None) -> Axes:
                     ax.add_patch(
                         Rectangle(
                             (start, row - 0.38),
-                            template.slot_min,
+                            width,
                             0.76,
                             fill=False,
                             hatch="///",
@@ -454,7 +471,7 @@ def plot_template(scenario: Scenario, *, ax: Axes | None = None) -> Axes:
                         )
                     )
                     ax.text(
-                        start + template.slot_min / 2,
+                        start + width / 2,
                         row,
                         f"×{n}",
                         ha="center",
@@ -481,5 +498,7 @@ def plot_template(scenario: Scenario, *, ax: Axes | None = None) -> Axes:
         handles.append(Patch(facecolor="white", hatch="///", edgecolor="0.15", label="×n patients at this time"))
     if empty:
         handles.append(Patch(facecolor="0.6", alpha=0.35, label="no patient booked at this time"))
+    if left_open:
+        handles.append(Patch(fill=False, edgecolor="0.45", linestyle="--", label="open: the next visit does not fit"))
     _legend_right(ax, handles)
     return ax

@@ -1,14 +1,24 @@
 """Scheduling templates turned into concrete appointments (pure: no randomness, no SimPy).
 
-A template cuts each session into slots of ``slot_min``, gives each slot a visit type by repeating the pattern
-from the session's start (``blocked`` slots stay empty), then applies the appointment rule:
+A template cuts each session into slots of ``slot_min`` and lays its pattern over them from the session's start
+(``vocabulary.place_pattern``): each entry is one visit, taking one slot or the ``slots_per_visit`` of its type
+(a 40-minute new visit in 20-minute slots takes two), and the pattern repeats until the slots run out. A visit
+whose slots would run past the session's end is not booked: that time stays open. ``blocked`` entries stay
+empty. Then the appointment rule gives each visit its time; rules count visits, not slots:
 
-- fixed interval: one patient at the start of each slot;
-- Bailey-Welch: ``k`` patients at the session's start, then one a slot, so the last k-1 slot times go unused;
-- wave: every patient of a wave booked at the wave's start.
+- fixed interval: one patient at the start of each visit's first slot;
+- Bailey-Welch: ``k`` patients at the session's start, then each later patient at the first slot of the visit
+  k-1 places earlier, so the last k-1 visits' times go unused;
+- wave: every patient of a wave (the visits whose first slot lies in it) booked at the wave's start.
 
-Double booking adds a second patient at named slots; overbooking adds extra patients in each session to offset
-the no-shows the session expects.
+Double booking adds a second patient of the same type at named slots (a visit's first slot), on the same slots;
+overbooking adds extra patients in each session to offset the no-shows the session expects, each at a regular
+visit's time and on its slots (``auto`` counts the session's visits, not its slots).
+
+Each appointment carries the time it holds in the schedule (``length_min``): that is scheduled visit time, which
+the template picture and the Gantt draw; utilization and idle time still come from the sessions, so a visit of
+two slots is no different to the engine from a visit of one slot followed by a ``blocked`` one, except that it
+is never booked where it does not fit.
 """
 
 from __future__ import annotations
@@ -18,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from clinicsim.scenario.model import BaileyWelch, Interval, Template, VisitType, Wave
-from clinicsim.scenario.vocabulary import BLOCKED, slot_times
+from clinicsim.scenario.vocabulary import BLOCKED, place_pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +44,13 @@ class Appointment:
     """Start of the slot it was booked into (minutes from midnight)."""
     booking: str
     """"regular", "double_book" or "overbook"."""
+    length_min: float
+    """Time it holds in the schedule from ``slot_min``: its slots times the slot length (an extra patient, double
+    booked or overbooked, holds the slots of the visit it shares)."""
 
 
 def _rule_times(template: Template, session: Interval, booked_slots: list[float]) -> list[float]:
-    """Appointment time of each booked slot, in slot order, under the template's rule."""
+    """Appointment time of each booked visit (given by its first slot), in order, under the template's rule."""
     rule = template.rule
     if isinstance(rule, BaileyWelch):
         n, k = len(booked_slots), rule.k
@@ -70,11 +83,12 @@ def _overbooked(
         chosen = [math.floor((i + 0.5) * n / extra) % n for i in range(extra)]
     return [
         Appointment(
-            regular[i].time_min,
-            policy.visit_type or regular[i].visit_type,
-            regular[i].session,
-            regular[i].slot_min,
-            "overbook",
+            time_min=regular[i].time_min,
+            visit_type=policy.visit_type or regular[i].visit_type,
+            session=regular[i].session,
+            slot_min=regular[i].slot_min,
+            booking="overbook",
+            length_min=regular[i].length_min,
         )
         for i in chosen
     ]
@@ -85,13 +99,14 @@ def expand_template(template: Template, visit_types: Mapping[str, VisitType]) ->
     appointments: list[Appointment] = []
     double_booked = set(template.double_book)
     for index, session in enumerate(template.sessions):
-        slots = slot_times(session, template.slot_min)
-        types = [template.pattern[j % len(template.pattern)] for j in range(len(slots))]
-        booked = [(t, vt) for t, vt in zip(slots, types) if vt != BLOCKED]
-        times = _rule_times(template, session, [t for t, _ in booked])
-        regular = [Appointment(time, vt, index, slot, "regular") for time, (slot, vt) in zip(times, booked)]
+        visits = [v for v in place_pattern(session, template) if v.fits and v.visit_type != BLOCKED]
+        times = _rule_times(template, session, [v.start_min for v in visits])
+        regular = [
+            Appointment(time, v.visit_type, index, v.start_min, "regular", v.length_min)
+            for time, v in zip(times, visits)
+        ]
         doubles = [
-            Appointment(a.time_min, a.visit_type, index, a.slot_min, "double_book")
+            Appointment(a.time_min, a.visit_type, index, a.slot_min, "double_book", a.length_min)
             for a in regular
             if a.slot_min in double_booked
         ]

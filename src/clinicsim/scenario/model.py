@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -196,14 +197,15 @@ class FixedInterval(Tagged):
 
 
 class BaileyWelch(Tagged):
-    """Bailey-Welch: ``k`` patients at the start of each session, then one a slot; the last k-1 slots close."""
+    """Bailey-Welch: ``k`` patients at the start of each session, then one at each later visit's first slot (each
+    patient moved k-1 visits earlier); the last k-1 visits' places close."""
 
     kind: Literal["bailey_welch"] = "bailey_welch"
     k: int = Field(default=2, ge=1, description="Patients booked at the session's start.")
 
 
 class Wave(Tagged):
-    """Wave scheduling: the patients of each wave all booked at the wave's start."""
+    """Wave scheduling: the patients of each wave (the visits whose first slot is in it) all booked at its start."""
 
     kind: Literal["wave"] = "wave"
     wave_min: float = Field(gt=0, description="Length of a wave (minutes), e.g. 60 for an hourly wave.")
@@ -228,18 +230,41 @@ class Overbooking(Model):
     visit_type: str | None = Field(default=None, description="Visit type of the extras; by default the slot's own.")
 
 
+def _at_least_one_slot(value: int) -> int:
+    if value < 1:
+        raise ValueError(f"a visit takes 1 slot or more (2 for a visit as long as two slots), not {value}")
+    return value
+
+
+SlotCount = Annotated[int, AfterValidator(_at_least_one_slot), WithJsonSchema({"type": "integer", "minimum": 1})]
+"""How many consecutive slots one visit takes: a whole number, 1 or more."""
+
+
 class Template(Model):
-    """A scheduling template: sessions cut into slots, a pattern of visit types and an appointment rule."""
+    """A scheduling template: sessions cut into slots, a pattern of visits (each taking one slot or several) and
+    an appointment rule."""
 
     sessions: list[Interval] = Field(min_length=1, description="Working sessions of the provider, in time order.")
     slot_min: float = Field(ge=limits.MIN_SLOT_MIN, description="Slot length (minutes).")
     pattern: list[str] = Field(
         min_length=1,
-        description=f'Visit type of each slot, repeated over each session; "{BLOCKED}" keeps a slot free (admin time).',
+        description="Visit types in booking order, repeated over each session from its start; each entry is one "
+        f'visit, taking one slot or its slots_per_visit; "{BLOCKED}" keeps its slots free (admin time).',
+    )
+    slots_per_visit: dict[str, SlotCount] = Field(
+        default_factory=dict,
+        description="Consecutive slots one visit of a type takes in this template, e.g. {new: 2} for a 40-minute "
+        "new visit in 20-minute slots (scheduled visit time, not admin time); types not listed take one slot, and "
+        f'"{BLOCKED}" may be listed too (blocked: 3, an hour of admin in 20-minute slots). A visit whose slots would '
+        "run past the session's end is not booked: that time stays open. Rules count visits, not slots: double_book "
+        "names a visit's first slot, Bailey-Welch moves each patient k-1 visits earlier, a wave books a visit at the "
+        "start of the wave holding its first slot.",
     )
     rule: AppointmentRule = Field(default_factory=FixedInterval, description="How appointment times follow slots.")
     double_book: list[ClockTime] = Field(
-        default_factory=list, description='Slot start times ("HH:MM") that get a second patient of the same type.'
+        default_factory=list,
+        description='Slot start times ("HH:MM") that get a second patient of the same type; a visit of several '
+        "slots is named by its first slot.",
     )
     overbooking: Overbooking | None = Field(default=None, description="Overbooking to offset expected no-shows.")
 

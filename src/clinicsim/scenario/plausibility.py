@@ -1,22 +1,23 @@
 """Checks that a plan can work at all, and warnings about what is legal but probably a mistake.
 
 Errors: sessions outside the clinic's opening hours (patients would wait for doors that are shut), templates
-that see nobody (no slot fits a session; or every slot is blocked and no walk-ins come to their providers), and
-days larger than the documented limits (``scenario.limits``). Warnings: a session's last booked visit that is
-expected to run well past the session's end, and staff whose last shift ends before the sessions they serve
+that see nobody (no slot fits a session; or every slot is blocked and no walk-ins come to their providers),
+``slots_per_visit`` naming an unknown visit type, a ``double_book`` time inside a visit of several slots rather
+than at its first slot, and days larger than the documented limits (``scenario.limits``). Warnings: a pattern's
+visit of several slots that never fits in any session (it is never booked), a session's last booked visit that
+is expected to run well past the session's end, and staff whose last shift ends before the sessions they serve
 do. Each is reported at its place in the file (``templates.am.sessions.1``), so the message can point at the
-line.
+line. Every count of a session's visits walks its slots with ``vocabulary.place_pattern``, as booking does.
 """
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from clinicsim.scenario import limits
 from clinicsim.scenario.pathway import ByPool, is_provider, provider_minutes, walk
 from clinicsim.scenario.pathway_checks import visit_types_for
-from clinicsim.scenario.vocabulary import BLOCKED, format_clock, staff_groups_for
+from clinicsim.scenario.vocabulary import BLOCKED, PatternVisit, format_clock, place_pattern, staff_groups_for
 
 if TYPE_CHECKING:
     from clinicsim.scenario.model import Interval, Scenario, Template
@@ -25,21 +26,14 @@ Found = list[tuple[tuple, str]]
 """(location in the file, message) pairs."""
 
 
-def _slots(session: Interval, template: Template) -> int:
-    return math.floor(session.length_min / template.slot_min + 1e-9)
-
-
-def _booked_slots(session: Interval, template: Template) -> int:
-    """Slots of a session that book a patient (the pattern repeats from the session's start)."""
-    n, pattern = _slots(session, template), template.pattern
-    whole, rest = divmod(n, len(pattern))
-    open_in_pattern = sum(t != BLOCKED for t in pattern)
-    return whole * open_in_pattern + sum(t != BLOCKED for t in pattern[:rest])
+def _visits(session: Interval, template: Template) -> list[PatternVisit]:
+    """The visits a session books, in order: the pattern's entries that fit, blocked ones left out."""
+    return [v for v in place_pattern(session, template) if v.fits and v.visit_type != BLOCKED]
 
 
 def _appointments(template: Template) -> int:
-    """Appointments a template books in a day at most (overbooking "auto" counted as one extra a slot)."""
-    regular = [_booked_slots(s, template) for s in template.sessions]
+    """Appointments a template books in a day at most (overbooking "auto" counted as one extra a visit)."""
+    regular = [len(_visits(s, template)) for s in template.sessions]
     extra = template.overbooking.extra_per_session if template.overbooking else 0
     extras = sum(n if extra == "auto" else min(int(extra), n) for n in regular)
     return sum(regular) + len(template.double_book) + extras
@@ -68,8 +62,54 @@ def template_problems(scenario: Scenario) -> Found:
                         "providers: this template sees nobody",
                     )
                 )
-        elif not any(_slots(s, template) for s in template.sessions):
+        elif not any(place_pattern(s, template) for s in template.sessions):
             found.append((("templates", name, "slot_min"), f"no slot of {template.slot_min:g} min fits in any session"))
+        elif (
+            any(n > 1 for n in template.slots_per_visit.values())
+            and not any(_visits(s, template) for s in template.sessions)
+            and not _sees_walk_ins(scenario, name)
+        ):
+            found.append(
+                (
+                    ("templates", name, "slots_per_visit"),
+                    "no visit fits in any session (each session ends before the pattern's visits have slots enough): "
+                    "this template sees nobody",
+                )
+            )
+        found += _multi_slot_problems(scenario, name, template)
+    return found
+
+
+def _multi_slot_problems(scenario: Scenario, name: str, template: Template) -> Found:
+    """``slots_per_visit`` naming an unknown visit type; a ``double_book`` time inside a visit of several slots
+    (not at its first slot) or in the time a visit that does not fit leaves open."""
+    found: Found = []
+    known = set(scenario.visit_types)
+    for visit_type in template.slots_per_visit:
+        if visit_type != BLOCKED and visit_type not in known:
+            found.append(
+                (
+                    ("templates", name, "slots_per_visit", visit_type),
+                    f"unknown visit type {visit_type!r} (known: {', '.join(sorted(known)) or 'none'}, {BLOCKED})",
+                )
+            )
+    placed = [v for session in template.sessions for v in place_pattern(session, template)]
+    for i, time in enumerate(template.double_book):
+        holder = next((v for v in placed if v.start_min <= time < v.start_min + v.length_min), None)
+        if holder is None or holder.visit_type == BLOCKED or (holder.fits and holder.start_min == time):
+            continue  # not a slot (checks.py says so), a blocked slot, or a booked visit's first slot
+        at, what = format_clock(holder.start_min), f"{holder.visit_type} visit"
+        if holder.fits:
+            message = (
+                f"{format_clock(time)} is inside the {holder.length_min:g}-minute {what} that starts at {at}: "
+                f"name a visit's first slot ({at})"
+            )
+        else:
+            message = (
+                f"nothing is booked at {format_clock(time)}: the {what} due at {at} takes {holder.n_slots} slots "
+                "and does not fit before the session ends"
+            )
+        found.append((("templates", name, "double_book", i), message))
     return found
 
 
@@ -118,7 +158,28 @@ def size_problems(scenario: Scenario) -> Found:
 
 def find_warnings(scenario: Scenario) -> Found:
     """What is legal but probably a mistake (the scenario still loads and runs)."""
-    return _visits_running_late(scenario) + _shifts_ending_early(scenario)
+    return _visits_never_fitting(scenario) + _visits_running_late(scenario) + _shifts_ending_early(scenario)
+
+
+def _visits_never_fitting(scenario: Scenario) -> Found:
+    """A pattern entry for a visit of several slots that no session ever books: each time the walk reaches it,
+    fewer slots are left than it takes (or the session ends before the walk gets there)."""
+    found: Found = []
+    for name, template in scenario.templates.items():
+        booked = {v.entry for session in template.sessions for v in _visits(session, template)}
+        for entry, visit_type in enumerate(template.pattern):
+            n_slots = template.slots_per_visit.get(visit_type, 1)
+            if visit_type == BLOCKED or n_slots == 1 or entry in booked:
+                continue
+            found.append(
+                (
+                    ("templates", name, "pattern", entry),
+                    f"this {visit_type} visit ({n_slots} slots, {n_slots * template.slot_min:g} min) is never booked: "
+                    "no session has slots enough left when the pattern reaches it; shorten the pattern or lengthen "
+                    "the sessions",
+                )
+            )
+    return found
 
 
 def _visits_running_late(scenario: Scenario) -> Found:
@@ -129,12 +190,10 @@ def _visits_running_late(scenario: Scenario) -> Found:
         if name not in used:
             continue
         for i, session in enumerate(template.sessions):
-            n = _slots(session, template)
-            booked = [j for j in range(n) if template.pattern[j % len(template.pattern)] != BLOCKED]
-            if not booked or template.pattern[booked[-1] % len(template.pattern)] not in scenario.visit_types:
+            visits = _visits(session, template)
+            if not visits or visits[-1].visit_type not in scenario.visit_types:
                 continue
-            visit_type = template.pattern[booked[-1] % len(template.pattern)]
-            start = session.start + booked[-1] * template.slot_min
+            visit_type, start = visits[-1].visit_type, visits[-1].start_min
             end = start + provider_minutes(scenario.visit_types[visit_type].steps())
             if end > session.end + template.slot_min:
                 found.append(

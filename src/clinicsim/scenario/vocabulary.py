@@ -1,19 +1,19 @@
 """Words and rules of the scenario language that validation, the planner and the engine all use.
 
-Clock times written back as ``"HH:MM"``; the ``blocked`` pattern entry and the slot times a session holds; which
-staff groups do a step for whose patient; the names the plan gives to the people of a staff group and to the
-rooms; the event-log names of room stays and documentation; the names of the patients' random streams. Pure
-functions of scenario values: no validation, no planning, so ``scenario.checks``, ``plan`` and ``engine`` share
-them without importing each other.
+Clock times written back as ``"HH:MM"``; the ``blocked`` pattern entry, the slot times a session holds and the
+pattern laid over them (a visit may take several slots); which staff groups do a step for whose patient; the
+names the plan gives to the people of a staff group and to the rooms; the event-log names of room stays and
+documentation; the names of the patients' random streams. Pure functions of scenario values: no validation, no
+planning, so ``scenario.checks``, ``plan`` and ``engine`` share them without importing each other.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from clinicsim.scenario.model import Interval, Scenario, StaffGroup
+    from clinicsim.scenario.model import Interval, Scenario, StaffGroup, Template
 
 BLOCKED = "blocked"
 """Pattern entry for a slot kept free of patients (admin time, huddle, a same-day hold left empty)."""
@@ -50,6 +50,47 @@ def slot_times(session: Interval, slot_min: float) -> list[float]:
     """Start times of the whole slots that fit in a session (minutes from midnight)."""
     n = math.floor(session.length_min / slot_min + 1e-9)
     return [session.start + j * slot_min for j in range(n)]
+
+
+class PatternVisit(NamedTuple):
+    """One entry of a template's pattern laid over a session: a visit (or a blocked stretch) and its slots."""
+
+    start_min: float
+    """Start of its first slot (minutes from midnight)."""
+    visit_type: str
+    """A visit type, or ``blocked``."""
+    entry: int
+    """Its index in the template's ``pattern``."""
+    n_slots: int
+    """Consecutive slots it takes (``slots_per_visit``, 1 when not listed)."""
+    length_min: float
+    """Time it holds in the schedule: ``n_slots`` slots."""
+    fits: bool
+    """False for an entry whose slots would run past the session's end: it is not booked and its time stays
+    open (only the last entry of a session can be one)."""
+
+
+def place_pattern(session: Interval, template: Template) -> list[PatternVisit]:
+    """The template's pattern laid over one session's whole slots: entry after entry from the session's start,
+    each taking its ``slots_per_visit`` consecutive slots, the pattern repeating until the slots run out. An entry
+    that needs more slots than are left ends the walk with ``fits`` False (a shorter entry after it is not tried:
+    the pattern keeps its order). The one walk over a session's slots: booking, the template picture and the
+    plausibility checks all use it."""
+    slot = template.slot_min
+    n = len(slot_times(session, slot))
+    pattern, sizes = template.pattern, template.slots_per_visit
+    placed: list[PatternVisit] = []
+    j = 0  # the next free slot
+    while j < n:
+        entry = len(placed) % len(pattern)
+        visit_type = pattern[entry]
+        size = sizes.get(visit_type, 1)
+        fits = j + size <= n
+        placed.append(PatternVisit(session.start + j * slot, visit_type, entry, size, size * slot, fits))
+        if not fits:
+            break
+        j += size
+    return placed
 
 
 def staff_groups_for(scenario: Scenario, step: str, provider: str | None, who: Any = "staff") -> list[StaffGroup]:
