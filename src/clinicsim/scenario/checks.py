@@ -18,7 +18,7 @@ from clinicsim.scenario.plausibility import size_problems, template_problems
 from clinicsim.scenario.vocabulary import BLOCKED, EXAM, all_rooms, format_clock, slot_times, staff_member_names
 
 if TYPE_CHECKING:
-    from clinicsim.scenario.model import Scenario, Weekday
+    from clinicsim.scenario.model import Scenario
 
 
 def _unknown(kind: str, name: str, known) -> str:
@@ -121,28 +121,22 @@ def find_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
 
 
 def _weekday_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
-    """Other weekdays that make no valid clinic day (other templates, or ``weekday_changes``), each problem at the
-    change that causes it, else at the weekday's changes, else at the weekday."""
+    """Weekdays whose ``weekday_changes`` make no valid clinic day, each problem at the change that causes it (else
+    at the weekday's changes). A weekday that differs only by its templates is checked when it is simulated: a
+    clinic that only ever runs its Monday file need not staff a Tuesday."""
     from clinicsim.scenario.problems import ScenarioError
-
-    def day(weekday: Weekday) -> tuple:
-        return tuple(p.template_on(weekday) for p in scenario.providers), scenario.weekday_changes.get(weekday)
 
     if _CHECKING_A_WEEKDAY.get():  # this is another weekday's scenario, being checked: its own day is enough
         return []
-    weekdays: list[Weekday] = list(dict.fromkeys([*scenario.working_weekdays(), *scenario.weekday_changes]))
     problems: list[tuple[tuple, str]] = []
-    for weekday in weekdays:
-        if day(weekday) == day(scenario.weekday):
-            continue
-        changes = scenario.weekday_changes.get(weekday, {})
+    for weekday, changes in scenario.weekday_changes.items():
         token = _CHECKING_A_WEEKDAY.set(True)
         try:
             scenario.on_weekday(weekday)
         except ScenarioError as error:
             for problem in error.problems:
                 key = next((k for k in changes if problem.field.startswith(_section(k))), None)
-                where = ("weekday_changes", weekday, key) if key else ("weekday_changes", weekday) if changes else ()
+                where = ("weekday_changes", weekday, key) if key else ("weekday_changes", weekday)
                 problems.append((where, f"on {weekday}, {problem.field}: {problem.message}"))
         finally:
             _CHECKING_A_WEEKDAY.reset(token)
