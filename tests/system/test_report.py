@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import matplotlib
@@ -93,21 +91,6 @@ def test_compare_with_precision_reports_the_advisor(tmp_path):
     result = CliRunner().invoke(main, ["compare", str(CURRENT), str(CATCH_UP), "--precision", "0.08"])
     assert result.exit_code == 0, result.output
     assert "replication advisor:" in result.output and "target +-8.0%, met" in result.output
-
-
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="headless Chromium is not installed")
-def test_a_browser_renders_the_report(report, tmp_path):
-    path, _ = report
-    screenshot = tmp_path / "report.png"
-    subprocess.run(
-        [
-            "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-            f"--screenshot={screenshot}", "--window-size=1200,2400", path.as_uri(),
-        ],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
-    assert screenshot.stat().st_size > 20_000
 
 
 def test_only_differences_whose_interval_excludes_zero_are_highlighted(report, comparison):
