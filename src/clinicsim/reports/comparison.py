@@ -9,6 +9,7 @@ settings. It is written from a Comparison, or from a single scenario's Results.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from pathlib import Path
 
@@ -188,7 +189,10 @@ def _settings_diff(comparison: Comparison) -> dict[str, list[tuple[str, str, str
 
 
 def _show(value) -> str:
-    return "(not set)" if value is None else str(value)
+    """A setting as written in a scenario file: lists and mappings in JSON's flow form, not Python's repr."""
+    if value is None:
+        return "(not set)"
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else str(value)
 
 
 def figures(comparison: Comparison) -> list[Figure]:
