@@ -95,8 +95,8 @@ def test_differences_of_chosen_kpis_show_the_absolute_difference_too(comparison)
     assert texts(ax.get_yticklabels()) == ["Exam room utilization", "Provider wait, mean"]
     (right,) = [other for other in ax.figure.axes if other is not ax]
     room, wait = texts(right.get_yticklabels())
-    assert room.endswith(" pts") and room.startswith("-")  # more rooms, each one less used
-    assert wait.endswith(" min")
+    assert re.fullmatch(r"-\d+% \(-\d+\.\d pts\)", room)  # more rooms, each one less used: "-17% (-11.2 pts)"
+    assert re.fullmatch(r"(0|[+-][\d.]+)% \((0\.0|[+-]\d+\.\d) min\)", wait)
     with pytest.raises(ValueError, match="unknown KPIs: no_such_kpi"):
         plots.plot_differences(comparison, kpis=["no_such_kpi"])
 
@@ -131,8 +131,11 @@ def test_heatmap_shows_every_staffed_hour_as_a_percentage(comparison):
     assert image.get_clim() == (0, 100)
     assert texts(ax.get_yticklabels()) == ["Providers", "Medical assistants", "Front desk", "Exam rooms"]
     cells = [t.get_text() for t in ax.texts]
-    assert len(cells) == int(np.isfinite(table.to_numpy()).sum())
-    assert all(re.fullmatch(r"\d+%", t) for t in cells)
+    percentages = [t for t in cells if t.endswith("%")]
+    headcounts = [t for t in cells if not t.endswith("%")]  # the mean number on duty under each percentage
+    assert len(percentages) == len(headcounts) == int(np.isfinite(table.to_numpy()).sum())
+    assert all(re.fullmatch(r"\d+%", t) for t in percentages)
+    assert all(re.fullmatch(r"\d+\.\d of \d+", t) for t in headcounts)
     assert texts(ax.get_xticklabels())[:2] == ["07:00", "08:00"]
     assert len(ax.figure.axes) == 2  # and its colour bar
 
@@ -150,7 +153,8 @@ def test_gantt_has_a_row_per_provider_with_appointments_and_visits(comparison):
     legend = texts(ax.get_legend().get_texts())
     assert legend[:3] == ["new", "established", "telehealth"] and "documentation" in legend
     assert all(CLOCK.match(t) for t in clock_ticks(ax))
-    assert "day 0" in plots.plot_gantt(results).get_title()  # the first replication by default
+    assert "day 0 of 3" in plots.plot_gantt(results, replication=0).get_title()
+    assert "(typical: " in plots.plot_gantt(results).get_title()  # the typical day by default
     with pytest.raises(ValueError, match="no replication 7"):
         plots.plot_gantt(results, replication=7)
 
