@@ -47,7 +47,7 @@ def test_the_report_is_self_contained(report):
 
 def test_the_report_shows_every_figure_as_a_png(report, comparison):
     _, checker = report
-    expected = 1 + 2 + 3 * len(comparison.results)  # differences, waits, census; per plan heatmap, Gantt, template
+    expected = 1 + 2 + 4 * len(comparison.results)  # differences, waits, census; per plan heatmap, 2 Gantts, template
     assert len(checker.images) == expected == len(figures(comparison))
     for source in checker.images:
         png = base64.b64decode(source.removeprefix("data:image/png;base64,"))
@@ -76,7 +76,7 @@ def test_run_writes_a_report_for_one_scenario(tmp_path):
     result = CliRunner().invoke(main, ["run", str(CURRENT), "-n", "3", "--out", str(tmp_path), "--report"])
     assert result.exit_code == 0, result.output
     checker = check_html(tmp_path / "report.html")
-    assert len(checker.images) == 5 and checker.errors == []
+    assert len(checker.images) == 6 and checker.errors == []  # waits, census, heatmap, typical and worst day, template
 
 
 def test_compare_command_prints_differences_and_writes_the_report(tmp_path):

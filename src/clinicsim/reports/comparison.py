@@ -204,8 +204,11 @@ def figures(comparison: Comparison) -> list[Figure]:
         out.append(
             Figure(
                 "Differences from the baseline",
-                f"Each KPI's mean difference from {comparison.baseline}, as % of the baseline mean, with its 95% "
-                "interval (paired over the same simulated days).",
+                f"Each KPI's mean difference from {comparison.baseline} as % of the baseline mean, with its 95% "
+                "interval (paired over the same simulated days); the labels on the right give the same % and the "
+                "difference in the KPI's own unit. The axis stops at -100%: an arrow marks an interval that runs on "
+                "beyond it. A KPI whose baseline mean is 0, or a clock time, has no %: its row gives the difference "
+                "in its unit instead.",
                 png_data_uri(plots.plot_differences(comparison)),
             )
         )
@@ -229,17 +232,26 @@ def figures(comparison: Comparison) -> list[Figure]:
         out.append(
             Figure(
                 f"Utilization by hour: {name}",
-                "Busy time over on-duty time, by hour of the day and role, over all simulated days.",
+                "Busy time over on-duty time, by hour of the day and role, over all simulated days; under each "
+                "percentage, the mean number of the role on duty in that hour, of its total. Hours with fewer than "
+                "half the role on duty are grey and hatched: their percentage is of the few still there (a provider "
+                "finishing the morning's visits over lunch is busy all the time they are on duty).",
                 png_data_uri(plots.plot_utilization_heatmap(results)),
             )
         )
-        out.append(
-            Figure(
-                f"Provider day: {name}",
-                "One simulated day: scheduled appointments (outlined) against the visits as they happened (solid).",
-                png_data_uri(plots.plot_gantt(results)),
-            )
+        days: tuple[tuple[plots.Day, str], ...] = (
+            ("typical", "The typical day is the one whose mean provider wait is nearest the median of the days."),
+            ("worst", "The worst day is the one with the longest mean provider wait."),
         )
+        for day, why in days:
+            out.append(
+                Figure(
+                    f"Provider day ({day}): {name}",
+                    f"Simulated {plots.describe_day(results, day)}: scheduled appointments (outlined) against the "
+                    f"visits as they happened (solid). {why}",
+                    png_data_uri(plots.plot_gantt(results, day=day)),
+                )
+            )
         out.append(
             Figure(
                 f"Template: {name}",
