@@ -34,8 +34,7 @@ from clinicsim.metrics import is_kpi_name, metric
 from clinicsim.plan import plan_day
 from clinicsim.scenario import Scenario
 from clinicsim.scenario.vocabulary import BLOCKED, DOCUMENTATION, format_clock, place_pattern
-from clinicsim.timeseries import PLACES, census, provider_waits, utilization_by_hour
-from clinicsim.timeseries import _kinds as resource_kinds
+from clinicsim.timeseries import PLACES, census, on_duty_by_hour, provider_waits, utilization_by_hour
 
 DEFAULT_DIFFERENCE_KPIS = (
     "provider_wait_mean_min",
@@ -385,25 +384,6 @@ FEW_ON_DUTY = 0.5
 """``plot_utilization_heatmap`` greys out an hour of a role when fewer than this share of the role is on duty."""
 
 
-def _on_duty_by_hour(results: Results, kinds: Sequence[str], hours: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Mean number of each kind of resource on duty in each clock hour (on-duty minutes in the hour over 60, mean
-    over replications; kinds and hours as ``utilization_by_hour`` gives them), and each kind's headcount (people
-    or rooms of the kind in the results, the most of any replication)."""
-    low = 60.0 * np.asarray(hours, dtype=float)
-    on_duty = np.zeros((len(kinds), len(hours)))
-    headcount = np.zeros(len(kinds))
-    for log in results.logs:
-        kind_of = resource_kinds(log)  # the kinds of utilization_by_hour, so the rows match
-        duty_kinds = np.array([kind_of.get(r, "") for r in log.duty["resource"]], dtype=object)
-        on, off = np.asarray(log.duty["on_min"], dtype=float), np.asarray(log.duty["off_min"], dtype=float)
-        minutes = np.clip(np.minimum(off[:, None], low + 60) - np.maximum(on[:, None], low), 0.0, None)
-        size = Counter(kind_of.values())
-        for i, kind in enumerate(kinds):
-            on_duty[i] += minutes[duty_kinds == kind].sum(axis=0) / 60
-            headcount[i] = max(headcount[i], size[kind])
-    return on_duty / max(len(results.logs), 1), headcount
-
-
 def plot_utilization_heatmap(results: Results, *, colorbar: bool = True, ax: Axes | None = None) -> Axes:
     """Heatmap of busy / on-duty time per kind of resource (rows) and clock hour (columns), in percent.
 
@@ -416,7 +396,8 @@ def plot_utilization_heatmap(results: Results, *, colorbar: bool = True, ax: Axe
     """
     table = utilization_by_hour(results)
     hours = list(table.columns)
-    on_duty, headcount = _on_duty_by_hour(results, list(table.index), hours)
+    duty, size = on_duty_by_hour(results)
+    on_duty, headcount = duty.loc[table.index, hours].to_numpy(), size.loc[table.index].to_numpy()
     ax = _axes(ax, (max(6.0, 0.75 * table.shape[1] + 3), 0.65 * table.shape[0] + 2.0))
     values = 100 * table.to_numpy(dtype=float)
     few = np.isfinite(values) & (on_duty < FEW_ON_DUTY * headcount[:, None])

@@ -16,6 +16,7 @@ building, so they count in no census.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -138,22 +139,14 @@ def _kinds(log: EventLog) -> dict[str, str]:
     }
 
 
-def utilization_by_hour(results: Results) -> pd.DataFrame:
-    """Busy over on-duty minutes per kind of resource (rows) and clock hour (columns, e.g. 7 for 07:00-08:00).
-
-    Busy time is every step a resource did (a provider's visits and documentation, a room's occupation including
-    turnover, a person's check-ins, roomings and check-outs); on-duty time is the duty record (scheduled time plus
-    overtime, less breaks). Both are pooled over the resources of a kind and over replications, so summed over
-    the hours they give the day's utilization KPIs. NaN where nobody of the kind is on duty in that hour.
-    """
+def _minutes_by_hour(results: Results) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Kinds of resource, clock hours, and busy and on-duty minutes per kind and hour summed over replications."""
     logs = results.logs
     kinds_seen = {k for log in logs for k in _kinds(log).values()}
     order = [k for k in KINDS if k in kinds_seen] + sorted(kinds_seen - set(KINDS))
     on = np.concatenate([log.duty["on_min"] for log in logs]) if logs else np.array([])
     off = np.concatenate([log.duty["off_min"] for log in logs]) if logs else np.array([])
-    if len(on) == 0:
-        return pd.DataFrame(index=pd.Index(order, name="kind"), columns=pd.Index([], name="hour"), dtype=float)
-    hours = np.arange(math.floor(on.min() / 60), math.ceil(off.max() / 60))
+    hours = np.arange(math.floor(on.min() / 60), math.ceil(off.max() / 60)) if len(on) else np.array([], dtype=int)
     busy = np.zeros((len(order), len(hours)))
     duty = np.zeros((len(order), len(hours)))
     for log in logs:
@@ -163,11 +156,36 @@ def utilization_by_hour(results: Results) -> pd.DataFrame:
         steps_overlap = _overlap_by_hour(log.steps["start_min"], log.steps["end_min"], hours)
         busy += _sum_by_kind(step_kinds, steps_overlap, order)
         duty += _sum_by_kind(duty_kinds, _overlap_by_hour(log.duty["on_min"], log.duty["off_min"], hours), order)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        values = np.where(duty > 0, busy / duty, np.nan)
+    return order, hours, busy, duty
+
+
+def _by_hour(values: np.ndarray, order: list[str], hours: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(
         values, index=pd.Index(order, name="kind"), columns=pd.Index([int(h) for h in hours], name="hour")
     )
+
+
+def utilization_by_hour(results: Results) -> pd.DataFrame:
+    """Busy over on-duty minutes per kind of resource (rows) and clock hour (columns, e.g. 7 for 07:00-08:00).
+
+    Busy time is every step a resource did (a provider's visits and documentation, a room's occupation including
+    turnover, a person's check-ins, roomings and check-outs); on-duty time is the duty record (scheduled time plus
+    overtime, less breaks). Both are pooled over the resources of a kind and over replications, so summed over
+    the hours they give the day's utilization KPIs. NaN where nobody of the kind is on duty in that hour.
+    """
+    order, hours, busy, duty = _minutes_by_hour(results)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _by_hour(np.where(duty > 0, busy / duty, np.nan), order, hours)
+
+
+def on_duty_by_hour(results: Results) -> tuple[pd.DataFrame, pd.Series]:
+    """Mean number of each kind of resource on duty in each clock hour (on-duty minutes in the hour over 60, mean
+    over replications; rows and columns as ``utilization_by_hour``), and each kind's headcount (people or rooms of
+    the kind, the most of any replication)."""
+    order, hours, _, duty = _minutes_by_hour(results)
+    sizes = [Counter(_kinds(log).values()) for log in results.logs]
+    headcount = pd.Series([max((size[k] for size in sizes), default=0) for k in order], index=order, dtype=float)
+    return _by_hour(duty / 60 / max(len(results.logs), 1), order, hours), headcount
 
 
 def provider_waits(results: Results) -> np.ndarray:

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import clinicsim
-from clinicsim.timeseries import census, provider_waits, utilization_by_hour
+from clinicsim.timeseries import census, on_duty_by_hour, provider_waits, utilization_by_hour
 
 
 def tiny(changes: dict | None = None, **top_level) -> clinicsim.Scenario:
@@ -129,6 +129,14 @@ def test_busy_over_on_duty_minutes_per_kind_and_hour():
     assert table.loc["front_desk"].tolist() == pytest.approx([10 / 60, 0])
     assert table.loc["exam_room"].tolist() == pytest.approx([30 / 60, 0])
     assert table.loc["provider", 8] == pytest.approx(results.kpis["provider_utilization"].iloc[0])
+
+
+def test_who_is_on_duty_by_hour_and_out_of_how_many():
+    """The provider is on duty 480-540 (one in the 08:00 hour, none after); the MA 480-600 (one in each hour)."""
+    on_duty, headcount = on_duty_by_hour(run(tiny()))
+    assert on_duty.loc["provider"].tolist() == pytest.approx([1, 0])
+    assert on_duty.loc["medical_assistant"].tolist() == pytest.approx([1, 1])
+    assert headcount["provider"] == 1 and list(on_duty.index) == list(headcount.index)
 
 
 def test_a_break_is_not_on_duty_time():
