@@ -248,7 +248,7 @@ def compare(
     from clinicsim.comparison import compare as run_comparison
     from clinicsim.experiment import DEFAULT_SEED
     from clinicsim.reports.comparison import money_sentences, summary_sentences, wait_sentences
-    from clinicsim.reports.verdict import verdicts
+    from clinicsim.reports.verdict import VERDICT_KPIS, verdicts
 
     scenarios = [_on_weekday(_load(path), weekday) for path in (baseline, *others)]
     if decompose and (len(others) != 1 or no_crn):
@@ -291,7 +291,8 @@ def compare(
     click.echo("")
     click.echo(format_differences(comparison.differences()))
     click.echo("")
-    for sentence in summary_sentences(comparison) + money_sentences(comparison) + wait_sentences(comparison):
+    rest = summary_sentences(comparison, leave_out=VERDICT_KPIS)  # the verdict above has those
+    for sentence in rest + money_sentences(comparison) + wait_sentences(comparison):
         click.echo(f"- {sentence}")
     if out:
         from clinicsim.reports.comparison import write_report

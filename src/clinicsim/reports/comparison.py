@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from clinicsim.formatting import format_difference, format_interval, format_valu
 from clinicsim.metrics import metric as metric_of
 from clinicsim.reports.levers import lever_table
 from clinicsim.reports.page import Figure, html_template, png_data_uri
-from clinicsim.reports.verdict import verdicts
+from clinicsim.reports.verdict import VERDICT_KPIS, verdicts
 from clinicsim.scenario.changes import diff
 
 logger = logging.getLogger(__name__)
@@ -62,15 +63,16 @@ def difference_sentence(scenario: str, kpi: str, row: pd.Series) -> str:
     return f"{scenario} {verb} {phrase} by {size} (95% CI {interval})."
 
 
-def summary_sentences(comparison: Comparison) -> list[str]:
+def summary_sentences(comparison: Comparison, *, leave_out: Collection[str] = ()) -> list[str]:
     """The plain-language summary: the headline KPIs' differences from the baseline, clear ones first (KPIs
-    identical on every simulated day are left out)."""
+    identical on every simulated day, and those in ``leave_out``, are left out)."""
     if len(comparison.results) < 2:
         return []
     table = comparison.differences()
     sentences = []
     for scenario in [s for s in comparison.scenarios if s != comparison.baseline]:
-        rows = [(kpi, table.loc[(scenario, kpi)]) for kpi in HEADLINE_KPIS if (scenario, kpi) in table.index]
+        kpis = [kpi for kpi in HEADLINE_KPIS if kpi not in leave_out and (scenario, kpi) in table.index]
+        rows = [(kpi, table.loc[(scenario, kpi)]) for kpi in kpis]
         rows = [(kpi, row) for kpi, row in rows if not (row["difference"] == 0 and row["half_width"] == 0)]
         rows.sort(key=lambda item: not item[1]["excludes_zero"])
         sentences += [difference_sentence(scenario, kpi, row) for kpi, row in rows]
@@ -289,7 +291,7 @@ def render_report(
         levers=lever_table(decomposition) if decomposition else None,
         decomposition=decomposition,
         currency=finance.currency if finance else "",
-        summary_sentences=summary_sentences(comparison),
+        summary_sentences=summary_sentences(comparison, leave_out=VERDICT_KPIS),  # the verdict has those
         money_sentences=money_sentences(comparison),
         wait_sentences=wait_sentences(comparison),
         summary_rows=_summary_table(comparison),
