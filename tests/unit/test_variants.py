@@ -86,3 +86,59 @@ def test_with_changes_validates_the_whole_result(family_medicine):
         family_medicine.with_changes({"providers.Dr Zed.speed_factor": 1.0})
     with pytest.raises(ValueError, match="there is no item 9"):
         family_medicine.with_changes({"providers.9.speed_factor": 1.0})
+
+
+BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+def _exam_rooms(scenario: clinicsim.Scenario) -> int:
+    rooms = scenario.clinic.exam_rooms
+    return rooms if isinstance(rooms, int) else sum(rooms.values())
+
+
+def _one_more_room(scenario: clinicsim.Scenario) -> clinicsim.Scenario:
+    rooms = scenario.clinic.exam_rooms
+    if isinstance(rooms, int):
+        return scenario.with_changes({"clinic.exam_rooms": rooms + 1})
+    first = next(iter(rooms))  # dedicated rooms: one more for the first provider
+    return scenario.with_changes({f"clinic.exam_rooms.{first}": rooms[first] + 1})
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda path: path.name)
+def test_every_bundled_scenario_pays_for_its_rooms_and_its_site(path):
+    """Rooms and the site have a sourced daily cost (see each file's finance comment), so a room is never free."""
+    scenario = clinicsim.load_scenario(path)
+    finance = scenario.finance
+    assert finance is not None
+    assert finance.overhead_per_room_per_day > 0 and finance.overhead_per_site_per_day > 0
+    kpis = clinicsim.simulate(scenario, replications=1, seed=3).kpis
+    expected = _exam_rooms(scenario) * finance.overhead_per_room_per_day + finance.overhead_per_site_per_day
+    assert kpis["overhead_cost"].tolist() == [expected]
+
+
+def test_a_room_nobody_waits_for_lowers_the_margin_by_exactly_its_overhead(family_medicine):
+    """With twelve rooms for four providers no patient ever waits for a room, so a thirteenth changes nobody's day
+    (the same patients, seen at the same times, on the same seeds): revenue and labor are bit-identical and the
+    margin, net revenue - labor - overhead, drops by the room's overhead; only the last subtraction's rounding
+    (about 1e-12 on margins of thousands) can differ from the exact figure."""
+    twelve = family_medicine.with_changes({"clinic.exam_rooms": 12})
+    before = clinicsim.simulate(twelve, replications=3, seed=11)
+    after = clinicsim.simulate(_one_more_room(twelve), replications=3, seed=11)
+    assert after.patients.equals(before.patients)
+    assert after.kpis["net_revenue"].tolist() == before.kpis["net_revenue"].tolist()
+    assert after.kpis["labor_cost"].tolist() == before.kpis["labor_cost"].tolist()
+    room = family_medicine.finance.overhead_per_room_per_day
+    assert (after.kpis["margin"] - before.kpis["margin"]).tolist() == pytest.approx([-room] * 3, abs=1e-9)
+
+
+@pytest.mark.parametrize("path", [p for p in BUNDLED if "extends" not in p.read_text()], ids=lambda path: path.name)
+def test_one_more_room_costs_its_overhead_on_top_of_what_it_changes(path):
+    """Where patients do wait for rooms, a room also moves revenue (more seen) and labor (less overtime); on the same
+    days (paired, same seed) the margin moves by exactly that change less the room's overhead."""
+    scenario = clinicsim.load_scenario(path)
+    before = clinicsim.simulate(scenario, replications=2, seed=5).kpis
+    after = clinicsim.simulate(_one_more_room(scenario), replications=2, seed=5).kpis
+    operating = (after["net_revenue"] - after["labor_cost"]) - (before["net_revenue"] - before["labor_cost"])
+    room = scenario.finance.overhead_per_room_per_day
+    assert (after["overhead_cost"] - before["overhead_cost"]).tolist() == pytest.approx([room] * 2, abs=1e-9)
+    assert (after["margin"] - before["margin"] - operating).tolist() == pytest.approx([-room] * 2, abs=1e-9)

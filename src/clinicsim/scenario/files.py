@@ -3,6 +3,10 @@
 ruamel.yaml reads YAML 1.2, where ``17:00`` stays the text "17:00" and ``NO`` stays "NO" (PyYAML's YAML 1.1
 turns them into 1020 and False). Its round-trip loader keeps the line of every key, so a pydantic error at
 ``providers.1.template`` can be reported as ``family.yaml:42: providers.1.template: unknown template ...``.
+
+A file may extend another (``extends: base.yaml``) and append to the base's lists with keys ending in ``+``
+(``staff+:``; see ``changes``); a problem with an appended item is reported where that file writes it
+(``variant.yaml:12: staff+.0.shifts.0.end: ...``), not at its position in the merged list.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import csv
 import io
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -22,7 +26,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from clinicsim.scenario import limits
-from clinicsim.scenario.changes import merge
+from clinicsim.scenario.changes import APPEND, ChangeError, merge
 from clinicsim.scenario.messages import located_message, message_of
 from clinicsim.scenario.model import RatePeriod, Scenario
 from clinicsim.scenario.plausibility import find_warnings
@@ -42,6 +46,9 @@ class _Layer:
 
     source: str
     document: CommentedMap
+    appended: dict[tuple, int] = field(default_factory=dict)
+    """The lists this file appends to (``staff+:``), by their path in the merged scenario, with the position there
+    of the first item it appends; filled as the layers are merged, emptied of a list a later file replaces."""
 
 
 def _writer(mapping: CommentedMap, key: Any) -> CommentedMap | None:
@@ -88,10 +95,48 @@ def _line_of(document: Any, location: tuple) -> _Located:
     return _Located(depth, line, ".".join(path), inherited)
 
 
+def _node_at(document: Any, keys: tuple) -> Any:
+    """The value at ``keys`` (mapping keys) in a document; None when it does not hold them."""
+    node = document
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _as_written(location: tuple, layer: _Layer) -> tuple:
+    """A location in the merged scenario as ``layer`` writes it: an item the layer appended to a list (``staff.5``)
+    is under the key with ``+`` (``staff+.0``, or ``staff+`` for a single item written without a list)."""
+    for path, start in layer.appended.items():
+        n = len(path)
+        if location[:n] != path or len(location) <= n or not isinstance(location[n], int) or location[n] < start:
+            continue
+        key, index = path[-1] + APPEND, location[n] - start
+        written = _node_at(layer.document, (*path[:-1], key))
+        if isinstance(written, list) and index < len(written):
+            return (*path[:-1], key, index, *location[n + 1 :])
+        if not isinstance(written, list) and index == 0:
+            return (*path[:-1], key, *location[n + 1 :])
+    return location
+
+
+def _replaces(document: Any, path: tuple) -> bool:
+    """Whether the document replaces the value at ``path`` or a section holding it (rather than merging into it)."""
+    node = document
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return False
+        node = node[key]
+        if not isinstance(node, dict):
+            return True
+    return False
+
+
 def _locate(location: tuple, layers: list[_Layer]) -> tuple[_Located, str]:
     """Where a location is written: the file (of the layers: the file and the bases it extends) holding most of it,
     the child on ties, and the line there."""
-    located = [(_line_of(layer.document, location), layer.source) for layer in layers]
+    located = [(_line_of(layer.document, _as_written(location, layer)), layer.source) for layer in layers]
     return max(located, key=lambda item: item[0].depth)
 
 
@@ -263,10 +308,18 @@ def parse_scenario_text(text: str, *, source: str = "<scenario>", directory: str
     """
     layers = _layers(text, source, Path(directory).resolve())
     data: dict = {}
-    for layer in reversed(layers):
+    for number, layer in reversed(list(enumerate(layers))):
         plain = {key: _plain(value) for key, value in layer.document.items() if key != "extends"}
         folder = Path(directory).resolve() if layer is layers[0] else Path(layer.source).parent
-        data = merge(data, _rates_from_files(plain, layer, folder))
+        try:
+            data = merge(data, _rates_from_files(plain, layer, folder), appended=layer.appended)
+        except ChangeError as error:
+            where = _line_of(layer.document, error.where)
+            problem = Problem(where.line, where.field, str(error), source=None if number == 0 else layer.source)
+            raise ScenarioError(source, [problem]) from None
+        for base in layers[number + 1 :]:  # a list this file replaces is no longer the one its bases appended to
+            for path in [path for path in base.appended if _replaces(layer.document, path)]:
+                del base.appended[path]
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
@@ -277,22 +330,28 @@ def parse_scenario_text(text: str, *, source: str = "<scenario>", directory: str
 
 def _rates_from_files(data: dict, layer: _Layer, folder: Path) -> dict:
     """Walk-in streams with ``rates_file:`` get the rates of that CSV file (columns start, end, per_hour; the path
-    relative to the file that names it)."""
-    streams = data.get("walk_ins")
-    if not isinstance(streams, list):
-        return data
-    for index, stream in enumerate(streams):
-        if not isinstance(stream, dict) or "rates_file" not in stream:
-            continue
-        line = line_at(layer.document, ("walk_ins", index, "rates_file"))
-        where = f"walk_ins.{index}.rates_file"
+    relative to the file that names it); streams appended with ``walk_ins+:`` too."""
+    for key in ("walk_ins", "walk_ins" + APPEND):
+        streams = data.get(key)
+        if isinstance(streams, dict):  # one stream appended without a list
+            _stream_rates(streams, (key,), layer, folder)
+        elif isinstance(streams, list):
+            for index, stream in enumerate(streams):
+                _stream_rates(stream, (key, index), layer, folder)
+    return data
+
+
+def _stream_rates(stream: Any, at: tuple, layer: _Layer, folder: Path) -> None:
+    """The rates of one walk-in stream's ``rates_file:``, in place; ``at`` is where the stream is in the file."""
+    if isinstance(stream, dict) and "rates_file" in stream:
+        line = line_at(layer.document, (*at, "rates_file"))
+        where = ".".join(map(str, (*at, "rates_file")))
         if "rates" in stream:
             _fail(layer.source, "give rates or rates_file, not both", line, where)
         name = stream.pop("rates_file")
         if not isinstance(name, str):
             _fail(layer.source, "must be the path of a CSV file", line, where)
         stream["rates"] = read_rates_csv(folder / name, layer.source, line, where)
-    return data
 
 
 def read_rates_csv(path: Path, source: str, line: int | None, field: str) -> list[dict]:

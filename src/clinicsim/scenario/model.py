@@ -516,8 +516,10 @@ class Scenario(Model):
     def with_changes(self, changes: Mapping[str, Any]) -> Scenario:
         """A validated copy with the settings at dotted paths replaced, e.g. ``{"clinic.exam_rooms": 10}``.
 
-        Lists are indexed by position or by item name (``"providers.Dr Baker.speed_factor"``). A change that
-        makes no valid scenario raises ``ScenarioError`` naming each field and problem, as the command line says it.
+        Lists are indexed by position or by item name (``"providers.Dr Baker.speed_factor"``); a path ending in
+        ``+`` appends to the list there (``{"staff+": {...one group...}}``, a list for several; see
+        ``clinicsim.scenario.changes``). A change that makes no valid scenario raises ``ScenarioError`` naming each
+        field and problem, as the command line says it.
         """
         from clinicsim.scenario.changes import changes_error, set_path
 
