@@ -111,3 +111,15 @@ def test_a_weekday_change_that_makes_no_clinic_day_names_its_line(tmp_path):
     result = CliRunner().invoke(main, ["validate", str(path)])
     assert result.exit_code == 2
     assert f"{path}:4: weekday_changes.fri.clinic.exam_rooms: on fri" in result.output
+
+
+def test_a_weekday_append_that_makes_no_clinic_day_names_its_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        f"extends: {BASE}\nweekday_changes:\n  fri:\n    clinic.exam_rooms: 6\n"
+        "    staff+: [{name: Front desk 2, role: front_desk, serves: [check_in]}]\n"
+    )
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:" in result.output and "weekday_changes.fri.staff" in result.output
+    assert "on fri" in result.output and "shifts: Field required" in result.output

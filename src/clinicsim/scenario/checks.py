@@ -149,7 +149,7 @@ _CHECKING_A_WEEKDAY: ContextVar[bool] = ContextVar("checking_a_weekday", default
 def _section(dotted: str) -> str:
     """The section a change is in: validation errors name positions, not the names a change may use, so a problem
     is matched to its change by section."""
-    return dotted.split(".")[0]
+    return dotted.split(".")[0].removesuffix("+")
 
 
 def _finance_problems(scenario: Scenario) -> list[tuple[tuple, str]]:

@@ -410,10 +410,18 @@ class WalkIns(Model):
 
 
 def _document_extends(schema: dict) -> None:
-    schema["properties"]["extends"] = {
+    """The keys a file may write besides the fields: ``extends``, and ``<list>+`` to append to a base's list."""
+    properties = schema["properties"]
+    for name, field in list(properties.items()):
+        if field.get("type") == "array":
+            properties[f"{name}+"] = {
+                **field,
+                "description": f"In a file that extends another: items appended to the base's {name}.",
+            }
+    properties["extends"] = {
         "type": "string",
         "description": "In a file: path of a base scenario file (relative to this file) that this file overrides; "
-        "mappings merge key by key, anything else replaces.",
+        "mappings merge key by key, anything else replaces (a key ending in + appends to a list).",
     }
 
 
