@@ -31,6 +31,7 @@ from clinicsim.reports.comparison import HEADLINE_KPIS
 from clinicsim.reports.page import Figure, html_template, png_data_uri
 from clinicsim.statistics import summarize
 from clinicsim.sweeps.analysis import (
+    BASE_LEVEL,
     MAX_LEVELS,
     factor_levels,
     format_level,
@@ -306,7 +307,17 @@ def front_sentences(snapshot: SweepSnapshot, kpi_x: str, kpi_y: str) -> list[str
             f"The 95% intervals of {names[0]} and {names[-1]} overlap on {_listing(overlap)}, so the front's two "
             "ends may not truly differ there."
         )
-    return sentences + _along(front, factors)
+    named = snapshot.spec.design == "points"
+    return sentences + (_what_each_changes(front, factors, names) if named else _along(front, factors))
+
+
+def _what_each_changes(front: pd.DataFrame, factors: Sequence[str], names: Sequence[str]) -> list[str]:
+    """For named plans (``design: points``), each is its own set of changes: what each plan of the front sets."""
+    described = []
+    for name, (_, row) in zip(names[:FRONT_LISTED], front.iterrows()):
+        changes = [f"{f} {level}" for f in factors if (level := format_level(row[f])) != BASE_LEVEL]
+        described.append(f"{name} sets {_listing(changes)}" if changes else f"{name} is the base plan")
+    return [f"What they change: {'; '.join(described)}."] if described else []
 
 
 def sweep_figures(
