@@ -57,7 +57,18 @@ def _sweep_report(tmp: Path) -> Path:
     return write_sweep_report(tmp / "sweep.db", tmp / "report")
 
 
-REPORTS = {"compare": (_compare_report, "Plan comparison"), "sweep": (_sweep_report, "Sweep: Screenshot sweep")}
+def _named_plans_report(tmp: Path) -> Path:
+    """The bundled sweep of named plans: long settings (a whole pattern, an appended staff group) as factors."""
+    spec, points = load_sweep(ROOT / "scenarios" / "sweeps" / "family_medicine_levers.yaml")
+    run_sweep(spec, points, tmp / "levers.db", workers=1)
+    return write_sweep_report(tmp / "levers.db", tmp / "report")
+
+
+REPORTS = {
+    "compare": (_compare_report, "Plan comparison"),
+    "sweep": (_sweep_report, "Sweep: Screenshot sweep"),
+    "named plans": (_named_plans_report, "Sweep: Family medicine, one lever at a time"),
+}
 
 
 @dataclass
