@@ -67,6 +67,42 @@ class StepCodes:
         return cls(step=codes_of(steps["step"], step_code), resource=codes_of(steps["resource"], index))
 
 
+WORK_COLUMNS = (
+    "item",
+    "stream",
+    "stage",
+    "resource",
+    "arrival_min",
+    "queued_min",
+    "start_min",
+    "end_min",
+    "due_min",
+    "status",
+)
+"""The ``work`` table: per stage of a work item that happens, the item (its number in the day), its stream, the
+stage's position, who did it (``""``: nobody), when the item arrived, when the stage was asked for, started and
+ended (NaN where it did not), when the item is due (NaN: no target), and the stage's ``status``: ``done`` (on
+duty), ``after_hours`` (by a provider after leaving: start and end on their after-hours clock), ``backlog`` (not
+done by the end of the day) or ``abandoned`` (dropped after waiting its patience; ``end_min`` is when). An item
+left as backlog or abandoned at a stage has no rows for its later stages."""
+
+_WORK_TYPES = {"item": np.int64, "stage": np.int64, "stream": object, "resource": object, "status": object}
+
+
+def empty_work() -> Columns:
+    """The ``work`` table with no rows."""
+    return {name: np.zeros(0, dtype=_WORK_TYPES.get(name, float)) for name in WORK_COLUMNS}
+
+
+def work_table(rows: list[tuple]) -> Columns:
+    """The ``work`` table of rows in ``WORK_COLUMNS`` order."""
+    if not rows:
+        return empty_work()
+    return {
+        name: np.array(values, dtype=_WORK_TYPES.get(name, float)) for name, values in zip(WORK_COLUMNS, zip(*rows))
+    }
+
+
 @dataclass
 class EventLog:
     """Everything recorded in one replication (tables as dicts of numpy columns)."""
@@ -89,6 +125,8 @@ class EventLog:
         }
     )
     """One row per branch a patient passed: ``patient``, ``branch``, ``option`` taken."""
+    work: Columns = field(default_factory=lambda: empty_work())
+    """One row per stage of a work item between visits (see ``WORK_COLUMNS``); empty without work streams."""
     pathway_steps: tuple[str, ...] = ("check_in", "rooming", "provider_visit", "check_out")
     """The steps of the scenario's pathways (not room stays or documentation), in pathway order."""
     pathway_branches: tuple[tuple[str, tuple[str, ...]], ...] = ()

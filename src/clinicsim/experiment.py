@@ -68,6 +68,11 @@ class Results:
         return self._table("branches")
 
     @cached_property
+    def work(self) -> pd.DataFrame:
+        """One row per stage of a work item between visits per replication (``eventlog.WORK_COLUMNS``)."""
+        return self._table("work")
+
+    @cached_property
     def resources(self) -> pd.DataFrame:
         """Per resource and replication: busy, on-duty and scheduled minutes, utilization, overtime."""
         frames = [pd.DataFrame({"replication": log.replication, **resource_usage(log)}) for log in self.logs]

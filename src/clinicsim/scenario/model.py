@@ -11,16 +11,13 @@ Clock times are written ``"08:00"`` and held as minutes from midnight; durations
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     WithJsonSchema,
     model_validator,
 )
@@ -30,49 +27,12 @@ from clinicsim.scenario import limits
 from clinicsim.scenario.base import Identifier, Model, Name, Probability
 from clinicsim.scenario.checks import raise_if_inconsistent
 from clinicsim.scenario.pathway import EXAM, PathwayItem, shorthand_pathway
+from clinicsim.scenario.times import ClockTime, Interval, RatePeriod
 from clinicsim.scenario.vocabulary import BLOCKED, format_clock
+from clinicsim.scenario.work import WorkStream
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-_CLOCK = re.compile(r"(\d{1,2}):([0-5]\d)")
-
-
-def _parse_clock(value: Any) -> float:
-    if isinstance(value, str):
-        match = _CLOCK.fullmatch(value.strip())
-        if match:
-            return float(int(match.group(1)) * 60 + int(match.group(2)))
-    raise ValueError(f'clock times are written as "HH:MM" (for example "08:30"), got {value!r}')
-
-
-ClockTime = Annotated[
-    float,
-    BeforeValidator(_parse_clock),
-    PlainSerializer(format_clock, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:[0-5]\d$", "description": 'clock time "HH:MM"'}),
-]
-"""A clock time, written "HH:MM" and held as minutes from midnight."""
-
-
-class Interval(Model):
-    """A stretch of the day from ``start`` to ``end``."""
-
-    start: ClockTime = Field(description='Start time, "HH:MM".')
-    end: ClockTime = Field(description='End time, "HH:MM"; after the start.')
-
-    @model_validator(mode="after")
-    def _ends_after_start(self) -> Interval:
-        if self.end <= self.start:
-            raise ValueError(
-                f"ends at {format_clock(self.end)}, which is not after its start {format_clock(self.start)}"
-            )
-        return self
-
-    @property
-    def length_min(self) -> float:
-        """Length of the interval (minutes)."""
-        return self.end - self.start
 
 
 def _require_in_order(intervals: Sequence[Interval], what: str) -> None:
@@ -372,12 +332,6 @@ class PatientBehaviour(Model):
     )
 
 
-class RatePeriod(Interval):
-    """A stretch of the day with a constant walk-in rate."""
-
-    per_hour: float = Field(ge=0, description="Mean walk-in arrivals per hour in this period.")
-
-
 class WalkIns(Model):
     """Unscheduled patients arriving as a Poisson process whose rate changes over the day."""
 
@@ -514,6 +468,11 @@ class Scenario(Model):
     )
     patients: PatientBehaviour = Field(default_factory=PatientBehaviour, description="Patient behaviour.")
     walk_ins: list[WalkIns] = Field(default_factory=list, description="Walk-in streams.")
+    work: list[WorkStream] = Field(
+        default_factory=list,
+        description="Work between visits (messages, refills, referrals, prior authorizations, results, calls), done "
+        "by the same people who see patients.",
+    )
     finance: Finance | None = Field(default=None, description="Revenue and cost; without it no money KPI.")
 
     @model_validator(mode="after")
