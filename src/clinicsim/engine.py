@@ -37,6 +37,7 @@ from clinicsim.pools import NOBODY, Demand, Request, ServerPool
 from clinicsim.recorder import Recorder
 from clinicsim.scenario.vocabulary import DOCUMENTATION, EXAM, room_step, stream_field
 from clinicsim.streams import Streams
+from clinicsim.work_items import PRIORITY, WorkItem, WorkPlan, items_from_visits, timed_items
 
 
 class Unserved(Exception):
@@ -68,7 +69,12 @@ class ClinicDay:
     """One replication of a planned clinic day, ready to run."""
 
     def __init__(
-        self, plan: DayPlan, patients: list[Patient], late_starts: list[list[float]], replication: int
+        self,
+        plan: DayPlan,
+        patients: list[Patient],
+        late_starts: list[list[float]],
+        replication: int,
+        work: tuple[list[WorkItem], dict[int, list[tuple[float, WorkItem]]]] = ([], {}),
     ) -> None:
         self.plan = plan
         self.scenario = plan.scenario
@@ -83,6 +89,13 @@ class ClinicDay:
         self.demand = Demand(self.env)
         self._room_kinds = {kind: (i, room_step(kind)) for i, kind in enumerate(plan.room_kinds)}
         """Each room kind's position in a patient's ``turnover`` and the event-log name of a stay in it."""
+        self.timed_work, self.visit_work = work
+        """Work items arriving at a rate or in batches; per patient id, the items their visit makes if seen."""
+        self.work_plan = WorkPlan(plan)
+        self.work_items = len(self.timed_work)
+        """Items of the day so far (an item from a visit is numbered when it comes into being)."""
+        self.after_hours = [-math.inf] * len(plan.providers)
+        """Each provider's after-hours clock: when their after-hours work so far ends."""
         self.recorder = Recorder(
             patients,
             self.providers.names + self.staff.names + self.rooms.names,
@@ -361,10 +374,96 @@ class ClinicDay:
             for kind in list(held):
                 self._release_room(p, kind, held, turnover=p.provider >= 0)
             self.recorder.outcome(p.id, "seen" if p.provider >= 0 else reason.status, env.now)
+            if p.provider >= 0 and p.id in self.visit_work:
+                self._make_visit_work(p)
             return
         for kind in list(held):
             self._release_room(p, kind, held, turnover=True)
         self.recorder.outcome(p.id, "seen", env.now)
+        if p.id in self.visit_work:
+            self._make_visit_work(p)
+
+    # -- work between visits ------------------------------------------------------------------------------
+
+    def _make_visit_work(self, p: Patient) -> None:
+        """The items a seen patient's visit makes, each arriving its delay after the patient left, owned (where a
+        stage is the provider's) by the provider who saw them."""
+        provider = self.plan.providers[p.provider].name
+        for delay, item in self.visit_work[p.id]:
+            item.id, item.route = self.work_items, provider
+            self.work_items += 1
+            item.arrival_min = self.env.now + delay
+            self.env.process(self._work_item(item, delay))
+
+    def _timed_work(self):
+        """Process body: starts each item that arrives at a rate or in a batch, at its arrival."""
+        env = self.env
+        for item in self.timed_work:
+            if item.arrival_min > env.now:
+                yield env.timeout(item.arrival_min - env.now)
+            env.process(self._work_item(item))
+
+    def _work_item(self, item: WorkItem, delay: float = 0.0):
+        """Process body: one item through its stages. Each stage asks its owner's pool at the stream's priority
+        (an overdue item moves ahead of patients if the stream says so); the first stage may be dropped after the
+        item's patience. A provider's stage nobody is left to do is done after hours, or left as backlog."""
+        if delay > 0:
+            yield self.env.timeout(delay)
+        env, stream = self.env, self.work_plan.streams[item.stream]
+        due = item.arrival_min + stream.due_within_min if stream.due_within_min is not None else math.nan
+        first = True
+        for stage, minutes in enumerate(item.minutes):
+            if math.isnan(minutes):
+                continue
+            is_provider, eligible = self.work_plan.eligible(item.stream, stage, item.route)
+            pool = self.providers if is_provider else self.staff
+            queued = env.now
+            request = pool.request(eligible, PRIORITY[stream.priority])
+            if stream.overdue_first and not request.triggered:
+                self._escalate_when_overdue(pool, request, due)
+            try:
+                patience = item.arrival_min + item.patience_min if first else None
+                server = yield from self._wait(request, patience if patience != math.inf else None)
+            except Unserved as reason:
+                if reason.status == "left_without_being_seen":
+                    self._work_row(item, stage, "", queued, math.nan, env.now, due, "abandoned")
+                    return
+                if not (is_provider and stream.unfinished == "after_hours" and eligible):
+                    self._work_row(item, stage, "", queued, math.nan, math.nan, due, "backlog")
+                    return
+                server = eligible[0]
+                start = max(env.now, self.after_hours[server])
+                self.after_hours[server] = start + minutes
+                name = pool.names[server]
+                self._work_row(item, stage, name, queued, start, start + minutes, due, "after_hours")
+                first = False
+                continue
+            first = False
+            start = env.now
+            yield env.timeout(minutes)
+            pool.release(server)
+            self._work_row(item, stage, pool.names[server], queued, start, env.now, due, "done")
+
+    def _escalate_when_overdue(self, pool: ServerPool, request: Request, due: float) -> None:
+        """At ``due``, move the request ahead of waiting patients if it still waits."""
+        overdue = PRIORITY["before_patients"]
+        self.env.timeout(max(due - self.env.now, 0.0)).callbacks.append(lambda _: pool.escalate(request, overdue))
+
+    def _work_row(
+        self,
+        item: WorkItem,
+        stage: int,
+        resource: str,
+        queued: float,
+        start: float,
+        end: float,
+        due: float,
+        status: str,
+    ) -> None:
+        stream = self.work_plan.streams[item.stream].name
+        self.recorder.work_rows.append(
+            (item.id, stream, stage, resource, item.arrival_min, queued, start, end, due, status)
+        )
 
     # -- running ------------------------------------------------------------------------------------------
 
@@ -382,6 +481,8 @@ class ClinicDay:
             if not p.shows:
                 self.recorder.outcome(p.id, "no_show", math.nan)
         env.process(self._arrivals())
+        if self.timed_work:
+            env.process(self._timed_work())
         env.run()
         for pool in (self.providers, self.staff, self.rooms):
             pool.close()
@@ -457,4 +558,8 @@ def simulate_day(plan: DayPlan, *, seed: int, replication: int) -> EventLog:
     """Simulate one replication of the planned day and return its event log."""
     with _cyclic_gc_paused():
         streams = Streams(seed, replication)
-        return ClinicDay(plan, draw_patients(plan, streams), late_starts(plan, streams), replication).run()
+        patients = draw_patients(plan, streams)
+        work = (
+            (timed_items(plan, streams), items_from_visits(plan, streams, patients)) if plan.scenario.work else ([], {})
+        )
+        return ClinicDay(plan, patients, late_starts(plan, streams), replication, work).run()

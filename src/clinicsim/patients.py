@@ -21,6 +21,7 @@ that is not the patient's own provider: those are kept as uniforms until the ste
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +29,7 @@ import numpy as np
 from clinicsim.distributions import Fixed
 from clinicsim.plan import ANY_PROVIDER, DayPlan, PlannedStep, Route
 from clinicsim.scenario.model import Provider, WalkIns
+from clinicsim.scenario.times import RatePeriod
 from clinicsim.scenario.vocabulary import stream_field
 from clinicsim.streams import Streams
 
@@ -317,16 +319,15 @@ def _booked(plan: DayPlan, streams: Streams, first_id: int) -> list[Patient]:
     )
 
 
-def walk_in_times(source: WalkIns, rng: np.random.Generator) -> np.ndarray:
-    """Arrival times (minutes from midnight) of a Poisson process with the source's piecewise-constant rates.
+def poisson_times(periods: Sequence[RatePeriod], rng: np.random.Generator) -> np.ndarray:
+    """Arrival times (minutes from midnight) of a Poisson process with piecewise-constant rates (walk-ins, work
+    items, calls).
 
     Unit-rate arrival epochs are mapped through the inverse of the cumulative rate, so a change of rate late in
     the day leaves the earlier arrivals as they were.
     """
-    edges = sorted({t for r in source.rates for t in (r.start, r.end)})
-    rates = [
-        sum(r.per_hour / 60 for r in source.rates if r.start <= a and b <= r.end) for a, b in zip(edges, edges[1:])
-    ]
+    edges = sorted({t for r in periods for t in (r.start, r.end)})
+    rates = [sum(r.per_hour / 60 for r in periods if r.start <= a and b <= r.end) for a, b in zip(edges, edges[1:])]
     cumulative = np.concatenate([[0.0], np.cumsum(np.diff(edges) * np.array(rates))])
     total = cumulative[-1]
     epochs = np.cumsum(rng.exponential(size=int(total + 6 * math.sqrt(total) + 20)))
@@ -357,7 +358,7 @@ def _walk_ins(plan: DayPlan, streams: Streams, first_id: int) -> list[Patient]:
         for s in plan.scenario.walk_ins
         if s.provider is None or s.provider in plan.provider_index or s.provider in pools
     ]
-    arrivals = [walk_in_times(s, streams.generator("walk_in", s.name, "arrivals")) for s in sources]
+    arrivals = [poisson_times(s.rates, streams.generator("walk_in", s.name, "arrivals")) for s in sources]
     groups = [
         _Group(
             ("walk_in", s.name),

@@ -25,16 +25,21 @@ NOBODY = -1
 
 
 class Request(simpy.Event):
-    """A patient's request for one server of a pool; its value is the granted server's index."""
+    """A request for one server of a pool (a patient's, or a work item's); its value is the granted server's
+    index."""
 
-    __slots__ = ("eligible", "members", "queue")
+    __slots__ = ("eligible", "members", "queue", "priority")
 
-    def __init__(self, env: simpy.Environment, eligible: tuple[int, ...], members: frozenset[int], queue: list) -> None:
+    def __init__(
+        self, env: simpy.Environment, eligible: tuple[int, ...], members: frozenset[int], queue: list, priority: int
+    ) -> None:
         super().__init__(env)
         self.eligible = eligible
         self.members = members
         self.queue = queue
         """The pool's queue, where the request waits until granted."""
+        self.priority = priority
+        """Lower goes first; first come, first served within a priority. Patients are 0."""
 
     def cancel(self) -> None:
         """Withdraw the request if it still waits (a patient who gives up)."""
@@ -78,13 +83,13 @@ class ServerPool:
                 return server
         return None
 
-    def request(self, eligible: tuple[int, ...]) -> Request:
+    def request(self, eligible: tuple[int, ...], priority: int = 0) -> Request:
         """Ask for the first free, on-duty server of ``eligible``: granted through the request event if one is
-        free, else queued (FIFO)."""
+        free, else queued (by priority, then first come, first served)."""
         server = self.take_free(eligible)
         if server is None:
-            return self.queue_for(eligible)
-        request = Request(self.env, eligible, self._members_of(eligible), self.queue)
+            return self.queue_for(eligible, priority)
+        request = Request(self.env, eligible, self._members_of(eligible), self.queue, priority)
         request.succeed(server)
         return request
 
@@ -94,15 +99,31 @@ class ServerPool:
             members = self._members[eligible] = frozenset(eligible)
         return members
 
-    def queue_for(self, eligible: tuple[int, ...]) -> Request:
-        """Queue (FIFO) for a server of ``eligible`` when ``take_free`` found none; the request's value is the
-        server, or NOBODY at once if every server of ``eligible`` is done for the day."""
-        request = Request(self.env, eligible, self._members_of(eligible), self.queue)
+    def queue_for(self, eligible: tuple[int, ...], priority: int = 0) -> Request:
+        """Queue for a server of ``eligible`` when ``take_free`` found none (behind every request of the same or a
+        lower priority); the request's value is the server, or NOBODY at once if every server of ``eligible`` is
+        done for the day."""
+        request = Request(self.env, eligible, self._members_of(eligible), self.queue, priority)
         if self._hopeless(request):
             request.succeed(NOBODY)
         else:
-            self.queue.append(request)
+            self._enqueue(request)
         return request
+
+    def _enqueue(self, request: Request) -> None:
+        queue = self.queue
+        if not queue or queue[-1].priority <= request.priority:  # the common case: patients only
+            queue.append(request)
+            return
+        position = next(i for i, r in enumerate(queue) if r.priority > request.priority)
+        queue.insert(position, request)
+
+    def escalate(self, request: Request, priority: int) -> None:
+        """Move a request that still waits to ``priority`` (an overdue work item going ahead of patients)."""
+        if not request.triggered and request in self.queue and priority < request.priority:
+            self.queue.remove(request)
+            request.priority = priority
+            self._enqueue(request)
 
     def retire(self, server: int) -> None:
         """The server is off duty for the rest of the day: answer NOBODY to requests only it could have taken."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from clinicsim.eventlog import LOG_STEPS, Columns, EventLog, StepCodes
+from clinicsim.eventlog import LOG_STEPS, Columns, EventLog, StepCodes, work_table
 from clinicsim.patients import Patient
 
 
@@ -30,6 +30,8 @@ class Recorder:
     pathway_branches: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """The branches of the scenario's pathways with their options."""
     step_rows: list[tuple] = field(default_factory=list)
+    work_rows: list[tuple] = field(default_factory=list)
+    """Rows of the ``work`` table (``eventlog.WORK_COLUMNS``)."""
     status: list[str] = field(init=False)
     seen_by: list[str] = field(init=False)
     departure: list[float] = field(init=False)
@@ -91,6 +93,7 @@ class Recorder:
             },
             steps=steps,
             patients=patients,
+            work=work_table(self.work_rows),
             resources=resources,
             duty=duty,
             schedule=schedule,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from clinicsim.patients import walk_in_times
+from clinicsim.patients import poisson_times
 from clinicsim.scenario import WalkIns
 
 
@@ -16,7 +16,7 @@ def source(*rates) -> WalkIns:
 
 def test_counts_per_period_are_poisson_with_the_given_rates():
     walk_ins = source(("08:00", "10:00", 6), ("10:00", "11:00", 0), ("11:00", "12:30", 2), ("11:30", "12:30", 4))
-    days = [walk_in_times(walk_ins, np.random.default_rng(day)) for day in range(4000)]
+    days = [poisson_times(walk_ins.rates, np.random.default_rng(day)) for day in range(4000)]
     edges = [480, 600, 660, 690, 750]
     counts = np.array([np.histogram(t, bins=edges)[0] for t in days])
     expected = np.array([12, 0, 1, 6])  # 6/h for 2 h; nothing; 2/h for 30 min; 6/h for an hour
@@ -27,7 +27,7 @@ def test_counts_per_period_are_poisson_with_the_given_rates():
 
 
 def test_a_rate_change_late_in_the_day_leaves_earlier_arrivals_unchanged():
-    before = walk_in_times(source(("08:00", "10:00", 6), ("10:00", "12:00", 3)), np.random.default_rng(5))
-    after = walk_in_times(source(("08:00", "10:00", 6), ("10:00", "12:00", 9)), np.random.default_rng(5))
+    before = poisson_times(source(("08:00", "10:00", 6), ("10:00", "12:00", 3)).rates, np.random.default_rng(5))
+    after = poisson_times(source(("08:00", "10:00", 6), ("10:00", "12:00", 9)).rates, np.random.default_rng(5))
     assert np.array_equal(before[before < 600], after[after < 600])
     assert len(after[after >= 600]) > len(before[before >= 600])

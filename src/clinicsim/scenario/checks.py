@@ -109,6 +109,7 @@ def find_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
             )
 
     problems += pathway_problems(scenario)
+    problems += _work_problems(scenario)
     problems += _finance_problems(scenario)
     problems += template_problems(scenario)
     if problems:
@@ -150,6 +151,44 @@ def _section(dotted: str) -> str:
     """The section a change is in: validation errors name positions, not the names a change may use, so a problem
     is matched to its change by section."""
     return dotted.split(".")[0].removesuffix("+")
+
+
+def _work_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
+    """Work streams whose names clash, whose visits are unknown, or whose owners do not exist or never work."""
+    problems: list[tuple[tuple, str]] = []
+    names: set[str] = set()
+    roles = {g.role for g in scenario.staff}
+    groups = {g.name for g in scenario.staff}
+    for i, stream in enumerate(scenario.work):
+        if stream.name in names:
+            problems.append((("work", i, "name"), f"work stream name {stream.name!r} is used twice"))
+        names.add(stream.name)
+        if stream.from_visits is not None:
+            for j, visit_type in enumerate(stream.from_visits.visit_types):
+                if visit_type not in scenario.visit_types:
+                    where = ("work", i, "from_visits", "visit_types", j)
+                    problems.append((where, _unknown("visit type", visit_type, scenario.visit_types)))
+        for k, stage in enumerate(stream.stages):
+            problems += [
+                (("work", i, "stages", k, "by"), m) for m in _owner_problems(scenario, stage.by, roles, groups)
+            ]
+    return problems
+
+
+def _owner_problems(scenario: Scenario, who, roles: set[str], groups: set[str]) -> list[str]:
+    """What is wrong with a work stage's owner: unknown, or nobody of it works on the scenario's weekday."""
+    pool, role, group = getattr(who, "pool", None), getattr(who, "role", None), getattr(who, "group", None)
+    if pool is not None:
+        if pool not in scenario.provider_pools:
+            return [_unknown("provider pool", pool, scenario.provider_pools)]
+        working = {p.name for p in scenario.working_providers()}
+        if not working & set(scenario.provider_pools[pool]):
+            return [f"no provider of the pool {pool!r} works on {scenario.weekday}"]
+    if role is not None and role not in roles:
+        return [_unknown("staff role", role, roles)]
+    if group is not None and group not in groups:
+        return [_unknown("staff group", group, groups)]
+    return []
 
 
 def _finance_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
