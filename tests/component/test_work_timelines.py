@@ -1,0 +1,204 @@
+"""Work between visits under fixed times: exact hand-worked timelines of the work table.
+
+Each case is worked out in its docstring: a clerk answering calls between check-ins (calls before patients, never
+interrupting one), a refill that waits behind patients until it is overdue and then goes first, a refill prepared
+by the MA and signed by the provider (a hand-off), a provider's inbox finished after hours, a caller who hangs
+up, and work left as backlog. Times are minutes from midnight.
+"""
+
+from __future__ import annotations
+
+import math
+
+from test_engine_timelines import FRONT_DESK, MA, clinic, provider, run, template, timeline
+
+import clinicsim
+
+
+def work_rows(results: clinicsim.Results) -> list[tuple]:
+    """Every work row as (item, stream, stage, resource, arrival, queued, start, end, status), by item and stage."""
+    w = results.work
+    rows = zip(w["item"], w["stream"], w["stage"], w["resource"], w["arrival_min"], w["queued_min"], w["start_min"],
+               w["end_min"], w["status"])  # fmt: skip
+    return sorted((int(i), s, int(k), r, float(a), float(q), float(b), float(e), st) for i, s, k, r, a, q, b, e, st
+                  in rows)  # fmt: skip
+
+
+def stream(name: str, stages: list[dict], **arrivals) -> dict:
+    return {"name": name, "stages": stages, **arrivals}
+
+
+def stage(by, minutes: float, **extra) -> dict:
+    return {"by": by, "duration_min": minutes, **extra}
+
+
+def two_steps(first: float, second: float, first_by="staff") -> dict:
+    """A pathway without rooms: ``check_in`` (by the front desk) or rooming, then the provider."""
+    return {
+        "pathway": [
+            {"step": "check_in" if first_by == "staff" else "rooming", "by": first_by, "duration_min": first},
+            {"step": "provider_visit", "by": "provider", "duration_min": second},
+        ]
+    }
+
+
+def test_a_clerk_answers_calls_between_check_ins_without_interrupting_one():
+    """Patients booked 08:00 and 08:30 (check-in 5, visit 20); calls of 6 minutes at 08:00 and 08:32, answered
+    before waiting patients. 08:00: the patient came in first (arrivals before anything else of an instant) and is
+    checked in 480-485; the call waits and is answered 485-491. 08:30: check-in 510-515; the call at 512 waits for
+    it (a call never interrupts a check-in) and is answered 515-521."""
+    scenario = clinic(
+        visit_types={"v": two_steps(5, 20)},
+        templates={"t": template(sessions=[("08:00", "09:00")])},
+        providers=[provider("Dr A")],
+        staff=[FRONT_DESK],
+    ).with_changes(
+        {
+            "work": [
+                stream(
+                    "calls",
+                    [stage({"role": "front_desk"}, 6)],
+                    at=[{"time": "08:00", "count": 1}, {"time": "08:32", "count": 1}],
+                    priority="before_patients",
+                )
+            ]
+        }
+    )
+    results = run(scenario)
+    assert [row[:5] for row in timeline(results) if row[1] == "check_in"] == [
+        (0, "check_in", 480, 480, 485),
+        (1, "check_in", 510, 510, 515),
+    ]
+    assert work_rows(results) == [
+        (0, "calls", 0, "FD", 480, 480, 485, 491, "done"),
+        (1, "calls", 0, "FD", 512, 512, 515, 521, "done"),
+    ]
+
+
+def refill_clinic(**refills) -> clinicsim.Scenario:
+    """Patients booked 08:00, 08:10 and 08:20, roomed by the one MA for 10 minutes each (then a 5-minute visit);
+    a 4-minute refill for the MA is there at 08:00, due in 10 minutes."""
+    return clinic(
+        visit_types={"v": two_steps(10, 5, first_by={"role": "medical_assistant"})},
+        templates={"t": template(sessions=[("08:00", "08:30")], slot_min=10)},
+        providers=[provider("Dr A")],
+        staff=[MA],
+    ).with_changes(
+        {
+            "work": [
+                stream(
+                    "refills",
+                    [stage({"role": "medical_assistant"}, 4)],
+                    at=[{"time": "08:00", "count": 1}],
+                    due_within_min=10,
+                    **refills,
+                )
+            ]
+        }
+    )
+
+
+def test_patients_come_first_and_the_refill_fills_the_first_gap():
+    """Without escalation the refill waits behind every patient: roomings 480-490, 490-500, 500-510, refill
+    510-514."""
+    results = run(refill_clinic())
+    roomings = [row[3:5] for row in timeline(results) if row[1] == "rooming"]
+    assert roomings == [(480, 490), (490, 500), (500, 510)]
+    assert work_rows(results) == [(0, "refills", 0, "MA", 480, 480, 510, 514, "done")]
+
+
+def test_an_overdue_refill_goes_ahead_of_the_next_patient():
+    """With overdue_first the refill is due at 490, when the MA comes free: overdue, it goes ahead of the 08:10
+    patient who has just come in (refill 490-494); the patients are roomed 494-504 and 504-514."""
+    results = run(refill_clinic(overdue_first=True))
+    roomings = [row[3:5] for row in timeline(results) if row[1] == "rooming"]
+    assert roomings == [(480, 490), (494, 504), (504, 514)]
+    assert work_rows(results) == [(0, "refills", 0, "MA", 480, 480, 490, 494, "done")]
+
+
+def test_a_refill_prepared_by_the_ma_is_signed_by_the_provider():
+    """A hand-off: the MA prepares the refill (4 min) and the provider signs it (2 min). The patient at 08:00 is
+    roomed 480-490 and seen 490-495 (the session runs to 08:30); the refill waits for the MA until 490 (490-494),
+    then for the provider until 495 (495-497)."""
+    scenario = clinic(
+        visit_types={"v": two_steps(10, 5, first_by={"role": "medical_assistant"})},
+        templates={"t": template(sessions=[("08:00", "08:30")])},
+        providers=[provider("Dr A")],
+        staff=[MA],
+    ).with_changes(
+        {
+            "work": [
+                stream(
+                    "refills",
+                    [stage({"role": "medical_assistant"}, 4), stage("provider", 2)],
+                    at=[{"time": "08:00", "count": 1}],
+                )
+            ]
+        }
+    )
+    assert work_rows(run(scenario)) == [
+        (0, "refills", 0, "MA", 480, 480, 490, 494, "done"),
+        (0, "refills", 1, "Dr A", 480, 494, 495, 497, "done"),
+    ]
+
+
+def test_the_inbox_left_when_the_provider_goes_is_done_after_hours():
+    """One patient at 08:00 (visit 480-500); the session ends at 08:30 (510). Three 10-minute messages arrive at
+    08:25 (505): the provider, free and on duty, starts the first at 505 and finishes it (505-515, work is never
+    interrupted), then leaves, since no patient needs them; the other two are done after hours, 515-525 and
+    525-535."""
+    scenario = clinic(
+        visit_types={"v": two_steps(0, 20, first_by={"role": "medical_assistant"})},
+        templates={"t": template(sessions=[("08:00", "08:30")])},
+        providers=[provider("Dr A")],
+        staff=[MA],
+    ).with_changes(
+        {
+            "work": [
+                stream(
+                    "inbox",
+                    [stage("provider", 10)],
+                    at=[{"time": "08:25", "count": 3}],
+                    unfinished="after_hours",
+                )
+            ]
+        }
+    )
+    assert work_rows(run(scenario)) == [
+        (0, "inbox", 0, "Dr A", 505, 505, 505, 515, "done"),
+        (1, "inbox", 0, "Dr A", 505, 505, 515, 525, "after_hours"),
+        (2, "inbox", 0, "Dr A", 505, 505, 525, 535, "after_hours"),
+    ]
+
+
+def test_a_caller_hangs_up_and_work_left_at_close_is_backlog():
+    """The clerk checks patients in 480-485 and 510-515 and is off at 12:00. A call at 08:00 with 3 minutes'
+    patience hangs up at 483 (the clerk is busy until 485); a letter at 11:58 that takes 10 minutes starts at
+    718 and is finished (never interrupted); one at 11:59 is left as backlog when the clerk leaves at 728."""
+    scenario = clinic(
+        visit_types={"v": two_steps(5, 20)},
+        templates={"t": template(sessions=[("08:00", "09:00")])},
+        providers=[provider("Dr A")],
+        staff=[FRONT_DESK],
+    ).with_changes(
+        {
+            "work": [
+                stream(
+                    "calls",
+                    [stage({"role": "front_desk"}, 6)],
+                    at=[{"time": "08:00", "count": 1}],
+                    patience_min=3,
+                ),
+                stream(
+                    "letters",
+                    [stage({"group": "FD"}, 10)],
+                    at=[{"time": "11:58", "count": 1}, {"time": "11:59", "count": 1}],
+                ),
+            ]
+        }
+    )
+    rows = work_rows(run(scenario))
+    assert rows[0][:6] == (0, "calls", 0, "", 480, 480) and math.isnan(rows[0][6])
+    assert rows[0][7:] == (483, "abandoned")
+    assert rows[1] == (1, "letters", 0, "FD", 718, 718, 718, 728, "done")
+    assert rows[2][:6] == (2, "letters", 0, "", 719, 719) and rows[2][-1] == "backlog"
