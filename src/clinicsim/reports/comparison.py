@@ -264,6 +264,39 @@ def figures(comparison: Comparison) -> list[Figure]:
     return out
 
 
+def work_section(comparison: Comparison) -> list[dict]:
+    """Per plan with work streams: its work figures (open items over the day, response times against targets)
+    and who does which share of each stream's minutes."""
+    from clinicsim import work_plots
+
+    out = []
+    for name, results in comparison.results.items():
+        if not results.scenario.work:
+            continue
+        shares = work_plots.work_shares(results)
+        out.append(
+            {
+                "plan": name,
+                "figures": [
+                    Figure(
+                        f"Work waiting over the day: {name}",
+                        "Open items of each stream (arrived, not yet done or dropped), mean over the simulated days.",
+                        png_data_uri(work_plots.plot_open_items(results)),
+                    ),
+                    Figure(
+                        f"Response times: {name}",
+                        "Hours from an item's arrival to the end of its last stage (after hours included), items "
+                        "finished that day; the label's share counts unfinished items as late.",
+                        png_data_uri(work_plots.plot_response_times(results)),
+                    ),
+                ],
+                "roles": list(shares.columns),
+                "shares": [(stream, [f"{m:,.0f}" for m in row]) for stream, row in shares.iterrows()],
+            }
+        )
+    return out
+
+
 def render_report(
     subject: Comparison | Results,
     *,
@@ -299,6 +332,7 @@ def render_report(
         settings_diff=_settings_diff(comparison),
         wait_rows=_wait_rows(comparison),
         figures=figures(comparison),
+        work=work_section(comparison),
     )
 
 
