@@ -104,7 +104,17 @@ def main() -> None:
 @click.option("--report", is_flag=True, help="Also write DIR/report.html (needs --out).")
 @click.option("--weekday", type=WEEKDAY, help="Simulate this weekday (its templates and weekday_changes).")
 @click.option("--week", is_flag=True, help="Simulate every working weekday, N weeks; per weekday and week totals.")
-def run(scenario: str, replications: int, seed: int | None, out: str | None, report: bool, weekday, week: bool) -> None:
+@click.option("--carry-over", is_flag=True, help="With --week: work left at a day's close waits for the next day.")
+def run(
+    scenario: str,
+    replications: int,
+    seed: int | None,
+    out: str | None,
+    report: bool,
+    weekday,
+    week: bool,
+    carry_over: bool,
+) -> None:
     """Simulate SCENARIO and print its KPIs with 95% confidence intervals."""
     from clinicsim.experiment import DEFAULT_SEED, simulate
 
@@ -112,11 +122,13 @@ def run(scenario: str, replications: int, seed: int | None, out: str | None, rep
         raise click.UsageError("--report needs --out DIR")
     if week and (weekday or report):
         raise click.UsageError("--week simulates every weekday: it takes neither --weekday nor --report")
+    if carry_over and not week:
+        raise click.UsageError("--carry-over carries work from one day of a week to the next: it needs --week")
     loaded = _on_weekday(_load(scenario), weekday)
     _check_out_dir(out)
     seed = DEFAULT_SEED if seed is None else seed
     if week:
-        _run_week(loaded, replications, seed, out)
+        _run_week(loaded, replications, seed, out, carry_over=carry_over)
         return
     with _progress_bar("simulated days") as progress:
         results = simulate(loaded, replications=replications, seed=seed, progress=progress)
@@ -146,12 +158,12 @@ def _on_weekday(scenario, weekday: str | None):
         _fail(f"{scenario.name} on {weekday}: " + "; ".join(p.message for p in error.problems))
 
 
-def _run_week(scenario, weeks: int, seed: int, out: str | None) -> None:
+def _run_week(scenario, weeks: int, seed: int, out: str | None, *, carry_over: bool) -> None:
     """Print (and with ``out`` write) a week's KPIs per weekday and its totals."""
     from clinicsim.week import simulate_week
 
     with _progress_bar("simulated days") as progress:
-        week = simulate_week(scenario, weeks=weeks, seed=seed, progress=progress)
+        week = simulate_week(scenario, weeks=weeks, seed=seed, carry_over=carry_over, progress=progress)
     currency = scenario.finance.currency if scenario.finance else ""
     click.echo(f"{scenario.name}: {weeks} weeks of {', '.join(week.days)}, seed {seed}\n")
     click.echo(format_by_weekday(week.summary(), currency))

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import gc
 import math
+from collections.abc import Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import cast
 
 import simpy
@@ -96,6 +98,8 @@ class ClinicDay:
         """Items of the day so far (an item from a visit is numbered when it comes into being)."""
         self.after_hours = [-math.inf] * len(plan.providers)
         """Each provider's after-hours clock: when their after-hours work so far ends."""
+        self.left_over: list[WorkItem] = []
+        """Items left as backlog at the end of the day, with the stages they still need (for the next day)."""
         self.recorder = Recorder(
             patients,
             self.providers.names + self.staff.names + self.rooms.names,
@@ -430,6 +434,8 @@ class ClinicDay:
                     return
                 if not (is_provider and stream.unfinished == "after_hours" and eligible):
                     self._work_row(item, stage, "", queued, math.nan, math.nan, due, "backlog")
+                    left = tuple(math.nan if k < stage else m for k, m in enumerate(item.minutes))
+                    self.left_over.append(replace(item, minutes=left, patience_min=math.inf))
                     return
                 server = eligible[0]
                 start = max(env.now, self.after_hours[server])
@@ -554,12 +560,39 @@ def _cyclic_gc_paused():
             gc.enable()
 
 
+MINUTES_PER_DAY = 24 * 60
+
+
 def simulate_day(plan: DayPlan, *, seed: int, replication: int) -> EventLog:
     """Simulate one replication of the planned day and return its event log."""
     with _cyclic_gc_paused():
-        streams = Streams(seed, replication)
-        patients = draw_patients(plan, streams)
-        work = (
-            (timed_items(plan, streams), items_from_visits(plan, streams, patients)) if plan.scenario.work else ([], {})
-        )
-        return ClinicDay(plan, patients, late_starts(plan, streams), replication, work).run()
+        return _ready_day(plan, seed=seed, replication=replication).run()
+
+
+def _ready_day(plan: DayPlan, *, seed: int, replication: int, carried: Sequence[WorkItem] = ()) -> ClinicDay:
+    """One replication of the planned day, ready to run, with work items ``carried`` in from an earlier day first."""
+    streams = Streams(seed, replication)
+    patients = draw_patients(plan, streams)
+    work: tuple[list[WorkItem], dict] = ([], {})
+    if plan.scenario.work:
+        timed = [*carried, *timed_items(plan, streams)]
+        for number, item in enumerate(timed):
+            item.id = number
+        work = (timed, items_from_visits(plan, streams, patients))
+    return ClinicDay(plan, patients, late_starts(plan, streams), replication, work)
+
+
+def simulate_days_in_sequence(days: Sequence[tuple[DayPlan, int, int]], *, replication: int) -> list[EventLog]:
+    """Simulate clinic days one after the other, each given as (plan, seed, days since the day before), carrying
+    the work left as backlog at each day's close into the next, where it waits from opening with the stages it
+    still needs (its arrival and due times moved back by the days in between, so its response time spans them)."""
+    logs: list[EventLog] = []
+    carried: list[WorkItem] = []
+    with _cyclic_gc_paused():
+        for plan, seed, gap_days in days:
+            for item in carried:
+                item.arrival_min -= gap_days * MINUTES_PER_DAY
+            day = _ready_day(plan, seed=seed, replication=replication, carried=carried)
+            logs.append(day.run())
+            carried = day.left_over
+    return logs

@@ -150,15 +150,18 @@ def simulate(
         raise ValueError("replications must be at least 1")
     scenario = scenario.on_weekday()  # the day simulated: its weekday's changes made
     plan = plan_day(scenario)
-    logs, rows = [], []
+    logs = []
     for k in range(replications):
-        replication = first_replication + k
-        log = simulate_day(plan, seed=seed, replication=replication)
-        logs.append(log)
-        rows.append({"replication": replication, **day_kpis(log, scenario)})
+        logs.append(simulate_day(plan, seed=seed, replication=first_replication + k))
         if progress is not None:
             progress(k + 1, replications)
     logger.info("simulated %d replications of %r (seed %d)", replications, scenario.name, seed)
+    return results_of(scenario, seed, logs)
+
+
+def results_of(scenario: Scenario, seed: int, logs: list[EventLog]) -> Results:
+    """The Results of simulated days of ``scenario`` (its day's scenario): their KPIs from their event logs."""
+    rows = [{"replication": log.replication, **day_kpis(log, scenario)} for log in logs]
     pathway = [name for name in rows[0] if name not in KPI_NAMES and name != "replication"]
     kpis = pd.DataFrame(rows, columns=["replication", *KPI_NAMES, *pathway])
     return Results(scenario=scenario, seed=seed, logs=logs, kpis=kpis)

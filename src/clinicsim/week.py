@@ -18,10 +18,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from clinicsim.experiment import DEFAULT_SEED, Progress, Results, simulate
+from clinicsim.engine import simulate_days_in_sequence
+from clinicsim.eventlog import EventLog
+from clinicsim.experiment import DEFAULT_SEED, Progress, Results, results_of, simulate
 from clinicsim.finance import MONEY_KPIS
+from clinicsim.plan import plan_day
 from clinicsim.scenario import Scenario, load_scenario
-from clinicsim.scenario.model import Weekday
+from clinicsim.scenario.model import WEEKDAYS, Weekday
 from clinicsim.statistics import summarize
 from clinicsim.streams import independent_seed
 
@@ -73,12 +76,19 @@ def simulate_week(
     *,
     weeks: int = 30,
     seed: int = DEFAULT_SEED,
+    carry_over: bool = False,
     progress: Progress | None = None,
 ) -> Week:
-    """Simulate ``weeks`` weeks of ``scenario``: each working weekday ``weeks`` times (see the module docstring)."""
+    """Simulate ``weeks`` weeks of ``scenario``: each working weekday ``weeks`` times (see the module docstring).
+
+    With ``carry_over``, the days of each week run in order and the work left at one day's close waits for the
+    next day from its opening (Friday's for Monday's, three days later), so backlogs build or drain over the week.
+    """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     days = scenario.working_weekdays()
+    if carry_over:
+        return _carried_week(scenario, days, weeks, seed, progress)
     done = [0]
 
     def tick(_: int, __: int) -> None:
@@ -92,3 +102,20 @@ def simulate_week(
     }
     logger.info("simulated %d weeks of %r (%s)", weeks, scenario.name, ", ".join(days))
     return Week(days=results, seed=seed)
+
+
+def _carried_week(scenario: Scenario, days: list[Weekday], weeks: int, seed: int, progress: Progress | None) -> Week:
+    """The week simulated day after day, each week's backlog carried from one day to the next."""
+    scenarios = {day: scenario.on_weekday(day) for day in days}
+    plans = {day: plan_day(s) for day, s in scenarios.items()}
+    position = [WEEKDAYS.index(day) for day in days]
+    gaps = [(b - a) % 7 or 7 for a, b in zip([position[-1], *position], position)]
+    logs: dict[Weekday, list[EventLog]] = {day: [] for day in days}
+    for week in range(weeks):
+        sequence = [(plans[day], weekday_seed(seed, day), gap) for day, gap in zip(days, gaps)]
+        for day, log in zip(days, simulate_days_in_sequence(sequence, replication=week)):
+            logs[day].append(log)
+        if progress is not None:
+            progress((week + 1) * len(days), weeks * len(days))
+    logger.info("simulated %d weeks of %r with work carried over (%s)", weeks, scenario.name, ", ".join(days))
+    return Week(days={day: results_of(scenarios[day], weekday_seed(seed, day), logs[day]) for day in days}, seed=seed)

@@ -202,3 +202,28 @@ def test_a_caller_hangs_up_and_work_left_at_close_is_backlog():
     assert rows[0][7:] == (483, "abandoned")
     assert rows[1] == (1, "letters", 0, "FD", 718, 718, 718, 728, "done")
     assert rows[2][:6] == (2, "letters", 0, "", 719, 719) and rows[2][-1] == "backlog"
+
+
+def test_work_left_at_close_waits_for_the_next_day_when_days_run_in_sequence():
+    """Two 10-minute letters for the MA (off at 12:00) at 11:55: the first is done 715-725 (never interrupted),
+    the second is left at close. Run as two days in a row, it is there the next morning with its arrival a day
+    earlier (715 - 1440 = -725) and is done first thing, 480-490: a response time of 1,215 minutes."""
+    from clinicsim.engine import simulate_days_in_sequence
+    from clinicsim.plan import plan_day
+
+    scenario = clinic(
+        visit_types={"v": {"pathway": [{"step": "visit", "by": "provider", "duration_min": 20}]}},
+        templates={"t": template(sessions=[("08:00", "08:30")])},
+        providers=[provider("Dr A")],
+        staff=[MA],
+    ).with_changes({"work": [stream("letters", [stage({"role": "medical_assistant"}, 10)],
+                                    at=[{"time": "11:55", "count": 2}])]})  # fmt: skip
+    plan = plan_day(scenario)
+    first, second = simulate_days_in_sequence([(plan, 0, 1), (plan, 0, 1)], replication=0)
+    assert [(r, s, e, st) for r, s, e, st in zip(first.work["resource"], first.work["start_min"],
+                                                  first.work["end_min"], first.work["status"])][0] == (
+        "MA", 715, 725, "done")  # fmt: skip
+    assert list(first.work["status"]) == ["done", "backlog"]
+    carried = {k: second.work[k][0] for k in ("arrival_min", "start_min", "end_min", "status", "resource")}
+    assert carried == {"arrival_min": -725, "start_min": 480, "end_min": 490, "status": "done", "resource": "MA"}
+    assert list(second.work["status"]) == ["done", "done", "backlog"]  # that day's own two letters, as the first

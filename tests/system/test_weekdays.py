@@ -123,3 +123,19 @@ def test_a_weekday_append_that_makes_no_clinic_day_names_its_line(tmp_path):
     assert result.exit_code == 2
     assert f"{path}:" in result.output and "weekday_changes.fri.staff" in result.output
     assert "on fri" in result.output and "shifts: Field required" in result.output
+
+
+def test_a_week_with_work_carried_over_starts_each_day_with_the_day_befores_backlog(tmp_path):
+    path = tmp_path / "inbox.yaml"
+    path.write_text(
+        f"extends: {BASE}\nwork:\n  - name: letters\n    rates: [{{start: '08:00', end: '17:00', per_hour: 14}}]\n"
+        "    stages: [{by: {group: Front desk}, duration_min: 10}]\n"
+    )
+    carried = simulate_week(path, weeks=2, seed=4, carry_over=True)
+    tuesday = carried.days["tue"].work
+    assert (tuesday["arrival_min"] < 0).any()  # Monday's letters, waiting from opening
+    assert not (carried.days["mon"].work["arrival_min"] < 0).any()  # each week starts with no backlog
+    separate = simulate_week(path, weeks=2, seed=4)
+    assert not (separate.days["tue"].work["arrival_min"] < 0).any()
+    result = CliRunner().invoke(main, ["run", str(path), "--week", "--carry-over", "-n", "2"])
+    assert result.exit_code == 0, result.output
