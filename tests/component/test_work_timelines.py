@@ -227,3 +227,22 @@ def test_work_left_at_close_waits_for_the_next_day_when_days_run_in_sequence():
     carried = {k: second.work[k][0] for k in ("arrival_min", "start_min", "end_min", "status", "resource")}
     assert carried == {"arrival_min": -725, "start_min": 480, "end_min": 490, "status": "done", "resource": "MA"}
     assert list(second.work["status"]) == ["done", "done", "backlog"]  # that day's own two letters, as the first
+
+
+def test_a_blocked_slot_is_where_the_providers_inbox_gets_done():
+    """Two 10-minute messages for the provider at 08:00; 20-minute visits booked 08:00 and 08:40 with the 08:20
+    slot blocked: the provider sees the first patient 480-500 and clears the inbox in the blocked slot (500-510,
+    510-520, on duty). With the slot booked instead, the session is full until 09:00 and the provider leaves with
+    the inbox untouched: it is done after hours, 540-550 and 550-560."""
+
+    def day(pattern: list[str]) -> list[tuple]:
+        inbox = stream("inbox", [stage("provider", 10)], at=[{"time": "08:00", "count": 2}], unfinished="after_hours")
+        scenario = clinic(
+            visit_types={"v": {"pathway": [{"step": "visit", "by": "provider", "duration_min": 20}]}},
+            templates={"t": template(pattern, sessions=[("08:00", "09:00")], slot_min=20)},
+            providers=[provider("Dr A")],
+        ).with_changes({"work": [inbox]})
+        return [row[6:] for row in work_rows(run(scenario))]
+
+    assert day(["v", "blocked", "v"]) == [(500, 510, "done"), (510, 520, "done")]
+    assert day(["v", "v", "v"]) == [(540, 550, "after_hours"), (550, 560, "after_hours")]
