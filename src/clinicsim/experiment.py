@@ -23,6 +23,7 @@ from clinicsim.metrics import KPI_NAMES, compute_kpis, resource_usage
 from clinicsim.plan import plan_day
 from clinicsim.scenario import Scenario, load_scenario
 from clinicsim.statistics import summarize, t_interval
+from clinicsim.work_metrics import work_kpis
 
 logger = logging.getLogger(__name__)
 
@@ -130,9 +131,10 @@ class Results:
 
 
 def day_kpis(log: EventLog, scenario: Scenario) -> dict[str, float]:
-    """Every KPI of one simulated day: patient flow, then money."""
+    """Every KPI of one simulated day: patient flow, then money, then the work between visits (only for a scenario
+    with work streams)."""
     usage = resource_usage(log)
-    return {**compute_kpis(log, usage), **money_kpis(log, scenario, usage)}
+    return {**compute_kpis(log, usage), **money_kpis(log, scenario, usage), **work_kpis(log, scenario, usage)}
 
 
 def simulate(

@@ -134,14 +134,16 @@ REGISTRY: dict[str, Metric] = {
             "Provider utilization",
             "fraction",
             "higher",
-            "Provider busy time (visits and documentation) over on-duty time (sessions plus overtime).",
+            "Provider busy time (visits, documentation and any work between visits done on duty) over on-duty "
+            "time (sessions plus overtime).",
         ),
         _m(
             "provider_idle_mean_min",
             "Provider idle time, mean",
             "min",
             "lower",
-            "Per provider: scheduled session time with no visit and no documentation; mean over providers.",
+            "Per provider: scheduled session time with no visit, no documentation and no work between visits; "
+            "mean over providers.",
         ),
         _m(
             "provider_overtime_mean_min",
@@ -163,14 +165,14 @@ REGISTRY: dict[str, Metric] = {
             "MA utilization",
             "fraction",
             "higher",
-            "Medical assistants' busy time over their on-duty time.",
+            "Medical assistants' busy time (patients and any work between visits) over their on-duty time.",
         ),
         _m(
             "front_desk_utilization",
             "Front desk utilization",
             "fraction",
             "higher",
-            "Front-desk staff busy time over their on-duty time.",
+            "Front-desk staff busy time (patients and any work between visits) over their on-duty time.",
         ),
         _m(
             "staff_overtime_mean_min",
@@ -247,10 +249,144 @@ KPI_NAMES = tuple(REGISTRY)
 """Every KPI every scenario has: patient flow, then money (money KPIs are NaN for a scenario without finance
 settings). A scenario's pathway adds its own (``pathway_kpis``), named by the patterns of ``metric``."""
 
+WORK_METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in [
+        _m(
+            "provider_after_hours_mean_min",
+            "Provider after-hours work, mean",
+            "min",
+            "lower",
+            "Per provider on duty that day: minutes of work between visits done after leaving (pajama time); mean "
+            "over those providers.",
+        ),
+        _m(
+            "work_cost",
+            "Cost of work between visits",
+            "currency",
+            "lower",
+            "Minutes of work between visits (on duty and after hours) at the hourly wage of who did it: the share of "
+            "labor that goes to work between visits (an allocation, not added to labor cost or margin).",
+        ),
+    ]
+}
+"""KPIs of the work between visits with fixed names; a scenario with work streams has them (``work_metrics``),
+with the per-stream and per-role ones named by the patterns of ``metric``. Not in ``KPI_NAMES``: a scenario
+without work streams has none of them."""
+
 ROLE_PREFIX = {"medical_assistant": "ma"}
 """Roles whose KPIs use a shorter name (``ma_utilization``)."""
 
+_WORK_PATTERNS: list[tuple[re.Pattern, Callable[..., Metric]]] = [
+    (
+        re.compile(r"work_([a-z][a-z0-9_]*)_arrived"),
+        lambda name, stream: _m(
+            name,
+            f"{stream}: items arrived",
+            "items",
+            "lower",
+            f"Items of the {stream} work stream that arrived during the day (with at least one stage to do).",
+        ),
+    ),
+    (
+        re.compile(r"work_([a-z][a-z0-9_]*)_done"),
+        lambda name, stream: _m(
+            name,
+            f"{stream}: items done",
+            "items",
+            "higher",
+            f"Items of the {stream} work stream whose every stage was done, on duty or after hours.",
+        ),
+    ),
+    (
+        re.compile(r"work_([a-z][a-z0-9_]*)_backlog"),
+        lambda name, stream: _m(
+            name,
+            f"{stream}: backlog at close",
+            "items",
+            "lower",
+            f"Items of the {stream} work stream left undone at the end of the day.",
+        ),
+    ),
+    (
+        re.compile(r"work_([a-z][a-z0-9_]*)_response_mean_min"),
+        lambda name, stream: _m(
+            name,
+            f"{stream}: response time, mean",
+            "min",
+            "lower",
+            f"Mean over done items of the {stream} work stream of the end of their last stage minus their arrival.",
+        ),
+    ),
+    (
+        re.compile(r"work_([a-z][a-z0-9_]*)_response_p90_min"),
+        lambda name, stream: _m(
+            name,
+            f"{stream}: response time, 90th percentile",
+            "min",
+            "lower",
+            f"90th percentile over done items of the {stream} work stream of their response time.",
+        ),
+    ),
+    (
+        re.compile(r"work_([a-z][a-z0-9_]*)_within_target_pct"),
+        lambda name, stream: _m(
+            name,
+            f"{stream}: done within target",
+            "%",
+            "higher",
+            f"Share of the arrived items of the {stream} work stream done within its response-time target "
+            "(due_within_min); items left undone count as late.",
+        ),
+    ),
+    (
+        re.compile(r"work_([a-z][a-z0-9_]*)_abandoned_pct"),
+        lambda name, stream: _m(
+            name,
+            f"{stream}: abandoned",
+            "%",
+            "lower",
+            f"Share of the arrived items of the {stream} work stream dropped after waiting their patience (callers "
+            "who hung up).",
+        ),
+    ),
+    (
+        re.compile(r"work_([a-z][a-z0-9_]*)_answer_mean_min"),
+        lambda name, stream: _m(
+            name,
+            f"{stream}: time to answer, mean",
+            "min",
+            "lower",
+            f"Mean over items of the {stream} work stream whose first stage started of that start minus their "
+            "arrival (a phone call's answer time).",
+        ),
+    ),
+    (
+        re.compile(r"([a-z][a-z0-9_]*)_work_min"),
+        lambda name, role: _m(
+            name,
+            f"{role} work between visits, mean",
+            "min",
+            "lower",
+            f"Per {role} on duty that day: minutes of work between visits done on duty; mean over those people.",
+        ),
+    ),
+    (
+        re.compile(r"([a-z][a-z0-9_]*)_visit_utilization"),
+        lambda name, role: _m(
+            name,
+            f"{role} utilization, patients only",
+            "fraction",
+            "higher",
+            f"Busy time of the {role} role with patients alone (no work between visits) over its on-duty time.",
+        ),
+    ),
+]
+"""The KPIs work streams add: per stream (``work_<stream>_...``) and per role (``<role>_work_min``,
+``<role>_visit_utilization``); before the pathway's, whose ``<role>_utilization`` would claim the last."""
+
 _PATTERNS: list[tuple[re.Pattern, Callable[..., Metric]]] = [
+    *_WORK_PATTERNS,
     (
         re.compile(r"wait_before_([a-z][a-z0-9_]*)_mean_min"),
         lambda name, step: _m(
@@ -294,7 +430,11 @@ _PATTERNS: list[tuple[re.Pattern, Callable[..., Metric]]] = [
     (
         re.compile(r"([a-z][a-z0-9_]*)_utilization"),
         lambda name, role: _m(
-            name, f"{role} utilization", "fraction", "higher", f"Busy time of the {role} role over its on-duty time."
+            name,
+            f"{role} utilization",
+            "fraction",
+            "higher",
+            f"Busy time of the {role} role (patients and any work between visits) over its on-duty time.",
         ),
     ),
     (
@@ -308,14 +448,17 @@ _PATTERNS: list[tuple[re.Pattern, Callable[..., Metric]]] = [
         ),
     ),
 ]
-"""The KPIs a pathway adds: per step, per room kind, per role, per branch option."""
+"""The KPIs a pathway adds (per step, per room kind, per role, per branch option) and work streams add."""
 
 
 def metric(name: str) -> Metric:
     """The registered KPI ``name``, or one a pathway adds (``wait_before_triage_mean_min``, ``nurse_utilization``,
-    ``x_ray_room_utilization``, ``share_imaging_x_ray_pct``); KeyError for a name that is neither."""
+    ``x_ray_room_utilization``, ``share_imaging_x_ray_pct``) or work streams add (``work_refills_backlog``,
+    ``ma_work_min``, ``provider_visit_utilization``, ``work_cost``); KeyError for a name that is none of these."""
     if name in REGISTRY:
         return REGISTRY[name]
+    if name in WORK_METRICS:
+        return WORK_METRICS[name]
     for pattern, make in _PATTERNS:
         match = pattern.fullmatch(name)
         if match:
@@ -332,7 +475,7 @@ def find_metric(name: str) -> Metric | None:
 
 
 def is_kpi_name(name: str) -> bool:
-    """Whether ``name`` is a registered KPI or follows a pathway KPI's pattern."""
+    """Whether ``name`` is a registered KPI or follows the pattern of a pathway's or a work stream's KPI."""
     return find_metric(name) is not None
 
 
@@ -556,7 +699,9 @@ def _inside(code: np.ndarray, starts: np.ndarray, ends: np.ndarray, windows: tup
 def resource_usage(log: EventLog) -> Columns:
     """Per provider, staff member and room: busy, on-duty and scheduled minutes, utilization, idle and overtime.
 
-    ``idle_min`` is scheduled time (less breaks) with no patient (and, for a provider, no documentation);
+    ``busy_min`` counts patient steps and the work between visits done on duty (``work`` rows of status ``done``;
+    after-hours work is not on duty). ``idle_min`` is scheduled time (less breaks) with no
+    patient and no work (and, for a provider, no documentation);
     ``overtime_min`` is on-duty time outside the scheduled windows: past the end of a session or shift, whether
     into lunch, into the gap before the next shift or past the end of the day.
     """
@@ -570,6 +715,13 @@ def resource_usage(log: EventLog) -> Columns:
     windows = _windows_by_rank(schedule_code[listed], schedule["start_min"][listed], schedule["end_min"][listed], n)
     did, was = step_code >= 0, duty_code >= 0
     step_code, step_start, step_end = step_code[did], steps["start_min"][did], steps["end_min"][did]
+    on_duty_work = log.work["status"] == "done"
+    if on_duty_work.any():  # work between visits done on duty keeps a person busy like a patient step
+        work_code = codes_of(log.work["resource"][on_duty_work], index)
+        kept = work_code >= 0
+        step_code = np.concatenate((step_code, work_code[kept]))
+        step_start = np.concatenate((step_start, log.work["start_min"][on_duty_work][kept]))
+        step_end = np.concatenate((step_end, log.work["end_min"][on_duty_work][kept]))
     duty_code, duty_on, duty_off = duty_code[was], duty["on_min"][was], duty["off_min"][was]
     busy = np.bincount(step_code, weights=step_end - step_start, minlength=n)
     on_duty = np.bincount(duty_code, weights=duty_off - duty_on, minlength=n)
