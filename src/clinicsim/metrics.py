@@ -285,7 +285,8 @@ _WORK_PATTERNS: list[tuple[re.Pattern, Callable[..., Metric]]] = [
             f"{stream}: items arrived",
             "items",
             "lower",
-            f"Items of the {stream} work stream that arrived during the day (with at least one stage to do).",
+            f"Items of the {stream} work stream that arrived during the day (with at least one stage to do; items "
+            "carried in from an earlier day are not counted again).",
         ),
     ),
     (
@@ -295,7 +296,8 @@ _WORK_PATTERNS: list[tuple[re.Pattern, Callable[..., Metric]]] = [
             f"{stream}: items done",
             "items",
             "higher",
-            f"Items of the {stream} work stream whose every stage was done, on duty or after hours.",
+            f"Items of the {stream} work stream whose every stage was done, on duty or after hours (including "
+            "items carried in from an earlier day).",
         ),
     ),
     (

@@ -21,6 +21,7 @@ log). A scenario without work streams has none of these KPIs, so its KPIs stay e
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -37,10 +38,20 @@ ROOM_KINDS = ("exam_room", "room")
 """Kinds of the resources table that are rooms, not people (every other kind is a role that may do work)."""
 
 
+_ADDS_UP = re.compile(r"work_[a-z][a-z0-9_]*_(arrived|done)|work_cost")
+
+
+def adds_up_over_days(kpi: str) -> bool:
+    """Whether a work KPI is a daily total that adds up over the days of a week (items arrived and done, the cost
+    of work); a backlog is a stock at close, and the others are means, percentiles and shares."""
+    return _ADDS_UP.fullmatch(kpi) is not None
+
+
 def work_items(work: Columns, stream: str) -> Columns:
     """One row per item of ``stream`` in a ``work`` table: ``item``, ``arrival_min``, ``first_start_min`` (start of
     its first stage that happened; NaN if it never started), ``last_end_min`` (end of its last stage),
-    ``done`` (every stage done, on duty or after hours), ``backlog`` (left at close) and ``abandoned``."""
+    ``done`` (every stage done, on duty or after hours), ``backlog`` (left at close), ``abandoned``, and
+    ``carried_in`` (left at an earlier day's close: its arrival is before today's midnight)."""
     mine = np.flatnonzero(work["stream"] == stream)
     item, stage, status = work["item"][mine], work["stage"][mine], work["status"][mine]
     ids, inverse = np.unique(item, return_inverse=True)
@@ -61,17 +72,24 @@ def work_items(work: Columns, stream: str) -> Columns:
         "done": ~any_of(~np.isin(status, FINISHED)),
         "backlog": any_of(status == "backlog"),
         "abandoned": any_of(status == "abandoned"),
+        "carried_in": work["arrival_min"][mine][first] < 0,
     }
 
 
 def stream_kpis(log: EventLog, stream: WorkStream) -> dict[str, float]:
     """The KPIs of one work stream (``work_<name>_...``); the target and abandonment ones only for a stream with a
-    ``due_within_min`` and a ``patience_min``."""
+    ``due_within_min`` and a ``patience_min``.
+
+    Items carried in from an earlier day (days in sequence) count where they are done or left again (done,
+    backlog, response time, spanning the days), not as arrived; the shares and the answer time are of the items
+    that arrived today."""
     items = work_items(log.work, stream.name)
-    arrived = len(items["item"])
+    today = ~items["carried_in"]
+    arrived = int(today.sum())
     done = items["done"]
-    response = (items["last_end_min"] - items["arrival_min"])[done]
-    started = ~np.isnan(items["first_start_min"])
+    took = items["last_end_min"] - items["arrival_min"]
+    response = took[done]
+    started = today & ~np.isnan(items["first_start_min"])
     prefix = f"work_{stream.name}"
     out = {
         f"{prefix}_arrived": float(arrived),
@@ -81,10 +99,11 @@ def stream_kpis(log: EventLog, stream: WorkStream) -> dict[str, float]:
         f"{prefix}_response_p90_min": _p90(response),
     }
     if stream.due_within_min is not None:
-        on_time = float((response <= stream.due_within_min).sum())
+        on_time = float((done & today & (took <= stream.due_within_min)).sum())
         out[f"{prefix}_within_target_pct"] = 100 * on_time / arrived if arrived else math.nan
     if stream.patience_min is not None:
-        out[f"{prefix}_abandoned_pct"] = 100 * float(items["abandoned"].sum()) / arrived if arrived else math.nan
+        abandoned = float((items["abandoned"] & today).sum())
+        out[f"{prefix}_abandoned_pct"] = 100 * abandoned / arrived if arrived else math.nan
     out[f"{prefix}_answer_mean_min"] = _mean((items["first_start_min"] - items["arrival_min"])[started])
     return out
 

@@ -28,7 +28,7 @@ from clinicsim.eventlog import EventLog, columns, work_table
 from clinicsim.experiment import day_kpis
 from clinicsim.finance import money_kpis
 from clinicsim.metrics import KPI_NAMES, REGISTRY, compute_kpis, find_metric, is_kpi_name, metric, resource_usage
-from clinicsim.work_metrics import work_by_resource, work_items, work_kpis
+from clinicsim.work_metrics import adds_up_over_days, work_by_resource, work_items, work_kpis
 
 NAN = math.nan
 
@@ -276,3 +276,27 @@ def test_the_registry_names_every_work_kpi_with_its_direction():
     assert is_kpi_name("work_phone_calls_response_p90_min") and is_kpi_name("front_desk_work_min")
     assert "work_cost" not in KPI_NAMES and "work_cost" not in REGISTRY
     assert metric("nurse_utilization").label == "nurse utilization"  # the pathway's pattern is untouched
+
+
+def test_which_work_kpis_add_up_over_the_days_of_a_week():
+    assert adds_up_over_days("work_refills_arrived") and adds_up_over_days("work_phone_calls_done")
+    assert adds_up_over_days("work_cost")
+    assert not adds_up_over_days("work_refills_backlog") and not adds_up_over_days("work_refills_response_mean_min")
+    assert not adds_up_over_days("ma_work_min") and not adds_up_over_days("patients_seen")
+
+
+def test_items_carried_in_from_yesterday_count_where_they_end_not_as_arrivals(small_clinic):
+    """Refill 0 was left at yesterday's close (it arrived at 16:00 yesterday, 960 - 1440 = -480; due 60 minutes
+    later): the MA does it 500-504 today, a response of 984 minutes, late. Refill 1 arrives today at 510 and is
+    done 510-514, on time. Only refill 1 arrived today; both are done today."""
+    rows = [
+        (0, "refills", 0, "ma", -480, 480, 500, 504, -420, "done"),
+        (0, "refills", 1, "Dr A", -480, 504, 545, 547, -420, "done"),
+        (1, "refills", 0, "ma", 510, 510, 510, 514, 570, "done"),
+        (1, "refills", 1, "Dr A", 510, 514, 550, 552, 570, "done"),
+    ]
+    kpis = work_kpis(work_log(rows), scenario(small_clinic))
+    assert (kpis["work_refills_arrived"], kpis["work_refills_done"]) == (1, 2)
+    assert kpis["work_refills_response_mean_min"] == pytest.approx((1027 + 42) / 2)
+    assert kpis["work_refills_within_target_pct"] == 100  # of today's one arrival
+    assert kpis["work_refills_answer_mean_min"] == 0  # today's arrival only
