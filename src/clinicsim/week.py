@@ -27,6 +27,7 @@ from clinicsim.scenario import Scenario, load_scenario
 from clinicsim.scenario.model import WEEKDAYS, Weekday
 from clinicsim.statistics import summarize
 from clinicsim.streams import independent_seed
+from clinicsim.work_metrics import adds_up_over_days
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,8 @@ WEEK_TOTALS = (
     "left_without_being_seen",
     *(kpi for kpi in MONEY_KPIS if "_per_" not in kpi),  # per visit and per hour are ratios
 )
-"""KPIs that add up over the days of a week (counts and money per day); the others are per weekday."""
+"""KPIs that add up over the days of a week (counts and money per day; and the work streams' items arrived and
+done, and the work's cost: ``work_metrics.adds_up_over_days``); the others are per weekday."""
 
 
 def weekday_seed(seed: int, weekday: Weekday) -> int:
@@ -66,7 +68,8 @@ class Week:
     def totals(self, *, confidence: float = 0.95) -> pd.DataFrame:
         """Per KPI that adds up over days (``WEEK_TOTALS``): the week's total, with its interval over weeks."""
         per_day = [r.kpis.set_index("replication") for r in self.days.values()]
-        kpis = [k for k in WEEK_TOTALS if all(k in day for day in per_day)]
+        names = [*WEEK_TOTALS, *(k for k in per_day[0] if adds_up_over_days(k))]
+        kpis = [k for k in dict.fromkeys(names) if all(k in day for day in per_day)]
         weekly = sum(day[kpis] for day in per_day)
         return summarize(weekly.dropna(), confidence=confidence)
 

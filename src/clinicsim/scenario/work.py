@@ -44,7 +44,9 @@ class FromVisits(Model):
 
     visit_types: list[str] = Field(min_length=1, description="Visit types whose seen patients make items.")
     p: Probability = Field(description="Probability that a seen patient makes an item.")
-    delay_min: Duration = Field(default=0.0, description="Minutes from the patient's departure to the item.")
+    delay_min: Duration = Field(  # type: ignore[assignment]  # the number is validated into Fixed
+        default=0.0, description="Minutes from the patient's departure to the item."
+    )
 
 
 class Stage(Model):
