@@ -440,13 +440,16 @@ def sweep(spec, store, workers, dask_address, resume, new) -> None:
 def sweep_report(store, out, pareto, rank) -> None:
     """Write an HTML report of the sweep in STORE: the Pareto front in words, main effects, a heatmap of two
     factors, the front and the plans ranked by one KPI."""
-    from clinicsim.metrics import KPI_NAMES
+    from clinicsim.metrics import KPI_NAMES, is_kpi_name
     from clinicsim.reports.sweep import DEFAULT_PARETO, write_sweep_report
 
     for option, kpis in (("--pareto", pareto or ()), ("--rank", [rank] if rank else [])):
-        unknown = [k for k in kpis if k not in KPI_NAMES]
+        unknown = [k for k in kpis if not is_kpi_name(k)]
         if unknown:
-            _fail(f"unknown KPI {unknown[0]!r} for {option}; the KPIs are: {', '.join(KPI_NAMES)}")
+            _fail(
+                f"unknown KPI {unknown[0]!r} for {option}; the KPIs are: {', '.join(KPI_NAMES)}, and those named "
+                "after the scenario's steps, roles, rooms, branches and work streams"
+            )
     from clinicsim.sweeps.store import StoreError
 
     _check_out_dir(out)
