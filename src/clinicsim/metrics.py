@@ -364,6 +364,28 @@ _WORK_PATTERNS: list[tuple[re.Pattern, Callable[..., Metric]]] = [
         ),
     ),
     (
+        re.compile(r"work_([a-z][a-z0-9_]*)_answer_p90_min"),
+        lambda name, stream: _m(
+            name,
+            f"{stream}: time to answer, 90th percentile",
+            "min",
+            "lower",
+            f"90th percentile over items of the {stream} work stream whose first stage started of that start minus "
+            "their arrival.",
+        ),
+    ),
+    (
+        re.compile(r"work_([a-z][a-z0-9_]*)_done_per_person"),
+        lambda name, stream: _m(
+            name,
+            f"{stream}: items per person",
+            "items",
+            "higher",
+            f"Items of the {stream} work stream whose first stage was done on duty, per person who did one (calls "
+            "handled per clerk).",
+        ),
+    ),
+    (
         re.compile(r"([a-z][a-z0-9_]*)_work_min"),
         lambda name, role: _m(
             name,

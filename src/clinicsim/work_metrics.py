@@ -104,8 +104,21 @@ def stream_kpis(log: EventLog, stream: WorkStream) -> dict[str, float]:
     if stream.patience_min is not None:
         abandoned = float((items["abandoned"] & today).sum())
         out[f"{prefix}_abandoned_pct"] = 100 * abandoned / arrived if arrived else math.nan
-    out[f"{prefix}_answer_mean_min"] = _mean((items["first_start_min"] - items["arrival_min"])[started])
+    answer = (items["first_start_min"] - items["arrival_min"])[started]
+    out[f"{prefix}_answer_mean_min"] = _mean(answer)
+    out[f"{prefix}_answer_p90_min"] = _p90(answer)
+    out[f"{prefix}_done_per_person"] = _per_person(log.work, stream.name)
     return out
+
+
+def _per_person(work: Columns, stream: str) -> float:
+    """Items of ``stream`` whose first stage was done on duty, per person who did one (NaN: nobody did)."""
+    first = (work["stream"] == stream) & (work["status"] == "done")
+    if not first.any():
+        return math.nan
+    items, rows = np.unique(work["item"][first], return_index=True)
+    people = work["resource"][first][rows]
+    return len(items) / len(set(people.tolist()))
 
 
 def work_by_resource(log: EventLog) -> Columns:

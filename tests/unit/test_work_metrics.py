@@ -135,6 +135,12 @@ def test_answer_time_is_the_first_stage_start_of_items_that_started(kpis):
     assert kpis["work_calls_answer_mean_min"] == pytest.approx((3 + 0) / 2)
 
 
+def test_answer_time_90th_percentile_and_items_per_person(kpis):
+    assert kpis["work_calls_answer_p90_min"] == pytest.approx(float(np.percentile([3, 0], 90)))
+    assert kpis["work_calls_done_per_person"] == 2  # items 4 and 6, both by the desk
+    assert kpis["work_refills_done_per_person"] == 1.5  # items 0 and 1 by the MA, item 3 by Dr A
+
+
 def test_targets_and_abandonment_only_for_streams_that_have_them(kpis):
     assert "work_refills_within_target_pct" in kpis and "work_refills_abandoned_pct" not in kpis
     assert "work_calls_abandoned_pct" in kpis and "work_calls_within_target_pct" not in kpis
