@@ -41,7 +41,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, stats
+from scipy import linalg, optimize, sparse, stats
+from scipy.sparse import linalg as sparse_linalg
 
 # -- M/M/c ---------------------------------------------------------------------------------------------------
 
@@ -288,3 +289,272 @@ def appointment_session(
         overtime_after_last_session_mean_min=float(overtime_past_last),
         busy_mean_min=seen_mean * mean_service_min,
     )
+
+
+# -- work between visits: Erlang A and the two-class priority queue ----------------------------------------------
+#
+# Both are continuous-time Markov chains on a finite (truncated) state space, started empty like a simulated day.
+# What a job arriving at t can expect (its wait, whether it is answered) is a function of the state it finds (Poisson
+# arrivals see the time-t distribution) and of nothing that arrives after it, so the window averages follow from the
+# time integral of the state distribution over the window, as for ``mmc_window``.
+
+
+def ctmc_window(
+    generator: sparse.spmatrix, start: np.ndarray, functions: np.ndarray, *, t0: float, t1: float
+) -> np.ndarray:
+    """Time averages over [t0, t1] of E[f(X_t)] for each column f of ``functions``, X_0 distributed as ``start``.
+
+    p(t) = p(0) exp(Qt) is taken to t0 with ``expm_multiply``; the window integral of p(t) f comes from the same
+    augmented-matrix identity as in ``mmc_window``: the row vector [p(t0), 0] times exp([[Q, F], [0, 0]] h) is
+    [p(t0 + h), int_0^h p(t0 + s) F ds]. Sparse throughout, so chains of tens of thousands of states are cheap.
+    """
+    if not 0 <= t0 < t1:
+        raise ValueError("need 0 <= t0 < t1")
+    q = sparse.csr_matrix(generator)
+    f = np.asarray(functions, dtype=float).reshape(q.shape[0], -1)
+    k, m = f.shape
+    p_t0 = sparse_linalg.expm_multiply(q.T * t0, np.asarray(start, dtype=float)) if t0 > 0 else np.asarray(start)
+    h = t1 - t0
+    augmented = sparse.bmat([[q, sparse.csr_matrix(f)], [None, sparse.csr_matrix((m, m))]], format="csr")
+    state = sparse_linalg.expm_multiply(augmented.T * h, np.concatenate([p_t0, np.zeros(m)]))
+    return np.asarray(state[k:]) / h
+
+
+def ctmc_stationary(generator: sparse.spmatrix) -> np.ndarray:
+    """The stationary distribution pi of an irreducible finite chain: pi Q = 0, sum pi = 1 (sparse LU)."""
+    q = sparse.csr_matrix(generator)
+    a = sparse.vstack([q.T[:-1], np.ones((1, q.shape[0]))], format="csc")  # one balance equation is redundant
+    b = np.zeros(q.shape[0])
+    b[-1] = 1.0
+    return np.asarray(sparse_linalg.spsolve(a, b))
+
+
+def _truncation(ratios, *, tail: float, start: int) -> int:
+    """Smallest K >= start with pi_K / pi_max * r / (1 - r) < tail, where pi_{n+1} / pi_n = ratios(n) is
+    eventually decreasing below r < 1: beyond K the unnormalized steady-state mass is below ``tail``."""
+    log_pi, log_max, n = 0.0, 0.0, 0
+    while True:
+        r = ratios(n)
+        if n >= start and r < 1 and log_pi - log_max + math.log(r / (1 - r)) < math.log(tail):
+            return n
+        log_pi += math.log(r)
+        log_max = max(log_max, log_pi)
+        n += 1
+
+
+@dataclass(frozen=True)
+class ErlangA:
+    """Erlang A (M/M/c+M) quantities for arriving callers (minutes, callers)."""
+
+    p_abandon: float
+    """Probability that a caller hangs up before being answered."""
+    answer_time_mean_min: float
+    """Mean wait of the answered callers: E[W; answered] / P(answered)."""
+    wait_mean_min: float
+    """Mean time in queue of all callers, until answered or hanging up (Little: E[number waiting] / lam)."""
+    p_wait: float
+    """Probability that a caller finds every server busy."""
+    queue_length_mean: float
+    """Time-average number waiting."""
+    utilization: float
+    """Time-average fraction of busy servers, (1 - p_abandon) lam / (c mu) in steady state."""
+
+
+def erlang_a_chain(
+    c: int, arrival_rate: float, service_rate: float, abandon_rate: float, *, tail: float = 1e-16
+) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """The number of callers present in M/M/c+M as a birth-death chain, truncated where its steady-state tail is
+    below ``tail`` (started empty, the chain is stochastically below its steady state, so no transient probability
+    moves by more than that); returns the generator and, per state, the callers' arrival functions (columns:
+    answered, wait if answered, time in queue, finds every server busy, number waiting, busy servers / c).
+
+    A caller who finds n >= c present has j = n - c callers ahead in the queue. While i are ahead the queue moves
+    up at rate c mu + i theta (an answer or a hang-up ahead) and the caller hangs up at rate theta, each phase an
+    exponential time of rate c mu + (i + 1) theta whatever ends it. So, with r_i = (c mu + i theta) / (c mu + (i + 1)
+    theta), P(answered | n) = prod_{i=0..j} r_i, E[W; answered | n] = P(answered | n) sum_{i=0..j} 1 / (c mu +
+    (i + 1) theta), and E[time in queue | n] = sum_{i=0..j} (prod_{l>i, l<=j} r_l) / (c mu + (i + 1) theta) (the
+    phase with i ahead is reached if nobody hung up in the phases before it, those with more ahead). With n < c
+    the caller is answered at once. For theta = 0 these are Erlang C's: answered, wait (j + 1) / (c mu).
+    """
+    if service_rate <= 0 or abandon_rate < 0 or (abandon_rate == 0 and arrival_rate >= c * service_rate):
+        raise ValueError("M/M/c+M needs mu > 0 and theta > 0, or theta = 0 and lam < c mu")
+
+    def death(n: int) -> float:
+        return min(n, c) * service_rate + max(n - c, 0) * abandon_rate
+
+    k = _truncation(lambda n: arrival_rate / death(n + 1), tail=tail, start=c + 1)
+    n = np.arange(k + 1)
+    deaths = np.array([death(int(m)) for m in n])
+    q = sparse.diags([np.full(k, arrival_rate), deaths[1:]], [1, -1], shape=(k + 1, k + 1), format="lil")
+    q.setdiag(-np.asarray(q.sum(axis=1)).ravel())
+    answered = np.ones(k + 1)
+    answer_wait = np.zeros(k + 1)
+    in_queue = np.zeros(k + 1)
+    for m in range(c, k + 1):
+        rates = c * service_rate + abandon_rate * np.arange(1, m - c + 2)  # phases i = 0..j: c mu + (i + 1) theta
+        moves_up = (c * service_rate + abandon_rate * np.arange(m - c + 1)) / rates
+        answered[m] = float(np.prod(moves_up))
+        answer_wait[m] = answered[m] * float(np.sum(1 / rates))
+        reached = np.append(np.cumprod(moves_up[::-1])[::-1][1:], 1.0)  # P(the phase with i ahead is reached)
+        in_queue[m] = float(np.sum(reached / rates))
+    functions = np.column_stack(
+        [answered, answer_wait, in_queue, (n >= c).astype(float), np.maximum(n - c, 0), np.minimum(n, c) / c]
+    )
+    return q.tocsr(), functions
+
+
+def _erlang_a_from(averages: np.ndarray) -> ErlangA:
+    answered, answer_wait, in_queue, busy_all, waiting, busy = averages
+    return ErlangA(
+        p_abandon=float(1 - answered),
+        answer_time_mean_min=float(answer_wait / answered),
+        wait_mean_min=float(in_queue),
+        p_wait=float(busy_all),
+        queue_length_mean=float(waiting),
+        utilization=float(busy),
+    )
+
+
+def erlang_a_steady_state(c: int, arrival_rate: float, service_rate: float, abandon_rate: float) -> ErlangA:
+    """Steady state of M/M/c+M: Poisson arrivals at lam, c servers with exponential times at mu, exponential
+    patience at theta per waiting caller (``erlang_a_chain``).
+
+    With pi the steady state of the number present (pi_{n+1} / pi_n = lam / (min(n + 1, c) mu + (n + 1 - c)^+
+    theta)), arrivals see pi (PASTA): P(abandon) = sum_n pi_n (1 - P(answered | n)), which also equals theta
+    E[number waiting] / lam (hang-ups per minute over arrivals per minute; checked in the fast tests), and the mean
+    answer time is sum_n pi_n E[W; answered | n] / (1 - P(abandon)).
+    """
+    q, functions = erlang_a_chain(c, arrival_rate, service_rate, abandon_rate)
+    return _erlang_a_from(ctmc_stationary(q) @ functions)
+
+
+def erlang_a_window(
+    c: int, arrival_rate: float, service_rate: float, abandon_rate: float, *, t0: float, t1: float
+) -> ErlangA:
+    """The callers arriving in [t0, t1] of an M/M/c+M queue empty at time 0 (exact transient): each field is
+    E[sum over those callers] / E[their number] (the answer time: over the answered ones), and the queue length and
+    utilization are time averages over the window."""
+    q, functions = erlang_a_chain(c, arrival_rate, service_rate, abandon_rate)
+    start = np.zeros(q.shape[0])
+    start[0] = 1.0
+    return _erlang_a_from(ctmc_window(q, start, functions, t0=t0, t1=t1))
+
+
+@dataclass(frozen=True)
+class PriorityMM1:
+    """Two-class non-preemptive priority M/M/1 (class 1 first; first come, first served within a class)."""
+
+    wait_1_mean_min: float
+    """Mean wait in queue of class 1, W0 / (1 - rho1)."""
+    wait_2_mean_min: float
+    """Mean wait in queue of class 2, W0 / ((1 - rho1)(1 - rho1 - rho2))."""
+    busy_1: float
+    """Time-average fraction of time serving class 1 (rho1 in steady state)."""
+    busy_2: float
+    """Time-average fraction of time serving class 2 (rho2 in steady state)."""
+
+
+def priority_mm1_steady_state(
+    arrival_rate_1: float, service_rate_1: float, arrival_rate_2: float, service_rate_2: float
+) -> PriorityMM1:
+    """The non-preemptive priority formulas (Cobham 1954): with W0 = sum_i lam_i E[S_i^2] / 2 the mean residual work
+    in service (exponential: E[S_i^2] = 2 / mu_i^2), W_q1 = W0 / (1 - rho1), W_q2 = W0 / ((1 - rho1)(1 - rho1 -
+    rho2))."""
+    rho1, rho2 = arrival_rate_1 / service_rate_1, arrival_rate_2 / service_rate_2
+    if not rho1 + rho2 < 1:
+        raise ValueError(f"stable only for rho1 + rho2 < 1, got {rho1 + rho2}")
+    w0 = arrival_rate_1 / service_rate_1**2 + arrival_rate_2 / service_rate_2**2
+    return PriorityMM1(
+        wait_1_mean_min=w0 / (1 - rho1),
+        wait_2_mean_min=w0 / ((1 - rho1) * (1 - rho1 - rho2)),
+        busy_1=rho1,
+        busy_2=rho2,
+    )
+
+
+def priority_mm1_chain(
+    arrival_rate_1: float, service_rate_1: float, arrival_rate_2: float, service_rate_2: float, *, tail: float = 1e-12
+) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """The two-class non-preemptive priority M/M/1 as a Markov chain on (n1 waiting, n2 waiting, class in service
+    s = 1 or 2) plus the empty state (index 0); returns the generator and, per state, the arrival functions
+    (columns: expected wait of a class-1 arrival, of a class-2 arrival, serving class 1, serving class 2).
+
+    A class-1 job arriving in a state waits for the residual service (exponential: 1 / mu_s) and the n1 class-1
+    jobs ahead; a class-2 job waits for the work V ahead of it (residual, n1 / mu1 + n2 / mu2) plus every class-1
+    job arriving before it starts, a busy period of class-1 arrivals started by V: E[W2 | state] = E[V] / (1 -
+    rho1). Both depend only on the state found, so their window averages follow from the state distribution.
+
+    Truncation: queue i is cut at K_i, an arrival to a full queue is lost. The work in the system is an M/G/1
+    workload (hyperexponential work), whose tail falls as exp(-gamma v) (Cramer-Lundberg; gamma > 0 solves
+    lam1 mu1 / (mu1 - gamma) + lam2 mu2 / (mu2 - gamma) = lam1 + lam2 + gamma), and n waiting jobs of class i
+    carry n exponential works of rate mu_i, so P(n_i >= n) falls like (mu_i / (mu_i + gamma))^n: K_i is where
+    that is below ``tail``. (The number present is not geometric in rho unless mu1 = mu2: a cut by rho^K leaves
+    1e-5 errors.) The fast tests check that the truncated chain's steady state reproduces the closed forms to 1e-9,
+    and an empty start only makes the cut matter less (the workload from empty grows stochastically towards its
+    steady state).
+    """
+    lam1, mu1, lam2, mu2 = arrival_rate_1, service_rate_1, arrival_rate_2, service_rate_2
+    rho1, rho = lam1 / mu1, lam1 / mu1 + lam2 / mu2
+    if not rho < 1:
+        raise ValueError(f"stable only for rho1 + rho2 < 1, got {rho}")
+    gamma = optimize.brentq(
+        lambda g: lam1 * mu1 / (mu1 - g) + lam2 * mu2 / (mu2 - g) - (lam1 + lam2 + g),
+        1e-12 * min(mu1, mu2),
+        min(mu1, mu2) * (1 - 1e-12),
+    )
+    k1, k2 = (math.ceil(math.log(tail) / math.log(mu / (mu + gamma))) for mu in (mu1, mu2))
+    size = 1 + 2 * (k1 + 1) * (k2 + 1)
+
+    def index(n1: int, n2: int, s: int) -> int:
+        return 1 + ((s - 1) * (k1 + 1) + n1) * (k2 + 1) + n2
+
+    moves = [(0, index(0, 0, 1), lam1), (0, index(0, 0, 2), lam2)]  # (from, to, rate)
+    functions = np.zeros((size, 4))
+    mus = {1: mu1, 2: mu2}
+    for s in (1, 2):
+        for n1 in range(k1 + 1):
+            for n2 in range(k2 + 1):
+                i = index(n1, n2, s)
+                residual = 1 / mus[s] + n1 / mu1
+                functions[i] = (residual, (residual + n2 / mu2) / (1 - rho1), s == 1, s == 2)
+                if n1 < k1:
+                    moves.append((i, index(n1 + 1, n2, s), lam1))
+                if n2 < k2:
+                    moves.append((i, index(n1, n2 + 1, s), lam2))
+                done = index(n1 - 1, n2, 1) if n1 > 0 else index(0, n2 - 1, 2) if n2 > 0 else 0
+                moves.append((i, done, mus[s]))
+    rows, cols, rates = zip(*moves)
+    q = sparse.csr_matrix((rates, (rows, cols)), shape=(size, size))
+    q = q - sparse.diags(np.asarray(q.sum(axis=1)).ravel())
+    return q.tocsr(), functions
+
+
+def _priority_from(averages: np.ndarray) -> PriorityMM1:
+    w1, w2, busy1, busy2 = (float(x) for x in averages)
+    return PriorityMM1(wait_1_mean_min=w1, wait_2_mean_min=w2, busy_1=busy1, busy_2=busy2)
+
+
+def priority_mm1_window(
+    arrival_rate_1: float,
+    service_rate_1: float,
+    arrival_rate_2: float,
+    service_rate_2: float,
+    *,
+    t0: float,
+    t1: float,
+) -> PriorityMM1:
+    """The jobs of each class arriving in [t0, t1] of the priority M/M/1 empty at time 0 (exact transient of
+    ``priority_mm1_chain``): E[sum of their waits] / E[their number] per class (arrivals at a constant rate: the
+    time average of the expected wait of an arrival at t), and the time-average busy fractions."""
+    q, functions = priority_mm1_chain(arrival_rate_1, service_rate_1, arrival_rate_2, service_rate_2)
+    start = np.zeros(q.shape[0])
+    start[0] = 1.0
+    return _priority_from(ctmc_window(q, start, functions, t0=t0, t1=t1))
+
+
+def priority_mm1_chain_steady_state(
+    arrival_rate_1: float, service_rate_1: float, arrival_rate_2: float, service_rate_2: float
+) -> PriorityMM1:
+    """The steady state of ``priority_mm1_chain`` (to check the closed forms against, independently)."""
+    q, functions = priority_mm1_chain(arrival_rate_1, service_rate_1, arrival_rate_2, service_rate_2)
+    return _priority_from(ctmc_stationary(q) @ functions)
