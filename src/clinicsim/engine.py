@@ -410,7 +410,8 @@ class ClinicDay:
     def _work_item(self, item: WorkItem, delay: float = 0.0):
         """Process body: one item through its stages. Each stage asks its owner's pool at the stream's priority
         (an overdue item moves ahead of patients if the stream says so); the first stage may be dropped after the
-        item's patience. A provider's stage nobody is left to do is done after hours, or left as backlog."""
+        item's patience. A provider's stage nobody is left to do is done after hours (by the item's own provider, or
+        by whichever provider who may do it is done first with their after-hours work), or left as backlog."""
         if delay > 0:
             yield self.env.timeout(delay)
         env, stream = self.env, self.work_plan.streams[item.stream]
@@ -437,7 +438,7 @@ class ClinicDay:
                     left = tuple(math.nan if k < stage else m for k, m in enumerate(item.minutes))
                     self.left_over.append(replace(item, minutes=left, patience_min=math.inf))
                     return
-                server = eligible[0]
+                server = min(eligible, key=lambda s: self.after_hours[s])  # whoever is done first with theirs
                 start = max(env.now, self.after_hours[server])
                 self.after_hours[server] = start + minutes
                 name = pool.names[server]

@@ -28,5 +28,7 @@ MAX_APPOINTMENTS_PER_DAY = 20_000
 """Most booked appointments a simulated day may hold (all working providers)."""
 MAX_WALK_INS_PER_DAY = 20_000
 """Most walk-ins a simulated day may expect (rates times hours, all streams)."""
+MAX_WORK_ITEMS_PER_DAY = 50_000
+"""Most work items between visits a simulated day may expect at rates and in batches (per stream)."""
 MAX_CLOCK_MIN = 3 * 24 * 60
 """Latest clock time and longest duration mean a scenario may state (minutes: three days)."""

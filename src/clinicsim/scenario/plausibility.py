@@ -153,6 +153,15 @@ def size_problems(scenario: Scenario) -> Found:
                     f"about {expected:,.0f} walk-ins a day; at most {limits.MAX_WALK_INS_PER_DAY:,}",
                 )
             )
+    for i, work in enumerate(scenario.work):
+        expected = sum(r.per_hour * r.length_min / 60 for r in work.rates) + sum(b.count for b in work.at)
+        if expected > limits.MAX_WORK_ITEMS_PER_DAY:
+            found.append(
+                (
+                    ("work", i, "rates" if work.rates else "at"),
+                    f"about {expected:,.0f} work items a day; at most {limits.MAX_WORK_ITEMS_PER_DAY:,}",
+                )
+            )
     return found
 
 
