@@ -33,8 +33,8 @@ def golden_results() -> dict[str, dict]:
         kpis = {
             name: [float(v).hex() for v in results.kpis[name]] for name in results.kpis.columns if name != "replication"
         }
-        tables = {
-            name: _table_digest(getattr(results, name)) for name in ("patients", "events", "resources", "providers")
-        }
+        tables = {name: _table_digest(getattr(results, name)) for name in TABLES}
+        if results.scenario.work:  # the work between visits, where a scenario has some
+            tables["work"] = _table_digest(results.work)
         out[path.name] = {"kpis": kpis, "tables": tables}
     return out

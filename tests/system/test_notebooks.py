@@ -24,6 +24,7 @@ EXPECTED = {
     "02_staffing_plan.ipynb",
     "03_no_shows_and_access.ipynb",
     "04_sweep_analysis.ipynb",
+    "05_who_owns_refills.ipynb",
 }
 PUBLIC = set(clinicsim.__all__) | {"plots"}
 PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
