@@ -29,7 +29,6 @@ import gc
 import io
 import math
 import os
-import platform
 import pstats
 import statistics
 import time
@@ -37,9 +36,8 @@ from pathlib import Path
 
 import numpy as np
 import plain_simpy_pathways as twin
-import simpy
 from bench_engine import git_state, t_interval, table, welch
-from measure import busy_cores, save, simpy_events
+from measure import machine, save, simpy_events, warn_if_busy
 
 import clinicsim
 from clinicsim.sweeps.runner import run_chunk
@@ -320,20 +318,8 @@ def main() -> None:
     agreement_days, replay_days = (200, 10) if quick else (1000, 50)
     started = time.perf_counter()
     scenario = clinicsim.load_scenario(SCENARIO)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    busy = busy_cores()
     results: dict = {
-        "machine": {
-            "cores": cores,
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "python": platform.python_version(),
-            "simpy": simpy.__version__,
-            "numpy": np.__version__,
-            "clinicsim": clinicsim.__version__,
-            "load_average_before": os.getloadavg(),
-            "busy_cores_before": busy,
-        },
+        "machine": machine(),
         "git": git_state(),
         "settings": {
             "quick": quick,
@@ -344,9 +330,9 @@ def main() -> None:
             "seed": SEED,
         },
     }
-    print(f"Pathway benchmark on {cores} cores, Python {platform.python_version()}, SimPy {simpy.__version__}")
-    if busy is not None and busy > 0.2:
-        print(f"warning: other work is using {busy:.1f} cores; it may slow some rounds")
+    about = results["machine"]
+    print(f"Pathway benchmark on {about['cores']} cores, Python {about['python']}, SimPy {about['simpy']}")
+    warn_if_busy(about)
     print(f"clinic: {SCENARIO.name}; {rounds} rounds of {replications} days per model, order alternating\n")
 
     speed = bench_speed(scenario, replications, rounds)

@@ -19,14 +19,11 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import platform
 import time
 from pathlib import Path
 
-import numpy as np
-import simpy
 from bench_engine import git_state, table
-from measure import busy_cores, save, simpy_events
+from measure import machine, save, simpy_events, warn_if_busy
 
 import clinicsim
 
@@ -72,26 +69,14 @@ def main() -> None:
     repeat = args.repeat or (2 if args.quick else 3)
     started = time.perf_counter()
     scenarios = {name: clinicsim.load_scenario(path) for name, path in CLINICS.items()}
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    busy = busy_cores()
     results: dict = {
-        "machine": {
-            "cores": cores,
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "python": platform.python_version(),
-            "simpy": simpy.__version__,
-            "numpy": np.__version__,
-            "clinicsim": clinicsim.__version__,
-            "load_average_before": os.getloadavg(),
-            "busy_cores_before": busy,
-        },
+        "machine": machine(),
         "git": git_state(),
         "settings": {"days": days, "repeat": repeat, "seed": SEED, "clinics": {k: v.name for k, v in CLINICS.items()}},
     }
-    print(f"Work benchmark on {cores} cores, Python {platform.python_version()}, SimPy {simpy.__version__}")
-    if busy is not None and busy > 0.2:
-        print(f"warning: other work is using {busy:.1f} cores; it may slow some rounds")
+    about = results["machine"]
+    print(f"Work benchmark on {about['cores']} cores, Python {about['python']}, SimPy {about['simpy']}")
+    warn_if_busy(about)
     print(f"{repeat} rounds of {days} days per clinic (the same seed and days), order alternating; best round kept\n")
 
     for scenario in scenarios.values():

@@ -45,6 +45,34 @@ def simpy_events(work: Callable[[], object]) -> int:
     return count[0]
 
 
+def machine() -> dict:
+    """The machine a benchmark runs on, and how busy it is before the benchmark starts (cores in use by others)."""
+    import platform
+
+    import numpy as np
+
+    import clinicsim
+
+    return {
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "simpy": simpy.__version__,
+        "numpy": np.__version__,
+        "clinicsim": clinicsim.__version__,
+        "load_average_before": os.getloadavg(),
+        "busy_cores_before": busy_cores(),
+    }
+
+
+def warn_if_busy(about: dict) -> None:
+    """Say so when other work was using the machine as the benchmark started."""
+    busy = about["busy_cores_before"]
+    if busy is not None and busy > 0.2:
+        print(f"warning: other work is using {busy:.1f} cores; it may slow some rounds")
+
+
 def save(results: dict, path: str | Path, started: float) -> None:
     """Write a benchmark's results as JSON (with its elapsed time since ``started``) and say where."""
     results["elapsed_s"] = time.perf_counter() - started
