@@ -386,6 +386,17 @@ _WORK_PATTERNS: list[tuple[re.Pattern, Callable[..., Metric]]] = [
         ),
     ),
     (
+        re.compile(r"([a-z][a-z0-9_]*)_work_overtime_min"),
+        lambda name, role: _m(
+            name,
+            f"{role} overtime spent on work, mean",
+            "min",
+            "lower",
+            f"Per {role} on duty that day: minutes of work between visits done on duty outside their scheduled "
+            "sessions or shifts (overtime caused by work); mean over those people.",
+        ),
+    ),
+    (
         re.compile(r"([a-z][a-z0-9_]*)_work_min"),
         lambda name, role: _m(
             name,

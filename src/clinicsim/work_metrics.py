@@ -27,7 +27,7 @@ import numpy as np
 
 from clinicsim.eventlog import Columns, EventLog, codes_of
 from clinicsim.finance import _wage
-from clinicsim.metrics import ROLE_PREFIX, _mean, _p90, resource_usage
+from clinicsim.metrics import ROLE_PREFIX, _inside, _mean, _p90, _windows_by_rank, resource_usage
 from clinicsim.scenario.model import Scenario
 from clinicsim.scenario.work import WorkStream
 
@@ -122,8 +122,9 @@ def _per_person(work: Columns, stream: str) -> float:
 
 
 def work_by_resource(log: EventLog) -> Columns:
-    """Per row of the resources table: minutes of work between visits done on duty (``work_min``) and after hours
-    (``after_hours_min``)."""
+    """Per row of the resources table: minutes of work between visits done on duty (``work_min``), the part of
+    them outside the person's scheduled sessions or shifts (``work_overtime_min``: overtime spent on work) and
+    minutes done after hours (``after_hours_min``)."""
     resources, work = log.resources, log.work
     n = len(resources["resource"])
     index = {name: row for row, name in enumerate(resources["resource"])}
@@ -134,7 +135,19 @@ def work_by_resource(log: EventLog) -> Columns:
         rows = (code >= 0) & (work["status"] == status)
         return np.bincount(code[rows], weights=minutes[rows], minlength=n)
 
-    return {"resource": resources["resource"], "work_min": total("done"), "after_hours_min": total("after_hours")}
+    schedule = log.schedule
+    schedule_code = codes_of(schedule["resource"], index)
+    listed = schedule_code >= 0
+    windows = _windows_by_rank(schedule_code[listed], schedule["start_min"][listed], schedule["end_min"][listed], n)
+    done = (code >= 0) & (work["status"] == "done")
+    on_duty = total("done")
+    scheduled = _inside(code[done], work["start_min"][done], work["end_min"][done], windows)
+    return {
+        "resource": resources["resource"],
+        "work_min": on_duty,
+        "work_overtime_min": np.maximum(on_duty - scheduled, 0.0),
+        "after_hours_min": total("after_hours"),
+    }
 
 
 def role_work_kpis(log: EventLog, usage: Columns) -> dict[str, float]:
@@ -149,6 +162,7 @@ def role_work_kpis(log: EventLog, usage: Columns) -> dict[str, float]:
         prefix = ROLE_PREFIX.get(role, role)
         mine = kinds == role
         out[f"{prefix}_work_min"] = _mean(work["work_min"][mine & working])
+        out[f"{prefix}_work_overtime_min"] = _mean(work["work_overtime_min"][mine & working])
         duty = on_duty[mine].sum()
         visits = usage["busy_min"][mine].sum() - work["work_min"][mine].sum()
         out[f"{prefix}_visit_utilization"] = float(visits / duty) if duty > 0 else math.nan

@@ -164,11 +164,15 @@ def test_the_inbox_left_when_the_provider_goes_is_done_after_hours():
             ]
         }
     )
-    assert work_rows(run(scenario)) == [
+    results = run(scenario)
+    assert work_rows(results) == [
         (0, "inbox", 0, "Dr A", 505, 505, 505, 515, "done"),
         (1, "inbox", 0, "Dr A", 505, 505, 515, 525, "after_hours"),
         (2, "inbox", 0, "Dr A", 505, 505, 525, 535, "after_hours"),
     ]
+    kpis = results.kpis.iloc[0]  # 10 minutes on duty, 5 of them past the session's end; 20 after hours
+    assert (kpis["provider_work_min"], kpis["provider_work_overtime_min"]) == (10, 5)
+    assert kpis["provider_after_hours_mean_min"] == 20
 
 
 def test_a_caller_hangs_up_and_work_left_at_close_is_backlog():
