@@ -415,7 +415,8 @@ class ClinicDay:
         if delay > 0:
             yield self.env.timeout(delay)
         env, stream = self.env, self.work_plan.streams[item.stream]
-        due = item.arrival_min + stream.due_within_min if stream.due_within_min is not None else math.nan
+        clinic = self.scenario.clinic
+        due = stream.due_min(item.arrival_min, clinic.opens, clinic.closes)
         first = True
         for stage, minutes in enumerate(item.minutes):
             if math.isnan(minutes):

@@ -338,7 +338,7 @@ _WORK_PATTERNS: list[tuple[re.Pattern, Callable[..., Metric]]] = [
             "%",
             "higher",
             f"Share of the arrived items of the {stream} work stream done within its response-time target "
-            "(due_within_min); items left undone count as late.",
+            "(due_within_min or due_within_business_hours); items left undone count as late.",
         ),
     ),
     (

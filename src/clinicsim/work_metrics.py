@@ -48,8 +48,9 @@ def adds_up_over_days(kpi: str) -> bool:
 
 
 def work_items(work: Columns, stream: str) -> Columns:
-    """One row per item of ``stream`` in a ``work`` table: ``item``, ``arrival_min``, ``first_start_min`` (start of
-    its first stage that happened; NaN if it never started), ``last_end_min`` (end of its last stage),
+    """One row per item of ``stream`` in a ``work`` table: ``item``, ``arrival_min``, ``due_min``,
+    ``first_start_min`` (start of its first stage that happened; NaN if it never started), ``last_end_min`` (end of
+    its last stage),
     ``done`` (every stage done, on duty or after hours), ``backlog`` (left at close), ``abandoned``, and
     ``carried_in`` (left at an earlier day's close: its arrival is before today's midnight)."""
     mine = np.flatnonzero(work["stream"] == stream)
@@ -67,6 +68,7 @@ def work_items(work: Columns, stream: str) -> Columns:
     return {
         "item": ids,
         "arrival_min": work["arrival_min"][mine][first],
+        "due_min": work["due_min"][mine][first],
         "first_start_min": work["start_min"][mine][first],
         "last_end_min": work["end_min"][mine][last],
         "done": ~any_of(~np.isin(status, FINISHED)),
@@ -98,8 +100,8 @@ def stream_kpis(log: EventLog, stream: WorkStream) -> dict[str, float]:
         f"{prefix}_response_mean_min": _mean(response),
         f"{prefix}_response_p90_min": _p90(response),
     }
-    if stream.due_within_min is not None:
-        on_time = float((done & today & (took <= stream.due_within_min)).sum())
+    if stream.has_target:
+        on_time = float((done & today & (items["last_end_min"] <= items["due_min"])).sum())
         out[f"{prefix}_within_target_pct"] = 100 * on_time / arrived if arrived else math.nan
     if stream.patience_min is not None:
         abandoned = float((items["abandoned"] & today).sum())

@@ -112,10 +112,13 @@ def plot_response_times(results: Results, *, ax: Axes | None = None) -> Axes:
         if len(hours):
             ax.boxplot(hours, positions=[row], orientation="horizontal", widths=0.6, showfliers=False)
         label = stream.name
-        if stream.due_within_min is not None:
-            ax.plot([stream.due_within_min / 60], [row], marker="|", markersize=18, color="crimson")
+        if stream.has_target:
+            target = stream.due_within_min / 60 if stream.due_within_min is not None else None
+            if target is not None:
+                ax.plot([target], [row], marker="|", markersize=18, color="crimson")
             share = mine["within_target"].mean() if len(mine) else math.nan
-            label += f" ({100 * share:.0f}% within {stream.due_within_min / 60:g} h)"
+            within = f"{target:g} h" if target is not None else f"{stream.due_within_business_hours:g} business hours"
+            label += f" ({100 * share:.0f}% within {within})"
         labels.append(label)
     ax.set_yticks(range(len(streams)), labels)
     ax.set_xlabel("Response time (hours from arrival to done); red mark: target")

@@ -18,6 +18,7 @@ apart) when ``unfinished: after_hours``; anything else left at close is the back
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -26,6 +27,8 @@ from clinicsim.distributions import Duration
 from clinicsim.scenario.base import Identifier, Model, Probability
 from clinicsim.scenario.pathway import ByGroup, ByPool, ByRole
 from clinicsim.scenario.times import ClockTime, RatePeriod
+
+MINUTES_PER_DAY = 24 * 60
 
 Owner = Literal["provider"] | ByPool | ByRole | ByGroup
 """Who does a stage: ``provider`` (the patient's own for an item from a visit, else the first free one), any
@@ -72,6 +75,13 @@ class WorkStream(Model):
     due_within_min: float | None = Field(
         default=None, gt=0, description="Response-time target (minutes from arrival to the last stage's end)."
     )
+    due_within_business_hours: float | None = Field(
+        default=None,
+        gt=0,
+        description="Response-time target in business hours instead: hours of the clinic's opening hours (opens to "
+        "closes, every clinic day), counted from arrival (from the next opening for an item that comes in while "
+        "the clinic is closed).",
+    )
     priority: Literal["after_patients", "before_patients"] = Field(
         default="after_patients",
         description="after_patients: work fills the time between patients; before_patients: ahead of waiting "
@@ -95,6 +105,34 @@ class WorkStream(Model):
     def _arrives_somehow(self) -> WorkStream:
         if not (self.rates or self.at or self.from_visits):
             raise ValueError("a work stream needs rates, at (batches) or from_visits: how do its items arrive?")
-        if self.overdue_first and self.due_within_min is None:
-            raise ValueError("overdue_first needs due_within_min: when is an item overdue?")
+        if self.due_within_min is not None and self.due_within_business_hours is not None:
+            raise ValueError("give due_within_min or due_within_business_hours, not both")
+        if self.overdue_first and not self.has_target:
+            raise ValueError(
+                "overdue_first needs due_within_min or due_within_business_hours: when is an item overdue?"
+            )
         return self
+
+    @property
+    def has_target(self) -> bool:
+        """Whether the stream has a response-time target."""
+        return self.due_within_min is not None or self.due_within_business_hours is not None
+
+    def due_min(self, arrival_min: float, opens_min: float, closes_min: float) -> float:
+        """When an item arriving at ``arrival_min`` is due (minutes from the day's midnight; NaN: no target).
+        Business hours run from ``opens_min`` to ``closes_min`` each day, every day a clinic day."""
+        if self.due_within_min is not None:
+            return arrival_min + self.due_within_min
+        if self.due_within_business_hours is None:
+            return math.nan
+        day, clock = divmod(arrival_min, MINUTES_PER_DAY)
+        if clock >= closes_min:
+            day, clock = day + 1, opens_min
+        clock = max(clock, opens_min)
+        left, open_per_day = 60 * self.due_within_business_hours, closes_min - opens_min
+        while clock + left > closes_min:
+            left -= closes_min - clock
+            day, clock = day + 1, opens_min
+            if left <= 0 or open_per_day <= 0:
+                break
+        return day * MINUTES_PER_DAY + clock + left
