@@ -32,7 +32,6 @@ import io
 import json
 import math
 import os
-import platform
 import pstats
 import subprocess
 import sys
@@ -43,8 +42,7 @@ from pathlib import Path
 import heapq_loop
 import numpy as np
 import plain_simpy
-import simpy
-from measure import save, simpy_events
+from measure import machine, save, simpy_events, warn_if_busy
 from scipy import stats
 
 import clinicsim
@@ -446,22 +444,14 @@ def main() -> None:
     flat_total, flat_chunk = (200, 50) if quick else (2000, 250)
     started = time.perf_counter()
     scenario = clinicsim.load_scenario(SCENARIO)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     results: dict = {
-        "machine": {
-            "cores": cores,
-            "cpu_count": os.cpu_count(),
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "python": platform.python_version(),
-            "simpy": simpy.__version__,
-            "numpy": np.__version__,
-            "clinicsim": clinicsim.__version__,
-        },
+        "machine": {**machine(), "cpu_count": os.cpu_count()},
         "git": git_state(),
         "settings": {"quick": quick, "replications": replications, "repeats": repeats, "seed": SEED},
     }
-    print(f"Engine benchmarks on {cores} cores, Python {platform.python_version()}, SimPy {simpy.__version__}")
+    about = results["machine"]
+    print(f"Engine benchmarks on {about['cores']} cores, Python {about['python']}, SimPy {about['simpy']}")
+    warn_if_busy(about)
     print(f"reference clinic: {SCENARIO.name}, {replications} replications, best of {repeats}\n")
 
     speed = bench_speed(scenario, replications, repeats)

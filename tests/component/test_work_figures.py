@@ -6,8 +6,8 @@ import math
 
 import matplotlib
 import pytest
-from test_engine_timelines import MA, clinic, provider, run, template
-from test_work_timelines import stage, stream, two_steps
+from test_engine_timelines import run
+from test_work_timelines import INBOX_AFTER_HOURS, one_visit_day, stage, stream
 
 from clinicsim import work_plots
 from clinicsim.reports.comparison import render_report
@@ -20,25 +20,9 @@ def results():
     """As in test_work_timelines: one patient 480-500; three 10-minute messages at 505, due 25 minutes later: the
     first done 505-515 on duty, the others after hours 515-525 and 525-535; a 2-minute call for the MA (on duty
     until 12:00 and free) at 600, answered at once, 600-602."""
-    scenario = clinic(
-        visit_types={"v": two_steps(0, 20, first_by={"role": "medical_assistant"})},
-        templates={"t": template(sessions=[("08:00", "08:30")])},
-        providers=[provider("Dr A")],
-        staff=[MA],
-    ).with_changes(
-        {
-            "work": [
-                stream(
-                    "inbox",
-                    [stage("provider", 10)],
-                    at=[{"time": "08:25", "count": 3}],
-                    unfinished="after_hours",
-                    due_within_min=25,
-                ),
-                stream("calls", [stage({"role": "medical_assistant"}, 2)], at=[{"time": "10:00", "count": 1}]),
-            ]
-        }
-    )
+    inbox = {**INBOX_AFTER_HOURS, "due_within_min": 25}
+    calls = stream("calls", [stage({"role": "medical_assistant"}, 2)], at=[{"time": "10:00", "count": 1}])
+    scenario = one_visit_day(inbox, calls)
     return run(scenario)
 
 

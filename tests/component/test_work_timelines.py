@@ -42,27 +42,45 @@ def two_steps(first: float, second: float, first_by="staff") -> dict:
     }
 
 
+def front_desk_day(*streams: dict) -> clinicsim.Scenario:
+    """Patients booked 08:00 and 08:30 (check-in 5 by the front desk, then a 20-minute visit), with ``streams``."""
+    return clinic(
+        visit_types={"v": two_steps(5, 20)},
+        templates={"t": template(sessions=[("08:00", "09:00")])},
+        providers=[provider("Dr A")],
+        staff=[FRONT_DESK],
+    ).with_changes({"work": list(streams)})
+
+
+def one_visit_day(*streams: dict) -> clinicsim.Scenario:
+    """One patient at 08:00 seen 480-500 in a session to 08:30 (an MA who does nothing for them), with
+    ``streams``."""
+    return clinic(
+        visit_types={"v": two_steps(0, 20, first_by={"role": "medical_assistant"})},
+        templates={"t": template(sessions=[("08:00", "08:30")])},
+        providers=[provider("Dr A")],
+        staff=[MA],
+    ).with_changes({"work": list(streams)})
+
+
+INBOX_AFTER_HOURS = stream(
+    "inbox", [stage("provider", 10)], at=[{"time": "08:25", "count": 3}], unfinished="after_hours"
+)
+"""Three 10-minute messages for the provider at 08:25, finished after hours if need be."""
+
+
 def test_a_clerk_answers_calls_between_check_ins_without_interrupting_one():
     """Patients booked 08:00 and 08:30 (check-in 5, visit 20); calls of 6 minutes at 08:00 and 08:32, answered
     before waiting patients. 08:00: the patient came in first (arrivals before anything else of an instant) and is
     checked in 480-485; the call waits and is answered 485-491. 08:30: check-in 510-515; the call at 512 waits for
     it (a call never interrupts a check-in) and is answered 515-521."""
-    scenario = clinic(
-        visit_types={"v": two_steps(5, 20)},
-        templates={"t": template(sessions=[("08:00", "09:00")])},
-        providers=[provider("Dr A")],
-        staff=[FRONT_DESK],
-    ).with_changes(
-        {
-            "work": [
-                stream(
-                    "calls",
-                    [stage({"role": "front_desk"}, 6)],
-                    at=[{"time": "08:00", "count": 1}, {"time": "08:32", "count": 1}],
-                    priority="before_patients",
-                )
-            ]
-        }
+    scenario = front_desk_day(
+        stream(
+            "calls",
+            [stage({"role": "front_desk"}, 6)],
+            at=[{"time": "08:00", "count": 1}, {"time": "08:32", "count": 1}],
+            priority="before_patients",
+        )
     )
     results = run(scenario)
     assert [row[:5] for row in timeline(results) if row[1] == "check_in"] == [
@@ -147,23 +165,7 @@ def test_the_inbox_left_when_the_provider_goes_is_done_after_hours():
     08:25 (505): the provider, free and on duty, starts the first at 505 and finishes it (505-515, work is never
     interrupted), then leaves, since no patient needs them; the other two are done after hours, 515-525 and
     525-535."""
-    scenario = clinic(
-        visit_types={"v": two_steps(0, 20, first_by={"role": "medical_assistant"})},
-        templates={"t": template(sessions=[("08:00", "08:30")])},
-        providers=[provider("Dr A")],
-        staff=[MA],
-    ).with_changes(
-        {
-            "work": [
-                stream(
-                    "inbox",
-                    [stage("provider", 10)],
-                    at=[{"time": "08:25", "count": 3}],
-                    unfinished="after_hours",
-                )
-            ]
-        }
-    )
+    scenario = one_visit_day(INBOX_AFTER_HOURS)
     results = run(scenario)
     assert work_rows(results) == [
         (0, "inbox", 0, "Dr A", 505, 505, 505, 515, "done"),
@@ -179,27 +181,11 @@ def test_a_caller_hangs_up_and_work_left_at_close_is_backlog():
     """The clerk checks patients in 480-485 and 510-515 and is off at 12:00. A call at 08:00 with 3 minutes'
     patience hangs up at 483 (the clerk is busy until 485); a letter at 11:58 that takes 10 minutes starts at
     718 and is finished (never interrupted); one at 11:59 is left as backlog when the clerk leaves at 728."""
-    scenario = clinic(
-        visit_types={"v": two_steps(5, 20)},
-        templates={"t": template(sessions=[("08:00", "09:00")])},
-        providers=[provider("Dr A")],
-        staff=[FRONT_DESK],
-    ).with_changes(
-        {
-            "work": [
-                stream(
-                    "calls",
-                    [stage({"role": "front_desk"}, 6)],
-                    at=[{"time": "08:00", "count": 1}],
-                    patience_min=3,
-                ),
-                stream(
-                    "letters",
-                    [stage({"group": "FD"}, 10)],
-                    at=[{"time": "11:58", "count": 1}, {"time": "11:59", "count": 1}],
-                ),
-            ]
-        }
+    scenario = front_desk_day(
+        stream("calls", [stage({"role": "front_desk"}, 6)], at=[{"time": "08:00", "count": 1}], patience_min=3),
+        stream(
+            "letters", [stage({"group": "FD"}, 10)], at=[{"time": "11:58", "count": 1}, {"time": "11:59", "count": 1}]
+        ),
     )
     rows = work_rows(run(scenario))
     assert rows[0][:6] == (0, "calls", 0, "", 480, 480) and math.isnan(rows[0][6])
