@@ -77,7 +77,7 @@ def expected_net_per_visit(scenario: Scenario, visit_type: str) -> float:
     return float(np.dot(weights, visit_amounts(finance, np.array(codes), np.array(payers))["net"]))
 
 
-def _wage(scenario: Scenario, kind: str, group: str, resource: str):
+def hourly_wage(scenario: Scenario, kind: str, group: str, resource: str):
     """The Wage (rate and overtime premium) of one provider or staff member."""
     finance = _settings(scenario)
     role: str
@@ -108,7 +108,7 @@ def labor(log: EventLog, scenario: Scenario, usage: Columns | None = None) -> Co
         [float((schedule["end_min"] - schedule["start_min"])[schedule["resource"] == n].sum()) for n in names]
     )
     overtime = usage["overtime_min"][people]
-    rates = [_wage(scenario, k, g, n) for k, g, n in zip(usage["kind"][people], usage["group"][people], names)]
+    rates = [hourly_wage(scenario, k, g, n) for k, g, n in zip(usage["kind"][people], usage["group"][people], names)]
     per_hour = np.array([r for r, _ in rates], dtype=float)
     premium = np.array([p for _, p in rates], dtype=float)
     return {

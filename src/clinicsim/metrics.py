@@ -514,7 +514,7 @@ def is_kpi_name(name: str) -> bool:
     return find_metric(name) is not None
 
 
-def _p90(values: np.ndarray) -> float:
+def p90(values: np.ndarray) -> float:
     """The 90th percentile with numpy's default (linear) interpolation, without ``np.percentile``'s overhead
     (which costs more than the rest of a day's KPIs when taken for every step)."""
     n = len(values)
@@ -529,7 +529,8 @@ def _p90(values: np.ndarray) -> float:
     return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t  # numpy's lerp, exact at both ends
 
 
-def _mean(values: np.ndarray) -> float:
+def mean_or_nan(values: np.ndarray) -> float:
+    """The mean, or NaN for no values."""
     return float(values.sum() / len(values)) if len(values) else math.nan  # as ndarray.mean, minus its overhead
 
 
@@ -608,17 +609,17 @@ def _waits(log: EventLog) -> dict[str, float]:
     roomed = ~np.isnan(first_by_patient(log, "exam_room", "start_min"))
 
     def mean_of(values: np.ndarray) -> float:
-        return _mean(values[~np.isnan(values)])
+        return mean_or_nan(values[~np.isnan(values)])
 
     return {
-        "provider_wait_mean_min": _mean(provider_wait),
-        "provider_wait_p90_min": _p90(provider_wait),
-        "pct_seen_within_15_min": 100 * _mean((provider_wait <= 15).astype(float)),
+        "provider_wait_mean_min": mean_or_nan(provider_wait),
+        "provider_wait_p90_min": p90(provider_wait),
+        "pct_seen_within_15_min": 100 * mean_or_nan((provider_wait <= 15).astype(float)),
         "check_in_wait_mean_min": mean_of(m.check_in_start - m.arrival),
         "lobby_wait_mean_min": mean_of(m.left_lobby - m.ready),
         "exam_room_wait_mean_min": mean_of(np.where(roomed, m.visit_start - m.in_room_from, np.nan)),
         "check_out_wait_mean_min": mean_of(m.check_out_start - m.visit_end),
-        "cycle_time_mean_min": _mean((m.departure - m.arrival)[m.seen]),
+        "cycle_time_mean_min": mean_or_nan((m.departure - m.arrival)[m.seen]),
     }
 
 
@@ -671,15 +672,15 @@ def pathway_kpis(log: EventLog, usage: Columns) -> dict[str, float]:
     _, code, waits = step_waits(log)
     for step in log.pathway_steps:
         mine = waits[code == log.step_names.index(step)]
-        out[f"wait_before_{step}_mean_min"] = _mean(mine)
-        out[f"wait_before_{step}_p90_min"] = _p90(mine)
+        out[f"wait_before_{step}_mean_min"] = mean_or_nan(mine)
+        out[f"wait_before_{step}_p90_min"] = p90(mine)
     kinds = usage["kind"]
     for role in dict.fromkeys(k for k in kinds.tolist() if k not in ("exam_room", "room")):
         prefix = ROLE_PREFIX.get(role, role)
         if f"{prefix}_utilization" not in REGISTRY:
             out[f"{prefix}_utilization"] = _utilization(usage, role)
         if f"{prefix}_overtime_mean_min" not in REGISTRY:
-            out[f"{prefix}_overtime_mean_min"] = _mean(usage["overtime_min"][kinds == role])
+            out[f"{prefix}_overtime_mean_min"] = mean_or_nan(usage["overtime_min"][kinds == role])
     rooms = kinds == "room"
     for kind in dict.fromkeys(usage["group"][rooms].tolist()):
         mask = rooms & (usage["group"] == kind)
@@ -689,7 +690,7 @@ def pathway_kpis(log: EventLog, usage: Columns) -> dict[str, float]:
     for name, options in log.pathway_branches:
         reached = branch == name
         for taken in options:
-            out[f"share_{name}_{taken}_pct"] = 100 * _mean((option[reached] == taken).astype(float))
+            out[f"share_{name}_{taken}_pct"] = 100 * mean_or_nan((option[reached] == taken).astype(float))
     return out
 
 
@@ -707,7 +708,7 @@ def _counts(log: EventLog) -> dict[str, float]:
     }
 
 
-def _windows_by_rank(code: np.ndarray, start: np.ndarray, end: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def windows_by_rank(code: np.ndarray, start: np.ndarray, end: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Scheduled windows [start, end) of resources ``code`` as (start, end) arrays of shape (windows per resource,
     resources): element [k, r] is the k-th window of resource r, or an empty window where r has fewer than k + 1."""
     order = np.argsort(code, kind="stable")
@@ -720,9 +721,9 @@ def _windows_by_rank(code: np.ndarray, start: np.ndarray, end: np.ndarray, n: in
     return starts, ends
 
 
-def _inside(code: np.ndarray, starts: np.ndarray, ends: np.ndarray, windows: tuple[np.ndarray, np.ndarray]):
+def minutes_inside(code: np.ndarray, starts: np.ndarray, ends: np.ndarray, windows: tuple[np.ndarray, np.ndarray]):
     """Per resource: minutes of its intervals [starts, ends) (``code``: each interval's resource) that fall inside
-    its own scheduled ``windows`` (from ``_windows_by_rank``)."""
+    its own scheduled ``windows`` (from ``windows_by_rank``)."""
     window_starts, window_ends = windows
     inside = np.zeros(len(code))
     for k in range(len(window_starts)):
@@ -747,7 +748,7 @@ def resource_usage(log: EventLog) -> Columns:
     step_code, duty_code = log.step_codes.resource, codes_of(duty["resource"], index)
     schedule_code = codes_of(schedule["resource"], index)
     listed = schedule_code >= 0
-    windows = _windows_by_rank(schedule_code[listed], schedule["start_min"][listed], schedule["end_min"][listed], n)
+    windows = windows_by_rank(schedule_code[listed], schedule["start_min"][listed], schedule["end_min"][listed], n)
     did, was = step_code >= 0, duty_code >= 0
     step_code, step_start, step_end = step_code[did], steps["start_min"][did], steps["end_min"][did]
     on_duty_work = log.work["status"] == "done"
@@ -762,8 +763,8 @@ def resource_usage(log: EventLog) -> Columns:
     on_duty = np.bincount(duty_code, weights=duty_off - duty_on, minlength=n)
     window_minutes = schedule["end_min"] - schedule["start_min"] - schedule["break_min"]
     scheduled_work = np.bincount(schedule_code[listed], weights=window_minutes[listed], minlength=n)
-    overtime = on_duty - _inside(duty_code, duty_on, duty_off, windows)
-    idle = np.maximum(scheduled_work - _inside(step_code, step_start, step_end, windows), 0)
+    overtime = on_duty - minutes_inside(duty_code, duty_on, duty_off, windows)
+    idle = np.maximum(scheduled_work - minutes_inside(step_code, step_start, step_end, windows), 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         utilization = np.where(on_duty > 0, busy / on_duty, math.nan)
     return {
@@ -793,12 +794,12 @@ def compute_kpis(log: EventLog, usage: Columns | None = None) -> dict[str, float
         **_counts(log),
         **_waits(log),
         "provider_utilization": _utilization(usage, "provider"),
-        "provider_idle_mean_min": _mean(usage["idle_min"][providers]),
-        "provider_overtime_mean_min": _mean(usage["overtime_min"][providers]),
+        "provider_idle_mean_min": mean_or_nan(usage["idle_min"][providers]),
+        "provider_overtime_mean_min": mean_or_nan(usage["overtime_min"][providers]),
         "room_utilization": _utilization(usage, "exam_room"),
         "ma_utilization": _utilization(usage, "medical_assistant"),
         "front_desk_utilization": _utilization(usage, "front_desk"),
-        "staff_overtime_mean_min": _mean(usage["overtime_min"][staff]),
+        "staff_overtime_mean_min": mean_or_nan(usage["overtime_min"][staff]),
         "last_departure_min": float(np.nanmax(departures)) if np.any(~np.isnan(departures)) else math.nan,
         **pathway_kpis(log, usage),
     }

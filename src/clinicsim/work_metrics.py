@@ -26,8 +26,8 @@ import re
 import numpy as np
 
 from clinicsim.eventlog import Columns, EventLog, codes_of
-from clinicsim.finance import _wage
-from clinicsim.metrics import ROLE_PREFIX, _inside, _mean, _p90, _windows_by_rank, resource_usage
+from clinicsim.finance import hourly_wage
+from clinicsim.metrics import ROLE_PREFIX, mean_or_nan, minutes_inside, p90, resource_usage, windows_by_rank
 from clinicsim.scenario.model import Scenario
 from clinicsim.scenario.work import WorkStream
 
@@ -97,8 +97,8 @@ def stream_kpis(log: EventLog, stream: WorkStream) -> dict[str, float]:
         f"{prefix}_arrived": float(arrived),
         f"{prefix}_done": float(done.sum()),
         f"{prefix}_backlog": float(items["backlog"].sum()),
-        f"{prefix}_response_mean_min": _mean(response),
-        f"{prefix}_response_p90_min": _p90(response),
+        f"{prefix}_response_mean_min": mean_or_nan(response),
+        f"{prefix}_response_p90_min": p90(response),
     }
     if stream.has_target:
         on_time = float((done & today & (items["last_end_min"] <= items["due_min"])).sum())
@@ -107,8 +107,8 @@ def stream_kpis(log: EventLog, stream: WorkStream) -> dict[str, float]:
         abandoned = float((items["abandoned"] & today).sum())
         out[f"{prefix}_abandoned_pct"] = 100 * abandoned / arrived if arrived else math.nan
     answer = (items["first_start_min"] - items["arrival_min"])[started]
-    out[f"{prefix}_answer_mean_min"] = _mean(answer)
-    out[f"{prefix}_answer_p90_min"] = _p90(answer)
+    out[f"{prefix}_answer_mean_min"] = mean_or_nan(answer)
+    out[f"{prefix}_answer_p90_min"] = p90(answer)
     out[f"{prefix}_done_per_person"] = _per_person(log.work, stream.name)
     return out
 
@@ -140,10 +140,10 @@ def work_by_resource(log: EventLog) -> Columns:
     schedule = log.schedule
     schedule_code = codes_of(schedule["resource"], index)
     listed = schedule_code >= 0
-    windows = _windows_by_rank(schedule_code[listed], schedule["start_min"][listed], schedule["end_min"][listed], n)
+    windows = windows_by_rank(schedule_code[listed], schedule["start_min"][listed], schedule["end_min"][listed], n)
     done = (code >= 0) & (work["status"] == "done")
     on_duty = total("done")
-    scheduled = _inside(code[done], work["start_min"][done], work["end_min"][done], windows)
+    scheduled = minutes_inside(code[done], work["start_min"][done], work["end_min"][done], windows)
     return {
         "resource": resources["resource"],
         "work_min": on_duty,
@@ -163,12 +163,12 @@ def role_work_kpis(log: EventLog, usage: Columns) -> dict[str, float]:
     for role in dict.fromkeys(k for k in kinds.tolist() if k not in ROOM_KINDS):
         prefix = ROLE_PREFIX.get(role, role)
         mine = kinds == role
-        out[f"{prefix}_work_min"] = _mean(work["work_min"][mine & working])
-        out[f"{prefix}_work_overtime_min"] = _mean(work["work_overtime_min"][mine & working])
+        out[f"{prefix}_work_min"] = mean_or_nan(work["work_min"][mine & working])
+        out[f"{prefix}_work_overtime_min"] = mean_or_nan(work["work_overtime_min"][mine & working])
         duty = on_duty[mine].sum()
         visits = usage["busy_min"][mine].sum() - work["work_min"][mine].sum()
         out[f"{prefix}_visit_utilization"] = float(visits / duty) if duty > 0 else math.nan
-    out["provider_after_hours_mean_min"] = _mean(work["after_hours_min"][(kinds == "provider") & working])
+    out["provider_after_hours_mean_min"] = mean_or_nan(work["after_hours_min"][(kinds == "provider") & working])
     return out
 
 
@@ -182,7 +182,7 @@ def work_cost(log: EventLog, scenario: Scenario) -> float:
     minutes = work["work_min"] + work["after_hours_min"]
     cost = 0.0
     for row in np.flatnonzero(minutes > 0):
-        per_hour, _ = _wage(scenario, res["kind"][row], res["group"][row], res["resource"][row])
+        per_hour, _ = hourly_wage(scenario, res["kind"][row], res["group"][row], res["resource"][row])
         cost += float(minutes[row]) / 60 * per_hour
     return cost
 
