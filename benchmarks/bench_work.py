@@ -46,8 +46,9 @@ def timed(scenario, days: int) -> float:
 
 def per_day(scenario, days: int) -> dict[str, float]:
     """What a day holds: SimPy events, patients who came, work items (means over ``days`` days)."""
-    events = simpy_events(lambda: clinicsim.simulate(scenario, replications=days, seed=SEED))
-    results = clinicsim.simulate(scenario, replications=days, seed=SEED)
+    kept: list = []
+    events = simpy_events(lambda: kept.append(clinicsim.simulate(scenario, replications=days, seed=SEED)))
+    results = kept[0]
     work = results.work
     items = len(work.drop_duplicates(["replication", "item"])) if not work.empty else 0
     return {

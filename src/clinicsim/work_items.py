@@ -87,7 +87,8 @@ def _patience(stream: WorkStream, streams: Streams, key: str, n: int) -> np.ndar
 
 
 def timed_items(plan: DayPlan, streams: Streams) -> list[WorkItem]:
-    """Items that arrive at a rate or in batches, of every stream, in order of arrival."""
+    """Items that arrive at a rate or in batches, of every stream, in order of arrival (numbered by the day that
+    takes them, after any carried in)."""
     items: list[WorkItem] = []
     for index, stream in enumerate(plan.scenario.work):
         times = [b.time for b in stream.at for _ in range(b.count)]
@@ -97,8 +98,6 @@ def timed_items(plan: DayPlan, streams: Streams) -> list[WorkItem]:
         patience = _patience(stream, streams, "timed", len(times))
         items += [WorkItem(-1, index, t, m, float(w)) for t, m, w in zip(times, minutes, patience)]
     items.sort(key=lambda item: item.arrival_min)
-    for number, item in enumerate(items):
-        item.id = number
     return items
 
 

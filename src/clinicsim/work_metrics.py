@@ -152,11 +152,11 @@ def work_by_resource(log: EventLog) -> Columns:
     }
 
 
-def role_work_kpis(log: EventLog, usage: Columns) -> dict[str, float]:
+def role_work_kpis(work: Columns, usage: Columns) -> dict[str, float]:
     """Per role of people (``provider``, ``ma``, ``front_desk``, ...): work minutes on duty per person on duty that
     day and the utilization with patients alone; then providers' after-hours minutes per provider on duty.
-    ``usage`` is the log's ``resource_usage`` (its busy minutes include the work done on duty)."""
-    work = work_by_resource(log)
+    ``work`` is the log's ``work_by_resource``, ``usage`` its ``resource_usage`` (whose busy minutes include the
+    work done on duty)."""
     kinds, on_duty = usage["kind"], usage["on_duty_min"]
     working = on_duty > 0
     out: dict[str, float] = {}
@@ -172,12 +172,12 @@ def role_work_kpis(log: EventLog, usage: Columns) -> dict[str, float]:
     return out
 
 
-def work_cost(log: EventLog, scenario: Scenario) -> float:
-    """Minutes of work between visits (on duty and after hours) at the hourly wage of who did each (NaN without
-    finance settings). An allocation of labor cost: the after-hours minutes are valued at the straight rate."""
+def work_cost(log: EventLog, scenario: Scenario, work: Columns) -> float:
+    """Minutes of work between visits (on duty and after hours; ``work`` is the log's ``work_by_resource``) at the
+    hourly wage of who did each (NaN without finance settings). An allocation of labor cost: the after-hours
+    minutes are valued at the straight rate."""
     if scenario.finance is None:
         return math.nan
-    work = work_by_resource(log)
     res = log.resources
     minutes = work["work_min"] + work["after_hours_min"]
     cost = 0.0
@@ -196,6 +196,7 @@ def work_kpis(log: EventLog, scenario: Scenario, usage: Columns | None = None) -
     out: dict[str, float] = {}
     for stream in scenario.work:
         out.update(stream_kpis(log, stream))
-    out.update(role_work_kpis(log, usage))
-    out["work_cost"] = work_cost(log, scenario)
+    work = work_by_resource(log)
+    out.update(role_work_kpis(work, usage))
+    out["work_cost"] = work_cost(log, scenario, work)
     return out

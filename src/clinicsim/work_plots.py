@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from clinicsim.plots import _axes, _clock_axis, _legend_right
+from clinicsim.work_metrics import work_items as items_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -28,28 +29,27 @@ STEP_MIN = 5.0
 def work_items(results: Results) -> pd.DataFrame:
     """One row per work item per simulated day: stream, arrival, when it was finished (NaN: not finished that
     day) or closed (finished, or dropped by a caller who hung up), its response time (minutes) and whether it met
-    its target (NaN without a target)."""
-    work = results.work
-    if work.empty:
+    its target (NaN without a target). Built on ``work_metrics.work_items``, the items the KPIs count."""
+    frames = [
+        pd.DataFrame(items_of(log.work, stream.name)).assign(replication=log.replication, stream=stream.name)
+        for log in results.logs
+        for stream in results.scenario.work
+    ]
+    if not frames:
         return pd.DataFrame(
             columns=["replication", "item", "stream", "arrival_min", "done_min", "closed_min", "response_min"]
         )
-    grouped = work.groupby(["replication", "item"], sort=True)
-    items = grouped.agg(
-        stream=("stream", "first"),
-        arrival_min=("arrival_min", "first"),
-        due_min=("due_min", "first"),
-        last_end=("end_min", "max"),
-        finished=("status", lambda s: bool(s.isin(["done", "after_hours"]).all())),
-        dropped=("status", lambda s: bool((s == "abandoned").any())),
-    ).reset_index()
-    items["done_min"] = items["last_end"].where(items["finished"])
-    items["closed_min"] = items["last_end"].where(items["finished"] | items["dropped"])
+    items = pd.concat(frames, ignore_index=True).sort_values(["replication", "item"], ignore_index=True)
+    items["done_min"] = items["last_end_min"].where(items["done"])
+    items["closed_min"] = items["last_end_min"].where(items["done"] | items["abandoned"])
     items["response_min"] = items["done_min"] - items["arrival_min"]
     items["within_target"] = np.where(
         items["due_min"].isna(), np.nan, (items["done_min"] <= items["due_min"]).astype(float)
     )
-    return items.drop(columns=["last_end", "finished"])
+    return items[
+        ["replication", "item", "stream", "arrival_min", "due_min", "done_min", "closed_min", "response_min",
+         "within_target"]
+    ]  # fmt: skip
 
 
 def open_items_over_the_day(results: Results) -> pd.DataFrame:
