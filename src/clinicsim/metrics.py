@@ -11,31 +11,12 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
 from clinicsim.eventlog import Columns, EventLog, codes_of
+from clinicsim.kpi import Better, Metric
 from clinicsim.scenario.vocabulary import DOCUMENTATION
-
-Better = Literal["lower", "higher"]
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A KPI's name, label, unit, which way is better, and definition."""
-
-    name: str
-    label: str
-    unit: str
-    better: Better
-    """"lower" for what a clinic wants low (waits, overtime, costs, patients not seen), "higher" for what it
-    wants high (patients seen, revenue, margin, utilization); sweeps' Pareto fronts and colour scales follow it."""
-    definition: str
-
-    @property
-    def lower_is_better(self) -> bool:
-        return self.better == "lower"
 
 
 def _m(name: str, label: str, unit: str, better: Better, definition: str) -> Metric:
@@ -494,6 +475,11 @@ def metric(name: str) -> Metric:
         return REGISTRY[name]
     if name in WORK_METRICS:
         return WORK_METRICS[name]
+    from clinicsim.access.names import access_metric  # not at the top: the access package imports this module
+
+    found = access_metric(name)
+    if found is not None:
+        return found
     for pattern, make in _PATTERNS:
         match = pattern.fullmatch(name)
         if match:

@@ -8,7 +8,8 @@ patient) the plan lists the people or rooms that may do it, in the order they ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any, cast
 
@@ -453,6 +454,14 @@ class DayPlan:
         work.update({(key, ANY_PROVIDER): self.pool_members[ANY_PROVIDER] for key in self.provider_needs})
         return own, work
 
+    def with_appointments(self, appointments: Mapping[str, Sequence[Appointment]]) -> DayPlan:
+        """The same day with other appointments booked (each working provider's, by name; none if not given), as
+        the booking model fills it. Everything else planned is shared with this plan, not planned again."""
+        providers = tuple(replace(day, appointments=tuple(appointments.get(day.name, ()))) for day in self.providers)
+        other = replace(self, providers=providers)
+        other.__dict__.update({k: v for k, v in self.__dict__.items() if k != "bookings" and k not in _FIELDS})
+        return other
+
     @cached_property
     def bookings(self) -> Bookings:
         """The day's appointments as columns (built once per plan, used by every replication)."""
@@ -465,9 +474,19 @@ class DayPlan:
             booking=[a.booking for _, _, a in booked],
             session=[a.session for _, _, a in booked],
             appointment_min=np.array([a.time_min for _, _, a in booked], dtype=float),
-            p_no_show=np.array([self.scenario.visit_types[vt].p_no_show for vt in visit_types], dtype=float),
+            p_no_show=np.array(
+                [
+                    self.scenario.visit_types[a.visit_type].p_no_show if a.p_no_show is None else a.p_no_show
+                    for _, _, a in booked
+                ],
+                dtype=float,
+            ),  # fmt: skip
             per_provider=[len(day.appointments) for day in self.providers],
         )
+
+
+_FIELDS = {f.name for f in fields(DayPlan)}
+"""A DayPlan's own fields; the rest of its ``__dict__`` is what its cached properties computed."""
 
 
 def _staff_members(scenario: Scenario) -> tuple[StaffMember, ...]:

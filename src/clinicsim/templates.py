@@ -47,6 +47,9 @@ class Appointment:
     length_min: float
     """Time it holds in the schedule from ``slot_min``: its slots times the slot length (an extra patient, double
     booked or overbooked, holds the slots of the visit it shares)."""
+    p_no_show: float | None = None
+    """Probability that the patient does not come; None: the visit type's ``p_no_show`` (the booking model sets it
+    from the lead time)."""
 
 
 def _rule_times(template: Template, session: Interval, booked_slots: list[float]) -> list[float]:

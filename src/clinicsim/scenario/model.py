@@ -24,6 +24,7 @@ from pydantic import (
 
 from clinicsim.distributions import Distribution, Duration, Fixed, Tagged
 from clinicsim.scenario import limits
+from clinicsim.scenario.access import Access
 from clinicsim.scenario.base import Identifier, Model, Name, Probability
 from clinicsim.scenario.checks import raise_if_inconsistent
 from clinicsim.scenario.pathway import EXAM, PathwayItem, shorthand_pathway
@@ -474,6 +475,11 @@ class Scenario(Model):
         "by the same people who see patients.",
     )
     finance: Finance | None = Field(default=None, description="Revenue and cost; without it no money KPI.")
+    access: Access | None = Field(
+        default=None,
+        description="Booking over weeks (demand, holds, continuity, cancellations, lead-time no-shows, days off): "
+        "what clinicsim access simulates; the clinic day ignores it.",
+    )
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:

@@ -1,0 +1,341 @@
+"""The booking process of one replication: requests booked into the positions of the templates, day after day.
+
+Events happen in time order (minutes from the run's start): cancellations free their positions first, then
+third-next-available and the backlog are measured at ``measure_at`` on each clinic day, and requests are booked as
+they arrive. Rules, as a scheduler follows them:
+
+- A request books a position of its own visit type, never earlier than its stream's first day (``earliest_days``;
+  a follow-up's interval), nor less than ``same_day.notice_min`` from now, nor beyond ``horizon_days``. A position
+  held for another class is open to it only from its release (``release_hours_before`` the slot).
+- Continuity: a patient with an own provider is offered the own provider's earliest position; when that is more
+  than ``continuity.fallback_after_days`` after their first acceptable day (or there is none), the earliest with
+  any other provider if it is sooner. A new patient is offered the earliest with anyone.
+- Same-day requests take the earliest position today (own provider first), then an overbook (up to
+  ``same_day.overbooks_per_provider`` a day, own provider first, at the next slot time), else go to urgent care.
+- A patient offered a lead time beyond their tolerance goes elsewhere (lost demand) unless they take it anyway.
+- A booked appointment is cancelled with the probability its lead time gives, at a uniform moment between booking
+  and appointment; its position opens again, and the patient asks again at once with ``p_reschedule``.
+- Whether the patient comes is drawn at booking from the no-show curve at its lead time.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from clinicsim.access.demand import Request, U, day_requests, rescheduled
+from clinicsim.access.openslots import OpenSlots
+from clinicsim.access.supply import MINUTES_PER_DAY, Supply
+from clinicsim.scenario import Scenario
+from clinicsim.streams import Streams
+from clinicsim.templates import Appointment
+
+TNAA_OF = 3
+"""Third-next-available: the days until the third open position."""
+
+_CANCEL, _MEASURE, _REQUEST = 0, 1, 2
+"""Order of events at the same minute."""
+
+
+def on_curve(curve: tuple[tuple[float, float], ...], days: float) -> float:
+    """The probability a lead-time curve gives at ``days`` (linear between points, flat beyond the ends)."""
+    return float(np.interp(days, [d for d, _ in curve], [p for _, p in curve]))
+
+
+@dataclass
+class Ledger:
+    """What happened, as columns: one row per request, per booking, per measurement."""
+
+    requests: dict[str, list] = field(default_factory=dict)
+    bookings: dict[str, list] = field(default_factory=dict)
+    measures: dict[str, list] = field(default_factory=dict)
+
+    @staticmethod
+    def add(table: dict[str, list], **row) -> None:
+        for name, value in row.items():
+            table.setdefault(name, []).append(value)
+
+
+class Book:
+    """The appointment book of one replication: open positions, bookings, and the rules that fill it."""
+
+    COLUMNS = {
+        "requests": ("request", "demand", "urgency", "visit_type", "day", "time_min", "own_provider", "outcome",
+                     "provider", "lead_days", "with_own", "rescheduled_from"),
+        "bookings": ("request", "position", "provider", "visit_type", "booking", "day", "time_min", "booked_at_min",
+                     "lead_days", "refill", "cancelled_at_min", "p_no_show", "shows"),
+        "measures": ("day", "provider", "visit_type", "third_next_available_days", "censored"),
+    }  # fmt: skip
+    """The columns of each table of the ledger."""
+
+    def __init__(self, scenario: Scenario, supply: Supply, streams: Streams) -> None:
+        access = scenario.access
+        assert access is not None
+        self.scenario, self.access, self.supply, self.streams = scenario, access, supply, streams
+        self.positions = supply.positions
+        self.times = [a.time_min for a in self.positions.appointment]
+        self.booked = [-1] * len(self.positions)
+        """The booking (row of the bookings table) holding each position, or -1."""
+        self.freed = [False] * len(self.positions)
+        """The position was freed by a cancellation at least once."""
+        self.slots: dict[tuple[int, str, str | None], OpenSlots] = {}
+        for position, (day, provider, appointment, held) in enumerate(
+            zip(self.positions.day, self.positions.provider, self.positions.appointment, self.positions.held_for)
+        ):
+            key = (provider, appointment.visit_type, held)
+            self.slots.setdefault(key, OpenSlots()).put(day, position)
+        self.holds: dict[tuple[int, str], list[str | None]] = {}
+        for provider, visit_type, held in self.slots:
+            self.holds.setdefault((provider, visit_type), []).append(held)
+        self.release_lead = {
+            h.urgency: max(
+                (
+                    x.release_hours_before * 60
+                    for x in access.holds
+                    if x.urgency == h.urgency and x.release_hours_before
+                ),
+                default=math.inf if h.release_hours_before is None else 0.0,
+            )
+            for h in access.holds
+        }
+        self.by_provider_day: dict[tuple[int, int], list[int]] = {}
+        for position, (day, provider) in enumerate(zip(self.positions.day, self.positions.provider)):
+            self.by_provider_day.setdefault((provider, day), []).append(position)
+        self.overbooks: dict[tuple[int, int], int] = {}
+        self.first_extra = len(self.positions)
+        """Positions from here on are same-day overbooks, made as they are booked."""
+        self.ledger = Ledger()
+        self.events: list[tuple] = []
+        self.serial = 0
+        self.requests_made = 0
+
+    # --- finding positions ---------------------------------------------------------------------------------
+
+    def _usable_now(self, now: float):
+        release = self.positions.release_at_min
+        return lambda position: release[position] <= now
+
+    def earliest(self, provider: int, visit_type: str, urgency: str, first_day: int, now: float, last_day: int):
+        """The earliest position of ``provider`` open to ``urgency`` from ``first_day`` on (not before ``now`` plus
+        the notice on today), or None."""
+        today = int(now // MINUTES_PER_DAY)
+        first_min = now - today * MINUTES_PER_DAY + self.access.same_day.notice_min if first_day == today else 0.0
+        found = []
+        for held in self.holds.get((provider, visit_type), ()):
+            slots = self.slots[(provider, visit_type, held)]
+            if held is None or held == urgency:
+                found += slots.earliest(first_day, first_min, last_day, self.times)
+            else:
+                lead = self.release_lead.get(held, math.inf)
+                if math.isfinite(lead):
+                    last = min(last_day, int((now + lead) // MINUTES_PER_DAY))
+                    found += slots.earliest(first_day, first_min, last, self.times, usable=self._usable_now(now))
+        return min(found, key=self.positions.at_min, default=None)
+
+    def _earliest_elsewhere(self, providers, visit_type: str, urgency: str, first_day: int, now: float, last: int):
+        found = [self.earliest(p, visit_type, urgency, first_day, now, last) for p in providers]
+        return min((f for f in found if f is not None), key=self.positions.at_min, default=None)
+
+    def offer(self, request: Request, now: float) -> int | None:
+        """The position offered to ``request`` at ``now`` under the continuity rule, or None."""
+        demand = request.demand
+        today = int(now // MINUTES_PER_DAY)
+        first_day = today + (demand.first_day if request.rescheduled_from < 0 else max(demand.first_day, 1))
+        same_day = demand.urgency == "same_day" and request.rescheduled_from < 0
+        last_day = today if same_day else today + self.access.horizon_days
+        everyone = range(len(self.supply.providers))
+        if request.own < 0:
+            return self._earliest_elsewhere(everyone, demand.visit_type, demand.urgency, first_day, now, last_day)
+        own = self.earliest(request.own, demand.visit_type, demand.urgency, first_day, now, last_day)
+        if own is not None and self.positions.day[own] - first_day <= self.access.continuity.fallback_after_days:
+            return own
+        others = [p for p in everyone if p != request.own]
+        other = self._earliest_elsewhere(others, demand.visit_type, demand.urgency, first_day, now, last_day)
+        if own is None or (other is not None and self.positions.at_min(other) < self.positions.at_min(own)):
+            return other
+        return own
+
+    def overbook(self, request: Request, now: float) -> int | None:
+        """A same-day overbook at the next slot time of a provider working today who has overbooks left (own
+        provider first): a new position, or None."""
+        today = int(now // MINUTES_PER_DAY)
+        limit = self.access.same_day.overbooks_per_provider
+        earliest = now - today * MINUTES_PER_DAY + self.access.same_day.notice_min
+        order = sorted(range(len(self.supply.providers)), key=lambda p: p != request.own)
+        for provider in order:
+            if limit == 0 or self.overbooks.get((provider, today), 0) >= limit:
+                continue
+            if not self.supply.working[provider][today]:
+                continue
+            later = [p for p in self.day_positions(provider, today) if self.times[p] >= earliest]
+            if later:
+                self.overbooks[(provider, today)] = self.overbooks.get((provider, today), 0) + 1
+                base = self.positions.appointment[later[0]]
+                extra = Appointment(base.time_min, request.demand.visit_type, base.session, base.slot_min,
+                                    "overbook", base.length_min)  # fmt: skip
+                return self.add_extra(today, provider, extra)
+        return None
+
+    def add_extra(self, day: int, provider: int, appointment: Appointment) -> int:
+        """A position beyond the templates' (a same-day overbook, a backlog's double booking), to be booked now:
+        never re-offered if cancelled."""
+        position = self.positions.add(day, provider, appointment, None, -math.inf)
+        self.times.append(appointment.time_min)
+        self.booked.append(-1)
+        self.freed.append(False)
+        self.by_provider_day.setdefault((provider, day), []).append(position)
+        return position
+
+    def day_positions(self, provider: int, day: int) -> list[int]:
+        """Positions of a provider-day, the templates' in time order, then any extra."""
+        return self.by_provider_day.get((provider, day), [])
+
+    # --- booking ---------------------------------------------------------------------------------------------
+
+    def book(self, request: Request, position: int, now: float) -> None:
+        """Book ``position`` for ``request`` and draw its fate: cancelled (when), and whether the patient comes."""
+        appointment = self.positions.appointment[position]
+        day = self.positions.day[position]
+        lead = day - request.day
+        if position < self.first_extra:
+            held = self.positions.held_for[position]
+            self.slots[(self.positions.provider[position], appointment.visit_type, held)].take(day, position)
+        cancellations = self.access.cancellations
+        cancel_at = math.nan
+        if cancellations is not None and request.u[U["cancel"]] < on_curve(cancellations.by_lead_time, lead):
+            cancel_at = now + request.u[U["cancel_when"]] * (self.positions.at_min(position) - now)
+        vt = self.scenario.visit_types[appointment.visit_type]
+        p_no_show = on_curve(self.access.no_show_curve(appointment.visit_type, vt.p_no_show), lead)
+        row = len(self.ledger.bookings.get("request", []))
+        self.booked[position] = row
+        self.ledger.add(
+            self.ledger.bookings,
+            request=request.id,
+            position=position,
+            provider=self.supply.providers[self.positions.provider[position]],
+            visit_type=appointment.visit_type,
+            booking=appointment.booking,
+            day=day,
+            time_min=appointment.time_min,
+            booked_at_min=now,
+            lead_days=lead,
+            refill=self.freed[position],
+            cancelled_at_min=cancel_at,
+            p_no_show=p_no_show,
+            shows=request.u[U["no_show"]] >= p_no_show,
+        )
+        if not math.isnan(cancel_at):
+            self._schedule(cancel_at, _CANCEL, (request, position))
+
+    def cancel(self, request: Request, position: int, now: float) -> None:
+        """Free a cancelled appointment's position (re-offered, unless a same-day overbook); the patient may ask
+        again at once."""
+        self.booked[position] = -1
+        self.freed[position] = True
+        appointment = self.positions.appointment[position]
+        if position < self.first_extra:
+            key = (self.positions.provider[position], appointment.visit_type, self.positions.held_for[position])
+            self.slots[key].put(self.positions.day[position], position)
+        cancellations = self.access.cancellations
+        assert cancellations is not None
+        if request.demand is not None and request.u[U["reschedule"]] < cancellations.p_reschedule:
+            again = rescheduled(request, self.streams, now, self._next_id())
+            self._schedule(now, _REQUEST, again)
+
+    def serve(self, request: Request, now: float) -> None:
+        """Book ``request`` (or record why not)."""
+        demand = request.demand
+        position = self.offer(request, now)
+        outcome = "booked"
+        if demand.urgency == "same_day" and request.rescheduled_from < 0:
+            if position is None:
+                position = self.overbook(request, now)
+                outcome = "overbooked" if position is not None else "urgent_care"
+        elif position is None:
+            outcome = "no_slot"
+        else:
+            lead = self.positions.day[position] - request.day
+            tolerance = demand.tolerance_days
+            if tolerance is not None and lead > float(tolerance.from_uniform(request.u[U["tolerance"]])):
+                if request.u[U["take_beyond"]] >= demand.p_take_beyond_tolerance:
+                    outcome, position = "went_elsewhere", None
+        if position is not None:
+            self.book(request, position, now)
+        own = request.own
+        provider = -1 if position is None else self.positions.provider[position]
+        self.ledger.add(
+            self.ledger.requests,
+            request=request.id,
+            demand=demand.name,
+            urgency=demand.urgency,
+            visit_type=demand.visit_type,
+            day=request.day,
+            time_min=request.at_min - request.day * MINUTES_PER_DAY,
+            own_provider=self.supply.providers[own] if own >= 0 else "",
+            outcome=outcome,
+            provider=self.supply.providers[provider] if provider >= 0 else "",
+            lead_days=math.nan if position is None else self.positions.day[position] - request.day,
+            with_own=own >= 0 and provider == own,
+            rescheduled_from=request.rescheduled_from,
+        )
+
+    # --- measuring -------------------------------------------------------------------------------------------
+
+    def measure(self, day: int, now: float) -> None:
+        """Third-next-available of each provider and visit type, as a routine request would see the book now."""
+        horizon = self.access.horizon_days
+        for (provider, visit_type), holds in self.holds.items():
+            found = []
+            for held in holds:
+                slots = self.slots[(provider, visit_type, held)]
+                usable = None if held is None or held == "routine" else self._usable_now(now)
+                found += slots.earliest(day, now - day * MINUTES_PER_DAY, day + horizon, self.times,
+                                        count=TNAA_OF, usable=usable)  # fmt: skip
+            found.sort(key=self.positions.at_min)
+            censored = len(found) < TNAA_OF
+            self.ledger.add(
+                self.ledger.measures,
+                day=day,
+                provider=self.supply.providers[provider],
+                visit_type=visit_type,
+                third_next_available_days=horizon + 1 if censored else self.positions.day[found[TNAA_OF - 1]] - day,
+                censored=censored,
+            )
+
+    # --- the run ---------------------------------------------------------------------------------------------
+
+    def _next_id(self) -> int:
+        self.requests_made += 1
+        return self.requests_made - 1
+
+    def _schedule(self, at_min: float, kind: int, payload) -> None:
+        self.serial += 1
+        heapq.heappush(self.events, (at_min, kind, self.serial, payload))
+
+    def run(self, days: int, panel: np.ndarray) -> Ledger:
+        """Book ``days`` days of requests; the ledger of what happened."""
+        measure_at = self.access.measure_at if self.access.measure_at is not None else self.scenario.clinic.opens
+        start = self.access.start
+        for day in range(days):
+            if self.supply.clinic_days[day]:
+                self._schedule(day * MINUTES_PER_DAY + measure_at, _MEASURE, day)
+                date = self.supply.date(start, day)
+                arriving = day_requests(self.scenario, self.streams, day, date, panel, self.requests_made)
+                self.requests_made += len(arriving)
+                for request in arriving:
+                    self._schedule(request.at_min, _REQUEST, request)
+            end = (day + 1) * MINUTES_PER_DAY
+            while self.events and self.events[0][0] < end:
+                now, kind, _, payload = heapq.heappop(self.events)
+                if kind == _CANCEL:
+                    self.cancel(*payload, now)
+                elif kind == _MEASURE:
+                    self.measure(payload, now)
+                else:
+                    self.serve(payload, now)
+            for slots in self.slots.values():
+                slots.forget_before(day + 1)
+        return self.ledger
