@@ -4,6 +4,7 @@
     clinicsim compare BASELINE PLAN... [-n N | --precision P] [--out DIR]
     clinicsim sweep SPEC --store DB [--workers N | --dask ADDRESS] [--resume] [--new]
     clinicsim sweep-report DB --out DIR [--pareto KPI_X KPI_Y]
+    clinicsim access SCENARIO [PLAN...] [--weeks N] [--warm-up W] [--days] [--out DIR]
     clinicsim validate SCENARIO...
     clinicsim schema
 
@@ -353,6 +354,53 @@ def _write_tables(results, summary, out: Path) -> None:
     results.branches.to_csv(out / "branches.csv", index=False)
     animation_events(results).to_csv(out / "animation_events.csv", index=False)
     (out / "provenance.json").write_text(json.dumps(results.provenance, indent=2) + "\n")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("plans", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--weeks", default=26, show_default=True, type=click.IntRange(1, 520), help="Weeks reported.")
+@click.option(
+    "--warm-up", default=4, show_default=True, type=click.IntRange(0, 104), help="Weeks booked first, unreported."
+)
+@click.option("--replications", "-n", default=10, show_default=True, type=click.IntRange(min=2), help="Runs per plan.")
+@click.option("--days", is_flag=True, help="Also simulate every reported clinic day's booked list (waits, money).")
+@click.option("--seed", default=None, type=click.IntRange(min=0), help="Base seed (same seed, same results).")
+@click.option("--out", type=click.Path(file_okay=False), help="Directory for CSV tables, figures and provenance.")
+def access(scenario, plans, weeks, warm_up, replications, days, seed, out) -> None:
+    """Book SCENARIO's requests into its templates over weeks: third-next-available, lead time, same-day requests
+    met, continuity, lost demand, backlog, no-shows by lead time (and, with --days, the clinic days). With PLANS,
+    each is booked on the same requests and compared with SCENARIO (paired intervals)."""
+    from clinicsim.access import compare_access, simulate_access
+    from clinicsim.experiment import DEFAULT_SEED
+
+    loaded = [_load(path) for path in (scenario, *plans)]
+    for path, one in zip((scenario, *plans), loaded):
+        if one.access is None:
+            _fail(f"{path}: no access: section to book (see scenarios/family_medicine_access.yaml for one)")
+    _check_out_dir(out)
+    seed = DEFAULT_SEED if seed is None else seed
+    options = {"weeks": weeks, "warm_up": warm_up, "replications": replications, "days": days}
+    what = f"{weeks} weeks after {warm_up} weeks of warm-up, {replications} replications, seed {seed}"
+    currency = loaded[0].finance.currency if loaded[0].finance and days else ""
+    with _progress_bar("booked runs", unit="run") as progress:
+        if plans:
+            comparison = compare_access(loaded, seed=seed, progress=progress, **options)
+        else:
+            results = simulate_access(loaded[0], seed=seed, progress=progress, **options)
+    if plans:
+        click.echo(f"{len(loaded)} plans booked on the same requests: {what}\n")
+        click.echo(format_differences(comparison.differences()))
+        outcome = comparison
+    else:
+        click.echo(f"{loaded[0].name}: {what}\n")
+        click.echo(format_summary(results.summary(), currency))
+        outcome = results
+    if out:
+        from clinicsim.access.output import write_access_outputs
+
+        with _writing_to(out):
+            click.echo(f"\ntables and figures written to {write_access_outputs(outcome, Path(out))}/")
 
 
 @main.command()

@@ -49,6 +49,22 @@ class AccessResults:
     def replications(self) -> int:
         return len(self.kpis)
 
+    @property
+    def provenance(self) -> dict:
+        """What produced these results: package version, scenario hash, seed, weeks and replication ids."""
+        from clinicsim import __version__
+
+        return {
+            "clinicsim_version": __version__,
+            "scenario": self.scenario.name,
+            "scenario_sha256": self.scenario.content_hash,
+            "seed": self.seed,
+            "weeks": self.weeks,
+            "warm_up_weeks": self.warm_up,
+            "replications": [int(r) for r in self.kpis["replication"]],
+            "clinic_days_simulated": self.days is not None,
+        }
+
     def summary(self, *, confidence: float = 0.95) -> pd.DataFrame:
         """Per KPI: mean, sd, n and the confidence interval over replications."""
         return summarize(self.kpis, confidence=confidence)
@@ -134,5 +150,13 @@ def compare_access(
     (default: the first) with paired intervals on every access KPI (and clinic-day KPI, with ``days=True``)."""
     named = _named(scenarios)
     baseline = baseline or next(iter(named))
-    results = {name: simulate_access(s, seed=seed, **options) for name, s in named.items()}
+    progress = options.pop("progress", None)
+    results = {}
+    for k, (name, scenario) in enumerate(named.items()):
+
+        def tick(done: int, total: int, k: int = k) -> None:
+            if progress is not None:
+                progress(k * total + done, len(named) * total)
+
+        results[name] = simulate_access(scenario, seed=seed, progress=tick, **options)
     return Comparison(results=results, baseline=baseline, crn=True, seed=seed)  # type: ignore[arg-type]

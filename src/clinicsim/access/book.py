@@ -12,7 +12,8 @@ they arrive. Rules, as a scheduler follows them:
   any other provider if it is sooner. A new patient is offered the earliest with anyone.
 - Same-day requests take the earliest position today (own provider first), then an overbook (up to
   ``same_day.overbooks_per_provider`` a day, own provider first, at the next slot time), else go to urgent care.
-- A patient offered a lead time beyond their tolerance goes elsewhere (lost demand) unless they take it anyway.
+- A patient offered a lead time beyond their tolerance goes elsewhere (lost demand) unless they take it anyway (a
+  follow-up's wait counts from the day it is wanted).
 - A booked appointment is cancelled with the probability its lead time gives, at a uniform moment between booking
   and appointment; its position opens again, and the patient asks again at once with ``p_reschedule``.
 - Whether the patient comes is drawn at booking from the no-show curve at its lead time.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,7 +145,7 @@ class Book:
         """The position offered to ``request`` at ``now`` under the continuity rule, or None."""
         demand = request.demand
         today = int(now // MINUTES_PER_DAY)
-        first_day = today + (demand.first_day if request.rescheduled_from < 0 else max(demand.first_day, 1))
+        first_day = max(today + demand.first_day, request.not_before)
         same_day = demand.urgency == "same_day" and request.rescheduled_from < 0
         last_day = today if same_day else today + self.access.horizon_days
         everyone = range(len(self.supply.providers))
@@ -242,7 +244,7 @@ class Book:
         cancellations = self.access.cancellations
         assert cancellations is not None
         if request.demand is not None and request.u[U["reschedule"]] < cancellations.p_reschedule:
-            again = rescheduled(request, self.streams, now, self._next_id())
+            again = rescheduled(request, self.streams, now, self._next_id(), self.positions.day[position] + 1)
             self._schedule(now, _REQUEST, again)
 
     def serve(self, request: Request, now: float) -> None:
@@ -257,9 +259,10 @@ class Book:
         elif position is None:
             outcome = "no_slot"
         else:
-            lead = self.positions.day[position] - request.day
+            wanted = request.day + (demand.first_day if demand.urgency == "follow_up" else 0)
+            wait = self.positions.day[position] - wanted
             tolerance = demand.tolerance_days
-            if tolerance is not None and lead > float(tolerance.from_uniform(request.u[U["tolerance"]])):
+            if tolerance is not None and wait > float(tolerance.from_uniform(request.u[U["tolerance"]])):
                 if request.u[U["take_beyond"]] >= demand.p_take_beyond_tolerance:
                     outcome, position = "went_elsewhere", None
         if position is not None:
@@ -315,15 +318,21 @@ class Book:
         self.serial += 1
         heapq.heappush(self.events, (at_min, kind, self.serial, payload))
 
-    def run(self, days: int, panel: np.ndarray) -> Ledger:
-        """Book ``days`` days of requests; the ledger of what happened."""
+    def run(self, days: int, panel: np.ndarray, given: Mapping[int, list[Request]] | None = None) -> Ledger:
+        """Book ``days`` days of requests (drawn from the demand streams, or the ``given`` requests of each day,
+        e.g. a call log replayed); the ledger of what happened."""
         measure_at = self.access.measure_at if self.access.measure_at is not None else self.scenario.clinic.opens
         start = self.access.start
         for day in range(days):
             if self.supply.clinic_days[day]:
                 self._schedule(day * MINUTES_PER_DAY + measure_at, _MEASURE, day)
                 date = self.supply.date(start, day)
-                arriving = day_requests(self.scenario, self.streams, day, date, panel, self.requests_made)
+                if given is None:
+                    arriving = day_requests(self.scenario, self.streams, day, date, panel, self.requests_made)
+                else:
+                    arriving = sorted(given.get(day, []), key=lambda r: r.at_min)
+                    for k, request in enumerate(arriving):
+                        request.id = self.requests_made + k
                 self.requests_made += len(arriving)
                 for request in arriving:
                     self._schedule(request.at_min, _REQUEST, request)

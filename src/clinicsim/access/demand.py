@@ -49,6 +49,8 @@ class Request:
     """Own provider (index), or -1 (a new patient, or nobody's panel)."""
     u: tuple[float, ...]
     rescheduled_from: int = -1
+    not_before: int = 0
+    """Earliest day it may book, whatever its stream allows (a rescheduled request: after the day cancelled)."""
 
 
 def requests_per_day(scenario: Scenario, demand: Demand, date: datetime.date) -> float:
@@ -105,9 +107,10 @@ def day_requests(
     return found
 
 
-def rescheduled(request: Request, streams: Streams, at_min: float, new_id: int) -> Request:
-    """The new request of a patient who cancelled ``request``'s appointment at ``at_min`` and asks again."""
+def rescheduled(request: Request, streams: Streams, at_min: float, new_id: int, not_before: int) -> Request:
+    """The new request of a patient who cancelled ``request``'s appointment at ``at_min`` and asks again, for day
+    ``not_before`` or later (a same-day request rescheduled is booked as from tomorrow)."""
     key = request.key + "+r"
     u = tuple(streams.uniforms("access", "rescheduled", key, size=len(DRAWS)).tolist())
     day = int(at_min // 1440)
-    return Request(new_id, key, request.demand, day, at_min, request.own, u, rescheduled_from=request.id)
+    return Request(new_id, key, request.demand, day, at_min, request.own, u, request.id, max(not_before, day + 1))

@@ -60,7 +60,7 @@ def access_kpis(run) -> dict[str, float]:
     measures = run.measures[run.measures["day"] >= first]
     backlog = backlog_by_measure(run)
     clinic_days = run.reported_clinic_days
-    lead = booked["lead_days"].to_numpy(dtype=float)
+    lead = booked.loc[booked["urgency"] != "follow_up", "lead_days"].to_numpy(dtype=float)  # follow-ups: by design
     kpis = {
         "requests_per_day": len(requests) / clinic_days if clinic_days else math.nan,
         "third_next_available_days": mean_or_nan(measures["third_next_available_days"].to_numpy(dtype=float)),

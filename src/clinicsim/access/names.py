@@ -17,7 +17,11 @@ ACCESS_METRICS: dict[str, Metric] = {
             "book, mean over providers, visit types and days (IHI).",
         ),
         Metric(
-            "lead_time_mean_days", "Lead time, mean", "days", "lower", "Request to appointment day, booked requests."
+            "lead_time_mean_days",
+            "Lead time, mean",
+            "days",
+            "lower",
+            "Request to appointment day, booked requests (follow-ups, booked for a wanted day, left out).",
         ),
         Metric("lead_time_p90_days", "Lead time, 90th percentile", "days", "lower", "90th percentile of the same."),
         Metric(

@@ -7,6 +7,7 @@ on the reported days.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -123,8 +124,17 @@ def _positions_table(supply: Supply, book: Book) -> pd.DataFrame:
     )
 
 
-def run_access(scenario: Scenario, *, weeks: int, warm_up: int, seed: int, replication: int) -> AccessRun:
-    """One replication of the booking model (``weeks`` reported after ``warm_up`` weeks)."""
+def run_access(
+    scenario: Scenario,
+    *,
+    weeks: int,
+    warm_up: int,
+    seed: int,
+    replication: int,
+    requests: Mapping[int, list[Request]] | None = None,
+) -> AccessRun:
+    """One replication of the booking model (``weeks`` reported after ``warm_up`` weeks); with ``requests``, those
+    of each day (by day from the start, ids numbered from 0 in the order of the run) instead of the demand's."""
     if scenario.access is None:
         raise ValueError(f"scenario {scenario.name!r} has no access section: nothing to book")
     if weeks < 1 or warm_up < 0:
@@ -134,7 +144,7 @@ def run_access(scenario: Scenario, *, weeks: int, warm_up: int, seed: int, repli
     streams = Streams(seed, replication)
     book = Book(scenario, supply, streams)
     _load_backlog(book, scenario, streams)
-    ledger = book.run(days, panel_shares(scenario))
+    ledger = book.run(days, panel_shares(scenario), requests)
     frame = {name: pd.DataFrame(table) for name, table in vars(ledger).items()}
     for name in ("requests", "bookings", "measures"):
         if frame[name].empty:

@@ -4,8 +4,8 @@ A provider works a day when their template has that weekday, the day is not one 
 clinic is not ``closed``. Each working day gives the positions ``templates.expand_template`` gives the clinic-day
 model (regular visits, double bookings, the template's own overbooking), so the access model books exactly the
 appointments the day model would simulate. ``holds`` keep some positions for one urgency class until
-``release_hours_before`` the slot: by ``share`` (that share of each session's regular visits, spread evenly) or
-by slot time.
+``release_hours_before`` the slot: by ``share`` (that share of each session's regular visits of the held visit
+types, spread evenly) or by slot time.
 
 Positions are numbered day by day, provider by provider, in time order, so a higher number on the same
 provider-day is never earlier. Times are minutes: ``time_min`` from midnight, ``at_min`` from the run's start.
@@ -69,6 +69,7 @@ class Supply:
     """working[provider][day]: the provider works that day."""
 
     def date(self, start: datetime.date, day: int) -> datetime.date:
+        """The date of ``day`` (days from ``start``)."""
         return start + datetime.timedelta(days=day)
 
 
@@ -77,14 +78,18 @@ def weekday_of(start: datetime.date, day: int) -> str:
     return WEEKDAYS[(start.weekday() + day) % 7]
 
 
-def _held(appointments: list[Appointment], hold: Hold) -> set[int]:
-    """Indices of the held ones among a provider-day's appointments."""
+def _held(appointments: list[Appointment], hold: Hold, types: set[str]) -> set[int]:
+    """Indices of the held ones among a provider-day's appointments (of the visit types ``types``)."""
     if hold.slots:
         slots = set(hold.slots)
-        return {i for i, a in enumerate(appointments) if a.slot_min in slots}
+        return {i for i, a in enumerate(appointments) if a.slot_min in slots and a.visit_type in types}
     held: set[int] = set()
     for session in sorted({a.session for a in appointments}):
-        regular = [i for i, a in enumerate(appointments) if a.session == session and a.booking == "regular"]
+        regular = [
+            i
+            for i, a in enumerate(appointments)
+            if a.session == session and a.booking == "regular" and a.visit_type in types
+        ]
         count = round(len(regular) * (hold.share or 0.0))
         held |= {regular[math.floor((k + 0.5) * len(regular) / count)] for k in range(count)}
     return held
@@ -99,7 +104,7 @@ def _template_day(scenario: Scenario, template_name: str) -> list[tuple[Appointm
     for hold in access.holds:
         if hold.template == template_name:
             lead = math.inf if hold.release_hours_before is None else hold.release_hours_before * 60
-            for i in _held(appointments, hold):
+            for i in _held(appointments, hold, access.held_types(hold)):
                 holds.setdefault(i, (hold.urgency, lead))
     return [(a, *holds.get(i, (None, -math.inf))) for i, a in enumerate(appointments)]
 

@@ -86,7 +86,8 @@ class Demand(Model):
     )
     tolerance_days: ToleranceDays | None = Field(
         default=None,
-        description="Longest lead time a patient accepts (days), one draw per request; null: any lead time.",
+        description="Longest lead time a patient accepts (days; a follow-up's counted from the day it is wanted), "
+        "one draw per request; null: any lead time.",
     )
     p_take_beyond_tolerance: Probability = Field(
         default=0.0,
@@ -128,6 +129,11 @@ class Hold(Model):
         default=None,
         ge=0,
         description="Hours before the slot when it opens to every class; null: kept for its class to the end.",
+    )
+    visit_types: list[str] | None = Field(
+        default=None,
+        description="Visit types whose positions are held; default: those the class's demand streams book (a "
+        "same-day hold keeps slots of the type same-day requests ask for).",
     )
 
     @model_validator(mode="after")
@@ -247,6 +253,12 @@ class Access(Model):
             if names.count(name) > 1:
                 raise ValueError(f"demand: two streams are called {name!r}")
         return self
+
+    def held_types(self, hold: Hold) -> set[str]:
+        """The visit types whose positions ``hold`` keeps."""
+        if hold.visit_types is not None:
+            return set(hold.visit_types)
+        return {d.visit_type for d in self.demand if d.urgency == hold.urgency}
 
     def no_show_curve(self, visit_type: str, constant: float) -> tuple[tuple[float, float], ...]:
         """The no-show probability by lead time of ``visit_type`` (``constant``: its own p_no_show)."""
