@@ -33,7 +33,7 @@ from clinicsim.engine import simulate_day
 from clinicsim.experiment import day_kpis
 from clinicsim.plan import plan_day
 from clinicsim.scenario import Scenario
-from clinicsim.sweeps.spec import SweepPoint, SweepSpec, load_sweep, spec_hash
+from clinicsim.sweeps.spec import AccessRuns, SweepPoint, SweepSpec, load_sweep, spec_hash
 from clinicsim.sweeps.store import ResultStore, SweepResults, is_complete
 
 logger = logging.getLogger(__name__)
@@ -103,8 +103,13 @@ def _local_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, initializer=_exit_with_parent, initargs=(os.getpid(),))
 
 
-def run_chunk(scenario: Scenario, seed: int, replications: list[int], kpis: list[str]) -> list[tuple[int, dict]]:
-    """Simulate some replications of one scenario; only the chosen KPIs of each come back (no event logs)."""
+def run_chunk(
+    scenario: Scenario, seed: int, replications: list[int], kpis: list[str], access: AccessRuns | None = None
+) -> list[tuple[int, dict]]:
+    """Simulate some replications of one scenario (clinic days, or with ``access`` booking runs); only the chosen
+    KPIs of each come back (no event logs)."""
+    if access is not None:
+        return _access_chunk(scenario, seed, replications, kpis, access)
     scenario = scenario.on_weekday()  # the day simulated: its weekday's changes made
     plan = plan_day(scenario)
     out = []
@@ -115,16 +120,35 @@ def run_chunk(scenario: Scenario, seed: int, replications: list[int], kpis: list
     return out
 
 
+def _access_chunk(
+    scenario: Scenario, seed: int, replications: list[int], kpis: list[str], access: AccessRuns
+) -> list[tuple[int, dict]]:
+    """Booking runs of one scenario (and their clinic days, if asked), the chosen KPIs of each."""
+    from clinicsim.access.days import DayPlans, mean_per_day, simulate_booked_days
+    from clinicsim.access.kpis import access_kpis
+    from clinicsim.access.run import run_access
+
+    plans = DayPlans(scenario) if access.days else None
+    out = []
+    for replication in replications:
+        run = run_access(scenario, weeks=access.weeks, warm_up=access.warm_up, seed=seed, replication=replication)
+        values = access_kpis(run)
+        if plans is not None:
+            values.update(mean_per_day(simulate_booked_days(run, seed, plans)))
+        out.append((replication, {k: values.get(k, math.nan) for k in kpis}))
+    return out
+
+
 @dataclass(frozen=True)
 class Chunk:
     point: int
     replications: list[int]
 
 
-def seconds_per_replication(point: SweepPoint, seed: int) -> float:
+def seconds_per_replication(point: SweepPoint, seed: int, access: AccessRuns | None = None) -> float:
     """Measured CPU time of one replication of a point (a short warm-up run)."""
     start = time.perf_counter()
-    run_chunk(point.scenario, seed, [0, 1], [])
+    run_chunk(point.scenario, seed, [0, 1], [], access)
     return max((time.perf_counter() - start) / 2, 1e-4)
 
 
@@ -173,7 +197,7 @@ def run_sweep(
         if not todo:
             return SweepResults(store_path)
         workers = workers or default_workers()
-        chunks = plan_chunks(todo, seconds_per_replication(points[0], spec.seed), workers)
+        chunks = plan_chunks(todo, seconds_per_replication(points[0], spec.seed, spec.access), workers)
         logger.info("sweep %r: %d chunks for %d replications left", spec.name, len(chunks), total - finished)
         by_point = {p.point: p for p in points}
         pending = {id(chunk): chunk for chunk in chunks}  # chunks not yet stored, in plan order
@@ -210,10 +234,11 @@ def _results(pool: Executor | None, chunks: list[Chunk], by_point: dict[int, Swe
     kpis = spec.kept_kpis
     if pool is None:
         for chunk in chunks:
-            yield chunk, run_chunk(by_point[chunk.point].scenario, spec.seed, chunk.replications, kpis)
+            yield chunk, run_chunk(by_point[chunk.point].scenario, spec.seed, chunk.replications, kpis, spec.access)
         return
     futures: dict[Future, Chunk] = {
-        pool.submit(run_chunk, by_point[c.point].scenario, spec.seed, c.replications, kpis): c for c in chunks
+        pool.submit(run_chunk, by_point[c.point].scenario, spec.seed, c.replications, kpis, spec.access): c
+        for c in chunks
     }
     try:
         for future in as_completed(futures):

@@ -82,6 +82,21 @@ class Point(Model):
     changes: dict[str, Any] = Field(default_factory=dict, description="Dotted paths and their values.")
 
 
+class AccessRuns(Model):
+    """Booking over weeks instead of single clinic days: each replication of a point is one run of its booking
+    model (``clinicsim access``)."""
+
+    weeks: int = Field(default=26, ge=1, le=520, description="Weeks reported per run.")
+    warm_up: int = Field(default=4, ge=0, le=104, description="Weeks booked first and not reported.")
+    days: bool = Field(default=False, description="Also simulate every reported clinic day (their KPIs' means).")
+
+    def kpis(self) -> list[str]:
+        """The KPIs such a run gives (the access KPIs; with days, the clinic day's too)."""
+        from clinicsim.access.names import ACCESS_METRICS
+
+        return [*ACCESS_METRICS, *(KPI_NAMES if self.days else ())]
+
+
 class SweepSpec(Model):
     """A batch of plans to simulate: the base scenario varied by factors, each point replicated."""
 
@@ -96,6 +111,11 @@ class SweepSpec(Model):
     replications: int = Field(default=20, ge=2, description="Simulated days per point.")
     seed: int = Field(default=20261126, ge=0, description="Base seed; every point runs on the same days (CRN).")
     kpis: list[str] | None = Field(default=None, description="KPIs to keep (at least one); all when omitted.")
+    access: AccessRuns | None = Field(
+        default=None,
+        description="Book over weeks instead of simulating clinic days (the base scenario needs an access: section): "
+        "each replication is one booking run of this many weeks; the access KPIs are kept.",
+    )
 
     @model_validator(mode="after")
     def _design_has_its_parts(self) -> SweepSpec:
@@ -121,7 +141,9 @@ class SweepSpec(Model):
 
     @property
     def kept_kpis(self) -> list[str]:
-        return list(self.kpis) if self.kpis else list(KPI_NAMES)
+        if self.kpis:
+            return list(self.kpis)
+        return self.access.kpis() if self.access is not None else list(KPI_NAMES)
 
 
 @dataclass(frozen=True)
@@ -174,6 +196,8 @@ def _refusals(spec: SweepSpec, base_data: dict) -> list[Refusal]:
 
 def _not_produced(spec: SweepSpec, base: Scenario) -> list[Refusal]:
     """KPIs named by a pathway's pattern (``wait_before_triage_mean_min``) that the base scenario does not have."""
+    if spec.access is not None:
+        return [] if base.access is not None else [(("access",), "the base scenario has no access: section to book")]
     named = [(i, k) for i, k in enumerate(spec.kpis or []) if k not in KPI_NAMES]
     if not named:
         return []
@@ -365,7 +389,10 @@ def _problem(
 
 def spec_hash(spec: SweepSpec, points: list[SweepPoint]) -> str:
     """What the results depend on: the spec and every point's scenario content."""
-    payload = {"spec": spec.model_dump(mode="json"), "points": [p.scenario.content_hash for p in points]}
+    dumped = spec.model_dump(mode="json")
+    if dumped["access"] is None:  # a sweep of clinic days hashes as before there were access sweeps: stores resume
+        del dumped["access"]
+    payload = {"spec": dumped, "points": [p.scenario.content_hash for p in points]}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
