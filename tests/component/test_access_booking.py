@@ -235,3 +235,14 @@ def test_plans_are_booked_on_the_same_requests():
     )
     again = run_access(base, weeks=2, warm_up=0, seed=7, replication=0)
     pd.testing.assert_frame_equal(again.bookings, first.bookings)
+
+
+def test_a_hold_never_released_stays_with_its_class():
+    """Without release_hours_before, a held slot is never offered to another class, and third-next-available
+    (what a routine request could book) does not count it."""
+    hold = {"template": "t", "urgency": "same_day", "slots": ["09:40"]}
+    fill = [("routine", 0, f"08:{10 * k:02d}", 0, _u()) for k in range(4)]
+    run = _run(_scenario(holds=[hold]), *fill)
+    assert [(o[2], o[3]) for o in _outcomes(run)] == [(1, 540.0), (1, 560.0), (2, 540.0), (2, 560.0)]
+    tnaa = run.measures.set_index("day")["third_next_available_days"]
+    assert tnaa[0] == 1  # Monday 09:00, 09:20, then Tuesday 09:00: 09:40 never counts

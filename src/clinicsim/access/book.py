@@ -92,17 +92,12 @@ class Book:
         self.holds: dict[tuple[int, str], list[str | None]] = {}
         for provider, visit_type, held in self.slots:
             self.holds.setdefault((provider, visit_type), []).append(held)
-        self.release_lead = {
-            h.urgency: max(
-                (
-                    x.release_hours_before * 60
-                    for x in access.holds
-                    if x.urgency == h.urgency and x.release_hours_before
-                ),
-                default=math.inf if h.release_hours_before is None else 0.0,
-            )
-            for h in access.holds
-        }
+        self.release_lead: dict[str, float] = {}
+        """Per class whose holds are released: the longest release lead (minutes before the slot)."""
+        for hold in access.holds:
+            if hold.release_hours_before is not None:
+                lead = max(self.release_lead.get(hold.urgency, 0.0), hold.release_hours_before * 60)
+                self.release_lead[hold.urgency] = lead
         self.by_provider_day: dict[tuple[int, int], list[int]] = {}
         for position, (day, provider) in enumerate(zip(self.positions.day, self.positions.provider)):
             self.by_provider_day.setdefault((provider, day), []).append(position)
@@ -120,22 +115,29 @@ class Book:
         release = self.positions.release_at_min
         return lambda position: release[position] <= now
 
+    def open_to(
+        self, provider: int, visit_type: str, urgency: str, first: tuple[int, float], last_day: int, now: float,
+        count: int = 1,
+    ) -> list[int]:  # fmt: skip
+        """Up to ``count`` of the earliest positions of ``provider`` and ``visit_type`` open to ``urgency`` at
+        ``now``, from ``first`` (day, minutes from midnight) to ``last_day``, earliest first."""
+        found = []
+        for held in self.holds.get((provider, visit_type), ()):
+            slots = self.slots[(provider, visit_type, held)]
+            if held is None or held == urgency:
+                found += slots.earliest(*first, last_day, self.times, count=count)
+            elif held in self.release_lead:  # held for another class: only those released by now
+                last = min(last_day, int((now + self.release_lead[held]) // MINUTES_PER_DAY))
+                found += slots.earliest(*first, last, self.times, count=count, usable=self._usable_now(now))
+        return sorted(found, key=self.positions.at_min)[:count]
+
     def earliest(self, provider: int, visit_type: str, urgency: str, first_day: int, now: float, last_day: int):
         """The earliest position of ``provider`` open to ``urgency`` from ``first_day`` on (not before ``now`` plus
         the notice on today), or None."""
         today = int(now // MINUTES_PER_DAY)
         first_min = now - today * MINUTES_PER_DAY + self.access.same_day.notice_min if first_day == today else 0.0
-        found = []
-        for held in self.holds.get((provider, visit_type), ()):
-            slots = self.slots[(provider, visit_type, held)]
-            if held is None or held == urgency:
-                found += slots.earliest(first_day, first_min, last_day, self.times)
-            else:
-                lead = self.release_lead.get(held, math.inf)
-                if math.isfinite(lead):
-                    last = min(last_day, int((now + lead) // MINUTES_PER_DAY))
-                    found += slots.earliest(first_day, first_min, last, self.times, usable=self._usable_now(now))
-        return min(found, key=self.positions.at_min, default=None)
+        found = self.open_to(provider, visit_type, urgency, (first_day, first_min), last_day, now)
+        return found[0] if found else None
 
     def _earliest_elsewhere(self, providers, visit_type: str, urgency: str, first_day: int, now: float, last: int):
         found = [self.earliest(p, visit_type, urgency, first_day, now, last) for p in providers]
@@ -290,21 +292,16 @@ class Book:
     def measure(self, day: int, now: float) -> None:
         """Third-next-available of each provider and visit type, as a routine request would see the book now."""
         horizon = self.access.horizon_days
-        for (provider, visit_type), holds in self.holds.items():
-            found = []
-            for held in holds:
-                slots = self.slots[(provider, visit_type, held)]
-                usable = None if held is None or held == "routine" else self._usable_now(now)
-                found += slots.earliest(day, now - day * MINUTES_PER_DAY, day + horizon, self.times,
-                                        count=TNAA_OF, usable=usable)  # fmt: skip
-            found.sort(key=self.positions.at_min)
+        for provider, visit_type in self.holds:
+            first = (day, now - day * MINUTES_PER_DAY)
+            found = self.open_to(provider, visit_type, "routine", first, day + horizon, now, count=TNAA_OF)
             censored = len(found) < TNAA_OF
             self.ledger.add(
                 self.ledger.measures,
                 day=day,
                 provider=self.supply.providers[provider],
                 visit_type=visit_type,
-                third_next_available_days=horizon + 1 if censored else self.positions.day[found[TNAA_OF - 1]] - day,
+                third_next_available_days=horizon + 1 if censored else self.positions.day[found[-1]] - day,
                 censored=censored,
             )
 

@@ -140,6 +140,7 @@ def build_supply(scenario: Scenario, days: int) -> Supply:
             if template not in days_of:
                 days_of[template] = _template_day(scenario, template)
             for appointment, held, lead in days_of[template]:
-                release = day * MINUTES_PER_DAY + appointment.time_min - lead if held else -math.inf
+                at = day * MINUTES_PER_DAY + appointment.time_min
+                release = (at - lead if math.isfinite(lead) else math.inf) if held else -math.inf
                 positions.add(day, index, appointment, held, release)
     return Supply(providers=providers, days=total, clinic_days=clinic_days, positions=positions, working=working)
