@@ -7,7 +7,8 @@ Write a scenario (YAML), simulate replications of the clinic day, and read KPIs 
     results = clinicsim.simulate(scenario, replications=50, seed=1)
     results.summary()
 
-and compare plans on the same simulated days with ``clinicsim.compare`` and ``clinicsim.write_report``.
+and compare plans on the same simulated days with ``clinicsim.compare`` and ``clinicsim.write_report``; book
+requests into the templates over weeks with ``clinicsim.simulate_access`` and ``clinicsim.compare_access``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "AccessResults": "clinicsim.access",
     "Advice": "clinicsim.precision",
     "Appointment": "clinicsim.templates",
     "compare": "clinicsim.comparison",
+    "compare_access": "clinicsim.access",
     "Comparison": "clinicsim.comparison",
     "compute_kpis": "clinicsim.metrics",
     "DayPlan": "clinicsim.plan",
@@ -34,7 +37,7 @@ _EXPORTS = {
     "KPI_NAMES": "clinicsim.metrics",
     "load_scenario": "clinicsim.scenario",
     "load_sweep": "clinicsim.sweeps.spec",
-    "Metric": "clinicsim.metrics",
+    "Metric": "clinicsim.kpi",
     "open_sweep": "clinicsim.sweeps.store",
     "parse_scenario_text": "clinicsim.scenario",
     "plan_day": "clinicsim.plan",
@@ -48,6 +51,7 @@ _EXPORTS = {
     "scenario_to_yaml": "clinicsim.scenario",
     "ScenarioError": "clinicsim.scenario",
     "simulate": "clinicsim.experiment",
+    "simulate_access": "clinicsim.access",
     "simulate_week": "clinicsim.week",
     "summarize": "clinicsim.statistics",
     "sweep": "clinicsim.sweeps.runner",
@@ -64,6 +68,9 @@ _EXPORTS = {
 
 if TYPE_CHECKING:  # the same names for type checkers and IDEs (``X as X``: an explicit re-export; a test keeps
     # this block equal to _EXPORTS)
+    from clinicsim.access import AccessResults as AccessResults
+    from clinicsim.access import compare_access as compare_access
+    from clinicsim.access import simulate_access as simulate_access
     from clinicsim.comparison import Comparison as Comparison
     from clinicsim.comparison import compare as compare
     from clinicsim.comparison import wait_attribution as wait_attribution
@@ -75,9 +82,9 @@ if TYPE_CHECKING:  # the same names for type checkers and IDEs (``X as X``: an e
     from clinicsim.experiment import DEFAULT_SEED as DEFAULT_SEED
     from clinicsim.experiment import Results as Results
     from clinicsim.experiment import simulate as simulate
+    from clinicsim.kpi import Metric as Metric
     from clinicsim.metrics import KPI_NAMES as KPI_NAMES
     from clinicsim.metrics import REGISTRY as REGISTRY
-    from clinicsim.metrics import Metric as Metric
     from clinicsim.metrics import compute_kpis as compute_kpis
     from clinicsim.plan import DayPlan as DayPlan
     from clinicsim.plan import plan_day as plan_day

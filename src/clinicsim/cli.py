@@ -388,14 +388,13 @@ def access(scenario, plans, weeks, warm_up, replications, days, seed, out) -> No
             comparison = compare_access(loaded, seed=seed, progress=progress, **options)
         else:
             results = simulate_access(loaded[0], seed=seed, progress=progress, **options)
+    outcome: Any = comparison if plans else results
     if plans:
         click.echo(f"{len(loaded)} plans booked on the same requests: {what}\n")
         click.echo(format_differences(comparison.differences()))
-        outcome = comparison
     else:
         click.echo(f"{loaded[0].name}: {what}\n")
         click.echo(format_summary(results.summary(), currency))
-        outcome = results
     if out:
         from clinicsim.access.output import write_access_outputs
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,7 +42,7 @@ _CANCEL, _MEASURE, _REQUEST = 0, 1, 2
 """Order of events at the same minute."""
 
 
-def on_curve(curve: tuple[tuple[float, float], ...], days: float) -> float:
+def on_curve(curve: Sequence[tuple[float, float]], days: float) -> float:
     """The probability a lead-time curve gives at ``days`` (linear between points, flat beyond the ends)."""
     return float(np.interp(days, [d for d, _ in curve], [p for _, p in curve]))
 
@@ -337,7 +337,8 @@ class Book:
             while self.events and self.events[0][0] < end:
                 now, kind, _, payload = heapq.heappop(self.events)
                 if kind == _CANCEL:
-                    self.cancel(*payload, now)
+                    request, position = payload
+                    self.cancel(request, position, now)
                 elif kind == _MEASURE:
                     self.measure(payload, now)
                 else:

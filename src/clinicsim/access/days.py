@@ -30,17 +30,18 @@ class DayPlans:
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        self._plans: dict[tuple[str, frozenset[str]], DayPlan] = {}
+        self._plans: dict[tuple[str, frozenset[str]], DayPlan | None] = {}
 
     def plan(self, weekday: str, away: frozenset[str]) -> DayPlan | None:
         """The plan of a ``weekday`` with the providers ``away`` off; None when nobody works."""
         key = (weekday, away)
         if key not in self._plans:
             day = self.scenario.on_weekday(weekday)  # type: ignore[arg-type]
-            if away:
+            if away and all(p.name in away for p in day.working_providers()):
+                self._plans[key] = None
+            else:
                 off = {f"providers.{name}.template": _without(day, name, weekday) for name in away}
-                day = day.with_changes(off) if any(p.name not in away for p in day.working_providers()) else None
-            self._plans[key] = plan_day(day) if day is not None else None  # type: ignore[assignment]
+                self._plans[key] = plan_day(day.with_changes(off) if off else day)
         return self._plans[key]
 
 

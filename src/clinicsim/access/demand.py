@@ -14,24 +14,18 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
 from clinicsim.patients import poisson_times
 from clinicsim.scenario import Scenario
 from clinicsim.scenario.access import MONTHS, Demand
+from clinicsim.scenario.times import RatePeriod
 from clinicsim.streams import Streams
 
 DRAWS = ("own_provider", "tolerance", "take_beyond", "cancel", "cancel_when", "reschedule", "no_show")
 """The uniforms each request draws, in this order (``Request.u``)."""
 U = {name: k for k, name in enumerate(DRAWS)}
-
-
-class _Period(NamedTuple):
-    start: float
-    end: float
-    per_hour: float
 
 
 @dataclass(slots=True)
@@ -66,24 +60,24 @@ def requests_per_day(scenario: Scenario, demand: Demand, date: datetime.date) ->
     return base * demand.weekday_factor.get(weekday, 1.0) * demand.season_factor.get(month, 1.0)  # type: ignore[call-overload]
 
 
-def request_periods(scenario: Scenario) -> list[_Period]:
+def request_periods(scenario: Scenario) -> list[RatePeriod]:
     """The request hours, each with its relative rate per hour (default: the open hours, evenly)."""
     access = scenario.access
     assert access is not None
     if access.request_hours:
-        return [_Period(r.start, r.end, r.per_hour) for r in access.request_hours]
-    return [_Period(scenario.clinic.opens, scenario.clinic.closes, 1.0)]
+        return list(access.request_hours)
+    return [RatePeriod.model_construct(start=scenario.clinic.opens, end=scenario.clinic.closes, per_hour=1.0)]
 
 
-def scaled(periods: list[_Period], per_day: float) -> list[_Period]:
+def scaled(periods: list[RatePeriod], per_day: float) -> list[RatePeriod]:
     """The periods with their rates scaled so the day's mean is ``per_day``."""
-    weight = sum(p.per_hour * (p.end - p.start) / 60 for p in periods)
-    return [p._replace(per_hour=p.per_hour * per_day / weight) for p in periods]
+    weight = sum(p.per_hour * p.length_min / 60 for p in periods)
+    return [p.model_copy(update={"per_hour": p.per_hour * per_day / weight}) for p in periods]
 
 
 def own_provider(shares: np.ndarray, u: float) -> int:
     """The own provider a uniform picks from cumulative panel shares."""
-    return int(min(np.searchsorted(shares, u, side="right"), len(shares) - 1))
+    return min(int(np.searchsorted(shares, u, side="right")), len(shares) - 1)
 
 
 def day_requests(

@@ -17,6 +17,7 @@ from clinicsim.access.book import Book
 from clinicsim.access.demand import DRAWS, Request
 from clinicsim.access.supply import MINUTES_PER_DAY, Supply, build_supply
 from clinicsim.scenario import Scenario
+from clinicsim.scenario.model import WEEKDAYS
 from clinicsim.streams import Streams
 from clinicsim.templates import Appointment, expand_template
 
@@ -68,7 +69,7 @@ def panel_shares(scenario: Scenario) -> np.ndarray:
         weights = [
             sum(
                 len(expand_template(scenario.templates[t], scenario.visit_types))
-                for t in (p.template_on(day) for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))  # type: ignore[arg-type]
+                for t in (p.template_on(day) for day in WEEKDAYS)
                 if t is not None
             )
             for p in scenario.providers
