@@ -27,8 +27,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from clinicsim.scenario.model import BaileyWelch, Interval, Template, VisitType, Wave
-from clinicsim.scenario.vocabulary import BLOCKED, place_pattern
+from clinicsim.scenario.model import Template, VisitType
+from clinicsim.scenario.vocabulary import BLOCKED, place_pattern, rule_times
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,19 +50,6 @@ class Appointment:
     p_no_show: float | None = None
     """Probability that the patient does not come; None: the visit type's ``p_no_show`` (the booking model sets it
     from the lead time)."""
-
-
-def _rule_times(template: Template, session: Interval, booked_slots: list[float]) -> list[float]:
-    """Appointment time of each booked visit (given by its first slot), in order, under the template's rule."""
-    rule = template.rule
-    if isinstance(rule, BaileyWelch):
-        n, k = len(booked_slots), rule.k
-        return booked_slots[:1] * min(k, n) + booked_slots[1 : max(n - k + 1, 1)]
-    if isinstance(rule, Wave):
-        return [
-            session.start + math.floor((t - session.start) / rule.wave_min + 1e-9) * rule.wave_min for t in booked_slots
-        ]
-    return list(booked_slots)
 
 
 def _overbooked(
@@ -103,7 +90,7 @@ def expand_template(template: Template, visit_types: Mapping[str, VisitType]) ->
     double_booked = set(template.double_book)
     for index, session in enumerate(template.sessions):
         visits = [v for v in place_pattern(session, template) if v.fits and v.visit_type != BLOCKED]
-        times = _rule_times(template, session, [v.start_min for v in visits])
+        times = rule_times(template, session, [v.start_min for v in visits])
         regular = [
             Appointment(time, v.visit_type, index, v.start_min, "regular", v.length_min)
             for time, v in zip(times, visits)

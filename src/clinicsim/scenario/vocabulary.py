@@ -1,9 +1,9 @@
 """Words and rules of the scenario language that validation, the planner and the engine all use.
 
-Clock times written back as ``"HH:MM"``; the ``blocked`` pattern entry, the slot times a session holds and the
-pattern laid over them (a visit may take several slots); which staff groups do a step for whose patient; the
-names the plan gives to the people of a staff group and to the rooms; the event-log names of room stays and
-documentation; the names of the patients' random streams. Pure functions of scenario values: no validation, no
+Clock times written back as ``"HH:MM"``; the ``blocked`` pattern entry, the slot times a session holds, the pattern laid
+over them (a visit may take several slots) and the appointment times its rule gives; which staff groups do a step for
+whose patient; the names the plan gives to the people of a staff group and to the rooms; the event-log names of room
+stays and documentation; the names of the patients' random streams. Pure functions of scenario values: no validation, no
 planning, so ``scenario.checks``, ``plan`` and ``engine`` share them without importing each other.
 """
 
@@ -91,6 +91,32 @@ def place_pattern(session: Interval, template: Template) -> list[PatternVisit]:
             break
         j += size
     return placed
+
+
+def rule_times(template: Template, session: Interval, first_slots: list[float]) -> list[float]:
+    """Appointment time of each booked visit of a session (given by its first slot), in order, under the template's
+    appointment rule: the first slot (fixed interval); ``k`` patients at the session's start, then each later one at
+    the first slot of the visit k-1 places earlier (Bailey-Welch); the start of the wave holding the first slot
+    (wave)."""
+    rule = template.rule
+    if rule.kind == "bailey_welch":
+        n, k = len(first_slots), rule.k
+        return first_slots[:1] * min(k, n) + first_slots[1 : max(n - k + 1, 1)]
+    if rule.kind == "wave":
+        return [
+            session.start + math.floor((t - session.start) / rule.wave_min + 1e-9) * rule.wave_min for t in first_slots
+        ]
+    return list(first_slots)
+
+
+def appointment_times(template: Template) -> list[float]:
+    """The times a template books patients at, over all its sessions, in order and each once (a double booking or
+    an overbooking shares a regular visit's time)."""
+    times: set[float] = set()
+    for session in template.sessions:
+        visits = [v for v in place_pattern(session, template) if v.fits and v.visit_type != BLOCKED]
+        times.update(rule_times(template, session, [v.start_min for v in visits]))
+    return sorted(times)
 
 
 def staff_groups_for(scenario: Scenario, step: str, provider: str | None, who: Any = "staff") -> list[StaffGroup]:
