@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from clinicsim.scenario.access_checks import access_problems
 from clinicsim.scenario.pathway import walk
 from clinicsim.scenario.pathway_checks import pathway_problems, uncovered_steps
 from clinicsim.scenario.plausibility import size_problems, template_problems
@@ -110,6 +111,7 @@ def find_problems(scenario: Scenario) -> list[tuple[tuple, str]]:
 
     problems += pathway_problems(scenario)
     problems += _work_problems(scenario)
+    problems += access_problems(scenario)
     problems += _finance_problems(scenario)
     problems += template_problems(scenario)
     if problems:

@@ -7,6 +7,10 @@ turns them into 1020 and False). Its round-trip loader keeps the line of every k
 A file may extend another (``extends: base.yaml``) and append to the base's lists with keys ending in ``+``
 (``staff+:``; see ``changes``); a problem with an appended item is reported where that file writes it
 (``variant.yaml:12: staff+.0.shifts.0.end: ...``), not at its position in the merged list.
+
+Some lists may be given as CSV files next to the scenario: a walk-in stream's ``rates_file:`` and the access
+section's ``backlog_file:``. A bad row is reported at its line in the CSV file, and so is a problem found later
+with what it says (``backlog.csv:7: provider: unknown provider ...``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import csv
 import io
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -26,8 +31,9 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from clinicsim.scenario import limits
+from clinicsim.scenario.access import BookedAppointment
 from clinicsim.scenario.changes import APPEND, ChangeError, merge
-from clinicsim.scenario.messages import located_message, message_of
+from clinicsim.scenario.messages import located_message
 from clinicsim.scenario.model import RatePeriod, Scenario
 from clinicsim.scenario.plausibility import find_warnings
 from clinicsim.scenario.problems import Problem, ScenarioError
@@ -49,6 +55,9 @@ class _Layer:
     appended: dict[tuple, int] = field(default_factory=dict)
     """The lists this file appends to (``staff+:``), by their path in the merged scenario, with the position there
     of the first item it appends; filled as the layers are merged, emptied of a list a later file replaces."""
+    from_csv: dict[tuple, tuple[str, list[int]]] = field(default_factory=dict)
+    """The lists this file gives as CSV files (``backlog_file:``), by their path in the merged scenario, with the
+    CSV file and the line of each item's row there; emptied of a list a later file replaces."""
 
 
 def _writer(mapping: CommentedMap, key: Any) -> CommentedMap | None:
@@ -133,9 +142,23 @@ def _replaces(document: Any, path: tuple) -> bool:
     return False
 
 
+def _in_csv(location: tuple, layer: _Layer) -> tuple[_Located, str] | None:
+    """Where a location inside an item of a list the layer read from a CSV file is: that item's row in the CSV
+    file, the field being the rest of the location (a column); None when it is not in such a list."""
+    for path, (csv_path, lines) in layer.from_csv.items():
+        n = len(path)
+        if location[:n] == path and len(location) > n and isinstance(location[n], int) and location[n] < len(lines):
+            return _Located(len(location), lines[location[n]], ".".join(map(str, location[n + 1 :]))), csv_path
+    return None
+
+
 def _locate(location: tuple, layers: list[_Layer]) -> tuple[_Located, str]:
-    """Where a location is written: the file (of the layers: the file and the bases it extends) holding most of it,
-    the child on ties, and the line there."""
+    """Where a location is written: the row of a CSV file a layer read the list from, else the file (of the layers:
+    the file and the bases it extends) holding most of it, the child on ties, and the line there."""
+    for layer in layers:
+        in_csv = _in_csv(location, layer)
+        if in_csv is not None:
+            return in_csv
     located = [(_line_of(layer.document, _as_written(location, layer)), layer.source) for layer in layers]
     return max(located, key=lambda item: item[0].depth)
 
@@ -151,7 +174,10 @@ def _problems_from(error: ValidationError, layers: list[_Layer]) -> list[Problem
     """The problems, in file order; the errors of a union's branches at one field are said together ("a; or b"),
     cross-reference problems each on their own line."""
     messages: dict[tuple[str, int, str, int], list[str]] = {}
-    for detail in error.errors(include_url=False):
+    details = error.errors(include_url=False)
+    for detail in details:
+        if _other_branch_meant(detail, details):
+            continue
         location, message = located_message(detail)
         where, source = _locate(location, layers)
         if where.inherited:
@@ -167,6 +193,18 @@ def _problems_from(error: ValidationError, layers: list[_Layer]) -> list[Problem
         for (source, line, field, _), said in messages.items()
     ]
     return sorted(problems, key=lambda p: (p.source or "", p.line or 0))
+
+
+def _other_branch_meant(detail: Any, details: list[Any]) -> bool:
+    """Whether ``detail`` is a union's fixed-words branch (``Literal["default", "constant"]``) refusing a mapping or
+    list that another branch of the same union got further with: the file meant that other branch, whose error
+    alone says what is wrong."""
+    if detail["type"] != "literal_error" or not isinstance(detail["input"], dict | list):
+        return False
+    union = tuple(detail["loc"][:-1])
+    return any(
+        len(other["loc"]) > len(detail["loc"]) and tuple(other["loc"][: len(union)]) == union for other in details
+    )
 
 
 def _yaml() -> YAML:
@@ -312,7 +350,7 @@ def parse_scenario_text(text: str, *, source: str = "<scenario>", directory: str
         plain = {key: _plain(value) for key, value in layer.document.items() if key != "extends"}
         folder = Path(directory).resolve() if layer is layers[0] else Path(layer.source).parent
         try:
-            data = merge(data, _rates_from_files(plain, layer, folder), appended=layer.appended)
+            data = merge(data, _tables_from_files(plain, layer, folder), appended=layer.appended)
         except ChangeError as error:
             where = _line_of(layer.document, error.where)
             problem = Problem(where.line, where.field, str(error), source=None if number == 0 else layer.source)
@@ -320,6 +358,8 @@ def parse_scenario_text(text: str, *, source: str = "<scenario>", directory: str
         for base in layers[number + 1 :]:  # a list this file replaces is no longer the one its bases appended to
             for path in [path for path in base.appended if _replaces(layer.document, path)]:
                 del base.appended[path]
+            for path in [path for path in base.from_csv if path in layer.from_csv or _replaces(layer.document, path)]:
+                del base.from_csv[path]
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
@@ -328,7 +368,14 @@ def parse_scenario_text(text: str, *, source: str = "<scenario>", directory: str
     return scenario
 
 
-def _rates_from_files(data: dict, layer: _Layer, folder: Path) -> dict:
+def _tables_from_files(data: dict, layer: _Layer, folder: Path) -> dict:
+    """A layer's lists given as CSV files (walk-in ``rates_file:``, access ``backlog_file:``), read in place."""
+    _rates_from_files(data, layer, folder)
+    _backlog_from_file(data, layer, folder)
+    return data
+
+
+def _rates_from_files(data: dict, layer: _Layer, folder: Path) -> None:
     """Walk-in streams with ``rates_file:`` get the rates of that CSV file (columns start, end, per_hour; the path
     relative to the file that names it); streams appended with ``walk_ins+:`` too."""
     for key in ("walk_ins", "walk_ins" + APPEND):
@@ -338,7 +385,6 @@ def _rates_from_files(data: dict, layer: _Layer, folder: Path) -> dict:
         elif isinstance(streams, list):
             for index, stream in enumerate(streams):
                 _stream_rates(stream, (key, index), layer, folder)
-    return data
 
 
 def _stream_rates(stream: Any, at: tuple, layer: _Layer, folder: Path) -> None:
@@ -354,30 +400,84 @@ def _stream_rates(stream: Any, at: tuple, layer: _Layer, folder: Path) -> None:
         stream["rates"] = read_rates_csv(folder / name, layer.source, line, where)
 
 
+def _backlog_from_file(data: dict, layer: _Layer, folder: Path) -> None:
+    """An access section with ``backlog_file:`` gets the appointments of that CSV file as its ``backlog`` (columns
+    date, time, provider, visit_type and, if known, booked_on; the path relative to the file that names it). The
+    layer notes each row's line, so that a problem found later with an appointment (an unknown provider) is
+    reported at its row."""
+    access = data.get("access")
+    if not isinstance(access, dict) or "backlog_file" not in access:
+        return
+    line, where = line_at(layer.document, ("access", "backlog_file")), "access.backlog_file"
+    if "backlog" in access or "backlog" + APPEND in access:
+        _fail(layer.source, "give backlog or backlog_file, not both", line, where)
+    name = access.pop("backlog_file")
+    if not isinstance(name, str):
+        _fail(layer.source, "must be the path of a CSV file", line, where)
+    path = folder / name
+    rows = read_csv_rows(
+        path,
+        columns=("date", "time", "provider", "visit_type"),
+        optional=("booked_on",),
+        model=BookedAppointment,
+        source=layer.source,
+        line=line,
+        field=where,
+    )
+    access["backlog"] = [row for _, row in rows]
+    layer.from_csv[("access", "backlog")] = (str(path), [number for number, _ in rows])
+
+
 def read_rates_csv(path: Path, source: str, line: int | None, field: str) -> list[dict]:
     """The rate periods of a CSV file with a header ``start,end,per_hour`` (clock times "HH:MM", arrivals per
     hour); ScenarioError naming the CSV's line for a bad row, or the scenario's line for a missing file."""
+    rows = read_csv_rows(
+        path, columns=("start", "end", "per_hour"), model=RatePeriod, source=source, line=line, field=field
+    )
+    if not rows:
+        _fail(str(path), "no rate periods (one line per period after the header)", 1, "")
+    return [row for _, row in rows]
+
+
+def read_csv_rows(
+    path: Path,
+    *,
+    columns: Sequence[str],
+    optional: Sequence[str] = (),
+    model: type[BaseModel],
+    source: str,
+    line: int | None,
+    field: str,
+) -> list[tuple[int, dict[str, str]]]:
+    """The rows of a CSV file whose first line is a header naming ``columns`` and any of ``optional`` (in any
+    order), each as (its line number, {column: text}), a blank or missing optional cell left out; blank lines are
+    skipped.
+
+    Each row must be valid as ``model``; ScenarioError naming the CSV file, the row's line, the column and the
+    problem for the first one that is not, the CSV's first line for a bad header, or ``source`` at ``line`` and
+    ``field`` (where the scenario names the file) when there is no such file.
+    """
     if not path.is_file():
         _fail(source, f"no CSV file at {path}", line, field)
-    rows = list(csv.reader(_read(path).splitlines()))
-    if not rows or [c.strip() for c in rows[0]] != ["start", "end", "per_hour"]:
-        _fail(str(path), "the first line must be the header start,end,per_hour", 1, "")
-    rates = []
+    rows = list(csv.reader(_read(path).removeprefix("\ufeff").splitlines()))  # a spreadsheet's byte-order mark
+    header = [cell.strip() for cell in rows[0]] if rows else []
+    if set(columns) - set(header) or set(header) - {*columns, *optional} or len(set(header)) != len(header):
+        wanted = ",".join(columns) + (f" (and optionally {', '.join(optional)})" if optional else "")
+        _fail(str(path), f"the first line must be the header {wanted}", 1, "")
+    read = []
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != 3:
-            _fail(str(path), f"expected 3 values (start,end,per_hour), got {len(row)}", number, "")
-        period = dict(zip(("start", "end", "per_hour"), (cell.strip() for cell in row)))
+        if len(row) > len(header) or not set(header[len(row) :]) <= set(optional):  # optional cells may be left off
+            _fail(str(path), f"expected {len(header)} values ({','.join(header)}), got {len(row)}", number, "")
+        values = {column: cell.strip() for column, cell in zip(header, row) if column not in optional or cell.strip()}
         try:
-            RatePeriod.model_validate(period)
+            model.model_validate(values)
         except ValidationError as error:
-            detail = error.errors(include_url=False)[0]
-            _fail(str(path), message_of(detail), number, ".".join(map(str, detail["loc"])) or "")
-        rates.append(period)
-    if not rates:
-        _fail(str(path), "no rate periods (one line per period after the header)", len(rows), "")
-    return rates
+            location, message = located_message(error.errors(include_url=False)[0])
+            _fail(str(path), message, number, ".".join(map(str, location)))
+        read.append((number, values))
+    return read
 
 
 def load_scenario(path: str | Path) -> Scenario:

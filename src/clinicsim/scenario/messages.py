@@ -79,6 +79,11 @@ def message_of(detail: Any) -> str:
         return f"{said}: write {DISTRIBUTION_FORMS}"
     if kind == "model_attributes_type" and location and str(location[-1]).endswith("_min"):
         return f"not a time: write {DISTRIBUTION_FORMS}"
+    if kind in ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"):
+        reason = detail["msg"].partition("Input should be a valid date or datetime, ")[2]
+        if kind == "date_from_datetime_inexact":  # a date and time, or a number (read as seconds since 1970)
+            reason = "it has a time of day" if isinstance(detail.get("input"), str) else ""
+        return f"not a date{f' ({reason})' if reason else ''}: write the date as YYYY-MM-DD, e.g. 2027-01-04"
     return detail["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
