@@ -399,7 +399,9 @@ def access(scenario, plans, weeks, warm_up, replications, days, seed, out) -> No
         from clinicsim.access.output import write_access_outputs
 
         with _writing_to(out):
-            click.echo(f"\ntables and figures written to {write_access_outputs(outcome, Path(out))}/")
+            written = write_access_outputs(outcome, Path(out))
+            click.echo(f"\ntables and figures written to {written}/")
+            click.echo(f"report: {written / 'report.html'}")
 
 
 @main.command()

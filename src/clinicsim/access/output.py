@@ -1,4 +1,5 @@
-"""The files of an access run: CSV tables, figures and provenance, in one directory (one per plan when compared)."""
+"""The files of an access run: CSV tables, figures, provenance and the HTML report, in one directory (one folder per
+plan when compared)."""
 
 from __future__ import annotations
 
@@ -43,14 +44,24 @@ def write_results(results: AccessResults, out: Path) -> list[Path]:
 
 def write_access_outputs(outcome: AccessResults | Comparison, out: Path) -> Path:
     """Write an access run's files (a comparison: its summary and differences, and each plan in a folder of its
-    own); the directory."""
+    own), each plan's figures as PNG (``tnaa_backlog.png``, ``lead_times.png``, ``demand_capacity.png``; a
+    comparison also ``access_differences.png``) and the HTML report ``report.html``; the directory."""
+    from clinicsim.reports.access import access_figures, write_access_report
+
     out.mkdir(parents=True, exist_ok=True)
+    folders: dict[str | None, Path] = {None: out}
     if isinstance(outcome, AccessResults):
         write_results(outcome, out)
+        folders[outcome.scenario.name] = out
     else:
         outcome.summary().to_csv(out / "summary.csv")
         outcome.differences().to_csv(out / "differences.csv")
         for name, results in outcome.results.items():
-            write_results(results, out / _folder_name(name))  # type: ignore[arg-type]
-    logger.info("access tables written to %s", out)
+            folders[name] = out / _folder_name(name)
+            write_results(results, folders[name])  # type: ignore[arg-type]
+    figures = access_figures(outcome, every_plan=True)  # drawn once: the PNG files and the report's
+    for figure in figures:
+        (folders[figure.plan] / figure.file).write_bytes(figure.png())
+    write_access_report(outcome, out, figures=figures)
+    logger.info("access tables, figures and report written to %s", out)
     return out

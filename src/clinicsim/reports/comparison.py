@@ -138,6 +138,7 @@ def _summary_table(comparison: Comparison) -> list[dict]:
             interval = format_interval(s["ci_low"], s["ci_high"], metric.unit)
             cells.append((format_value(s["mean"], metric.unit), interval))
         row = {
+            "kpi": kpi,
             "label": metric.label,
             "unit": unit_label(metric.unit, currency),
             "definition": metric.definition,
