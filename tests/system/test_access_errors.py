@@ -221,3 +221,14 @@ def test_a_base_reads_its_backlog_beside_it_and_a_variant_may_replace_it(tmp_pat
         f"error: {variant}:5: access.backlog.0.time: 08:10 is not an appointment time of Dr Baker's template fm_20 "
         f"on tue (its times: {TIMES})"
     ]
+
+
+def test_a_hold_of_visit_types_the_template_has_no_slot_of_is_refused(tmp_path):
+    text = GOOD.replace(
+        "{template: fm_20, urgency: new_patient, slots:",
+        "{template: fm_20, urgency: new_patient, visit_types: [procedure], slots:",
+    )
+    path, result = validate(tmp_path, text)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "access.holds.1.visit_types.0: fm_20 has no slot of visit type 'procedure'" in result.output
+    assert "nothing to hold" in result.output

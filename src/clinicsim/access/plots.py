@@ -150,7 +150,8 @@ def tnaa_and_backlog_over_weeks(
     tnaa_name = TNAA if visit_type is None else f"third_next_available_{visit_type}_days"
     top.set_ylabel(_label(tnaa_name))
     bottom.set_ylabel("Backlog (appointments booked ahead)")
-    bottom.set_xlabel(f"Reported week (after {results.warm_up} weeks of warm-up)")
+    weeks = "week" if results.warm_up == 1 else "weeks"
+    bottom.set_xlabel(f"Reported week (after {results.warm_up} {weeks} of warm-up)")
     bottom.xaxis.set_major_locator(MaxNLocator(integer=True))
     for ax in (top, bottom):
         ax.set_ylim(bottom=0)

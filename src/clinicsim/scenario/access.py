@@ -16,7 +16,7 @@ import datetime
 import math
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from clinicsim.distributions import Distribution
 from clinicsim.scenario.base import Model, Name, Probability
@@ -47,7 +47,19 @@ def _curve_in_order(points: list[tuple[float, float]]) -> list[tuple[float, floa
     return points
 
 
-LeadTimeCurve = Annotated[list[tuple[float, float]], Field(min_length=1), AfterValidator(_curve_in_order)]
+def _numbers_not_booleans(value: object) -> object:
+    if isinstance(value, list) and any(isinstance(x, bool) for pair in value if isinstance(pair, list | tuple)
+                                       for x in pair):  # fmt: skip
+        raise ValueError("write numbers (days, probability), not true or false")
+    return value
+
+
+LeadTimeCurve = Annotated[
+    list[tuple[float, float]],
+    BeforeValidator(_numbers_not_booleans),
+    Field(min_length=1),
+    AfterValidator(_curve_in_order),
+]
 """A probability by lead time: [days, probability] pairs, linear between them and flat beyond the ends."""
 
 

@@ -67,13 +67,27 @@ def _demand_problems(scenario: Scenario, access: Access) -> Found:
 
 
 def _hold_problems(scenario: Scenario, access: Access) -> Found:
-    """Holds of an unknown template, or of times that are not the start of one of its slots."""
+    """Holds of an unknown template, of visit types it has no slot of (or none to hold), or of times that are not
+    the start of one of its slots."""
     found: Found = []
     for i, hold in enumerate(access.holds):
         template = scenario.templates.get(hold.template)
         if template is None:
             found.append((("access", "holds", i, "template"), _unknown("template", hold.template, scenario.templates)))
             continue
+        for j, name in enumerate(hold.visit_types or []):
+            if name not in template.pattern:
+                found.append(
+                    (("access", "holds", i, "visit_types", j), f"{hold.template} has no slot of visit type {name!r}")
+                )
+        if not any(name in template.pattern for name in access.held_types(hold)):
+            found.append(
+                (
+                    ("access", "holds", i),
+                    f"nothing to hold: {hold.template} has no slot of the visit types {hold.urgency} requests book "
+                    f"({', '.join(sorted(access.held_types(hold))) or 'none'}); name the held visit_types",
+                )
+            )
         starts = sorted({t for session in template.sessions for t in slot_times(session, template.slot_min)})
         for j, time in enumerate(hold.slots):
             if time not in starts:
