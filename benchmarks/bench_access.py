@@ -43,7 +43,7 @@ from measure import machine, save, simpy_events, warn_if_busy
 import clinicsim
 from clinicsim.access.days import DayPlans, simulate_booked_days
 from clinicsim.access.kpis import BOOKED, access_kpis
-from clinicsim.access.run import AccessRun, booked_day, run_access
+from clinicsim.access.run import AccessRun, booked_days, run_access
 from clinicsim.access.supply import weekday_of
 from clinicsim.engine import simulate_day
 
@@ -131,7 +131,7 @@ def joined_against_simulate(scenario, day_scenario, run: AccessRun, rounds: int)
             seconds[name].append(timed(work)[0])
     _, plan_count, made = primed_plans(run)
     clinic_days = [d for d in run.reported_days if run.clinic_days[d]]
-    lists = min(timed(lambda: [booked_day(run, d) for d in clinic_days])[0] for _ in range(3))
+    lists = min(timed(lambda: booked_days(run))[0] for _ in range(3))
     joined_days: list = []
     full_days: list = []
     events = {
@@ -267,7 +267,7 @@ def main() -> None:
     print(
         f"\n{joined['day_plans']} day plans (weekday x providers away) made in {joined['day_plans_made_s']:.2f} s "
         f"({1000 * joined['day_plans_made_s'] / joined['days']:.2f} ms per clinic day); each day's booked list "
-        f"taken from the bookings table (run.booked_day): {joined['booked_lists_ms_per_day']:.2f} ms per clinic "
+        f"taken from the bookings table (run.booked_days): {joined['booked_lists_ms_per_day']:.2f} ms per clinic "
         "day (best of 3)"
     )
     print(

@@ -457,6 +457,9 @@ class DayPlan:
     def with_appointments(self, appointments: Mapping[str, Sequence[Appointment]]) -> DayPlan:
         """The same day with other appointments booked (each working provider's, by name; none if not given), as
         the booking model fills it. Everything else planned is shared with this plan, not planned again."""
+        for name, value in vars(DayPlan).items():  # planned here once, not again for every day's copy
+            if isinstance(value, cached_property) and name != "bookings":
+                getattr(self, name)
         providers = tuple(replace(day, appointments=tuple(appointments.get(day.name, ()))) for day in self.providers)
         other = replace(self, providers=providers)
         other.__dict__.update({k: v for k, v in self.__dict__.items() if k != "bookings" and k not in _FIELDS})

@@ -246,3 +246,20 @@ def test_a_hold_never_released_stays_with_its_class():
     assert [(o[2], o[3]) for o in _outcomes(run)] == [(1, 540.0), (1, 560.0), (2, 540.0), (2, 560.0)]
     tnaa = run.measures.set_index("day")["third_next_available_days"]
     assert tnaa[0] == 1  # Monday 09:00, 09:20, then Tuesday 09:00: 09:40 never counts
+
+
+def test_a_provider_away_is_planned_as_the_scenario_without_their_day():
+    """The day plan of a provider's day off (a copy, not validated again) simulates exactly as the validated
+    scenario with that provider's template for the weekday taken out."""
+    from clinicsim.access.days import DayPlans
+    from clinicsim.engine import simulate_day
+    from clinicsim.experiment import day_kpis
+    from clinicsim.plan import plan_day
+
+    scenario = load_scenario("scenarios/family_medicine_access.yaml")
+    copied = DayPlans(scenario).plan("tue", frozenset({"Dr Baker"}))
+    days = {d: "fm_20" for d in ("mon", "wed", "thu", "fri")}
+    validated = plan_day(scenario.with_changes({"weekday": "tue", "providers.Dr Baker.template": days}))
+    assert [d.name for d in copied.providers] == ["Dr Alvarez", "Dr Chen", "NP Diaz"]
+    first, second = (simulate_day(p, seed=3, replication=0) for p in (copied, validated))
+    assert day_kpis(first, copied.scenario) == day_kpis(second, validated.scenario)

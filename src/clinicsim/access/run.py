@@ -164,14 +164,13 @@ def run_access(
     )
 
 
-def booked_day(run: AccessRun, day: int) -> dict[str, list[Appointment]]:
-    """Each provider's appointments kept on ``day`` (not cancelled), in time order, each with the patient's coming
+def booked_days(run: AccessRun) -> dict[int, dict[str, list[Appointment]]]:
+    """Per day, each provider's appointments kept (not cancelled), in time order, each with the patient's coming
     decided by the booking model (no-show probability 0 or 1), for the clinic-day engine."""
     bookings = run.bookings
-    kept = bookings[(bookings["day"] == day) & bookings["cancelled_at_min"].isna()]
-    kept = kept.sort_values(["time_min", "position"], kind="stable")
-    out: dict[str, list[Appointment]] = {}
-    for provider, position, shows in zip(kept["provider"], kept["position"], kept["shows"]):
+    kept = bookings[bookings["cancelled_at_min"].isna()].sort_values(["day", "time_min", "position"], kind="stable")
+    out: dict[int, dict[str, list[Appointment]]] = {}
+    for day, provider, position, shows in zip(kept["day"], kept["provider"], kept["position"], kept["shows"]):
         appointment = replace(run.appointments[position], p_no_show=0.0 if shows else 1.0)
-        out.setdefault(provider, []).append(appointment)
+        out.setdefault(int(day), {}).setdefault(provider, []).append(appointment)
     return out

@@ -5,30 +5,62 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clinicsim.access.kpis import BOOKED, backlog_by_measure
+from clinicsim.access.kpis import BOOKED, LOST, backlog_by_measure
+
+
+def _week(frame: pd.DataFrame, first: int) -> pd.Series:
+    return (frame["day"] - first) // 7 + 1
 
 
 def weekly_access(results) -> pd.DataFrame:
-    """Per reported week, provider and visit type: mean third-next-available over the week's clinic days and
-    replications, and (visit type "all") the mean backlog of the provider."""
+    """Per reported week, provider and visit type, over the replications: mean third-next-available (over the
+    week's clinic days), mean backlog of the provider, requests (those of the provider's panel, or booked with
+    them), lead time (mean and 90th percentile, follow-ups left out), same-day requests met and continuity (%),
+    lost demand and cancellations (per replication), and slots filled (%). Counts are means per replication."""
     first = results.warm_up * 7
+    keys = ["week", "provider", "visit_type"]
+    replications = results.replications
     measures = results.measures[results.measures["day"] >= first]
-    tnaa = (
-        measures.assign(week=(measures["day"] - first) // 7 + 1)
-        .groupby(["week", "provider", "visit_type"], sort=True)["third_next_available_days"]
-        .mean()
-        .rename("third_next_available_days")
-        .reset_index()
-    )
+    table = measures.assign(week=_week(measures, first)).groupby(keys)["third_next_available_days"].mean().to_frame()
     backlog = pd.concat([backlog_by_measure(run).assign(replication=run.replication) for run in results.runs])
     backlog = backlog[backlog["day"] >= first]
-    backlog = (
-        backlog.assign(week=(backlog["day"] - first) // 7 + 1)
-        .groupby(["week", "provider"], sort=True)["backlog"]
-        .mean()
-        .reset_index()
+    backlog = backlog.assign(week=_week(backlog, first)).groupby(["week", "provider"])["backlog"].mean()
+    requests = results.requests[results.requests["day"] >= first]
+    requests = requests.assign(
+        week=_week(requests, first),
+        provider=requests["own_provider"].where(requests["own_provider"] != "", requests["provider"]),
+        booked=requests["outcome"].isin(BOOKED),
+        lost=requests["outcome"].isin(LOST),
+        lead=requests["lead_days"].where(requests["urgency"] != "follow_up"),
+        met=requests["outcome"].isin(BOOKED).astype(float).where(requests["urgency"] == "same_day"),
+        own=requests["with_own"]
+        .astype(float)
+        .where(requests["outcome"].isin(BOOKED) & (requests["own_provider"] != "")),
     )
-    return tnaa.merge(backlog, on=["week", "provider"], how="left")
+    grouped = requests.groupby(keys)
+    by_requests = pd.DataFrame(
+        {
+            "requests": grouped.size() / replications,
+            "lead_time_mean_days": grouped["lead"].mean(),
+            "lead_time_p90_days": grouped["lead"].quantile(0.9),
+            "same_day_requests_met_pct": 100 * grouped["met"].mean(),
+            "continuity_pct": 100 * grouped["own"].mean(),
+            "lost_demand": grouped["lost"].sum() / replications,
+        }
+    )
+    last = results.runs[0].days
+    b = results.bookings
+    bookings = b[(b["day"] >= first) & (b["day"] < last) & b["cancelled_at_min"].notna()]
+    cancelled = bookings.assign(week=_week(bookings, first)).groupby(keys).size().rename("cancellations")
+    positions = pd.concat([run.positions.assign(replication=run.replication) for run in results.runs])
+    positions = positions[
+        positions["template"] & (positions["day"] >= first) & (positions["day"] < results.runs[0].days)
+    ]
+    filled = positions.assign(week=_week(positions, first)).groupby(keys)["filled"].mean().rename("slot_fill_pct")
+    table = table.join([by_requests, cancelled / replications, 100 * filled], how="outer")
+    table = table.join(backlog, on=["week", "provider"])
+    table["cancellations"] = table["cancellations"].fillna(0.0)
+    return table.reset_index()
 
 
 def lead_time_distribution(results, *, max_days: int | None = None) -> pd.DataFrame:
