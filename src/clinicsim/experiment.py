@@ -32,15 +32,13 @@ Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each replication."""
 
 
-@dataclass
-class Results:
-    """Replications of one scenario: KPIs per replication and the tables behind them."""
+class Replicated:
+    """What results over replications share (clinic days here, booking runs in ``access``): the scenario, the seed,
+    one row of KPIs per replication, their summary and provenance."""
 
     scenario: Scenario
     seed: int
-    logs: list[EventLog] = field(repr=False)
-    kpis: pd.DataFrame = field(repr=False)
-    """One row per replication, one column per KPI."""
+    kpis: pd.DataFrame
 
     @property
     def replications(self) -> int:
@@ -49,6 +47,28 @@ class Results:
     def summary(self, *, confidence: float = 0.95) -> pd.DataFrame:
         """Per KPI: mean, sd, n and the confidence interval over replications."""
         return summarize(self.kpis, confidence=confidence)
+
+    @property
+    def provenance(self) -> dict:
+        """What produced these results: package version, scenario hash, seed and replication ids."""
+        return {
+            "clinicsim_version": __version__,
+            "scenario": self.scenario.name,
+            "scenario_sha256": self.scenario.content_hash,
+            "seed": self.seed,
+            "replications": [int(r) for r in self.kpis["replication"]],
+        }
+
+
+@dataclass
+class Results(Replicated):
+    """Replications of one scenario: KPIs per replication and the tables behind them."""
+
+    scenario: Scenario
+    seed: int
+    logs: list[EventLog] = field(repr=False)
+    kpis: pd.DataFrame = field(repr=False)
+    """One row per replication, one column per KPI."""
 
     def _table(self, table: str) -> pd.DataFrame:
         return pd.concat([log.frame(table) for log in self.logs], ignore_index=True)
@@ -117,17 +137,6 @@ class Results:
             raise ValueError("the two sets of replications overlap")
         kpis = pd.concat([self.kpis, more.kpis], ignore_index=True)
         return Results(scenario=self.scenario, seed=self.seed, logs=self.logs + more.logs, kpis=kpis)
-
-    @property
-    def provenance(self) -> dict:
-        """What produced these results: package version, scenario hash, seed and replication ids."""
-        return {
-            "clinicsim_version": __version__,
-            "scenario": self.scenario.name,
-            "scenario_sha256": self.scenario.content_hash,
-            "seed": self.seed,
-            "replications": [int(r) for r in self.kpis["replication"]],
-        }
 
 
 def day_kpis(log: EventLog, scenario: Scenario) -> dict[str, float]:

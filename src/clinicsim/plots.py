@@ -124,7 +124,7 @@ def _format_difference(value: float, unit: str) -> str:
     return f"{0.0 if round(value, 1) == 0 else value:+.1f} {suffix}".replace("+0.0", "0.0").strip()
 
 
-def _legend_right(ax: Axes, handles: list) -> None:
+def legend_right(ax: Axes, handles: list) -> None:
     """A legend outside the Axes, to its right, so it never hides data."""
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
 
@@ -620,7 +620,7 @@ def _draw_gantt(results: Results, *, replication: int, title: str, ax: Axes | No
         handles.append(
             Line2D([], [], linestyle="none", marker="x", markersize=5, color="0.15", label="no-show or turned away")
         )
-    _legend_right(ax, handles)
+    legend_right(ax, handles)
     return ax
 
 
@@ -717,5 +717,5 @@ def plot_template(scenario: Scenario, *, ax: Axes | None = None) -> Axes:
         handles.append(Patch(facecolor="0.6", alpha=0.35, label="no patient booked at this time"))
     if left_open:
         handles.append(Patch(fill=False, edgecolor="0.45", linestyle="--", label="open: the next visit does not fit"))
-    _legend_right(ax, handles)
+    legend_right(ax, handles)
     return ax

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from clinicsim.plots import _axes, _clock_axis, _legend_right
+from clinicsim.plots import _axes, _clock_axis, legend_right
 from clinicsim.work_metrics import work_items as items_of
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def plot_open_items(results: Results, *, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("Open items (mean over days)")
     ax.set_xlabel("Clock time")
     ax.set_title(f"Work waiting over the day: {results.scenario.name}", fontsize="medium")
-    _legend_right(ax, ax.get_legend_handles_labels()[0])
+    legend_right(ax, ax.get_legend_handles_labels()[0])
     return ax
 
 

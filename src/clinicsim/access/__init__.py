@@ -22,9 +22,8 @@ from clinicsim.access.days import DayPlans, mean_per_day, simulate_booked_days
 from clinicsim.access.kpis import access_kpis
 from clinicsim.access.run import AccessRun, run_access
 from clinicsim.comparison import Comparison, _named
-from clinicsim.experiment import DEFAULT_SEED, Progress
+from clinicsim.experiment import DEFAULT_SEED, Progress, Replicated
 from clinicsim.scenario import Scenario, load_scenario
-from clinicsim.statistics import summarize
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ __all__ = ["AccessResults", "AccessRun", "compare_access", "simulate_access"]
 
 
 @dataclass
-class AccessResults:
+class AccessResults(Replicated):
     """Replications of the booking model of one scenario (and of its booked days, when simulated)."""
 
     scenario: Scenario
@@ -46,28 +45,10 @@ class AccessResults:
     """With days: one row per replication and simulated clinic day, the day's KPIs."""
 
     @property
-    def replications(self) -> int:
-        return len(self.kpis)
-
-    @property
     def provenance(self) -> dict:
-        """What produced these results: package version, scenario hash, seed, weeks and replication ids."""
-        from clinicsim import __version__
-
-        return {
-            "clinicsim_version": __version__,
-            "scenario": self.scenario.name,
-            "scenario_sha256": self.scenario.content_hash,
-            "seed": self.seed,
-            "weeks": self.weeks,
-            "warm_up_weeks": self.warm_up,
-            "replications": [int(r) for r in self.kpis["replication"]],
-            "clinic_days_simulated": self.days is not None,
-        }
-
-    def summary(self, *, confidence: float = 0.95) -> pd.DataFrame:
-        """Per KPI: mean, sd, n and the confidence interval over replications."""
-        return summarize(self.kpis, confidence=confidence)
+        """What produced these results: package version, scenario hash, seed, replication ids, weeks and warm-up."""
+        return {**super().provenance, "weeks": self.weeks, "warm_up_weeks": self.warm_up,
+                "clinic_days_simulated": self.days is not None}  # fmt: skip
 
     def _table(self, name: str) -> pd.DataFrame:
         return pd.concat([getattr(r, name).assign(replication=r.replication) for r in self.runs], ignore_index=True)

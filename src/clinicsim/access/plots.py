@@ -24,7 +24,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 from clinicsim.access.kpis import BOOKED, backlog_by_measure
 from clinicsim.access.tables import lead_time_distribution
 from clinicsim.metrics import find_metric, p90
-from clinicsim.plots import _legend_right, plot_differences
+from clinicsim.plots import legend_right, plot_differences
 from clinicsim.scenario.access import URGENCY_CLASSES
 from clinicsim.statistics import t_interval
 
@@ -167,7 +167,7 @@ def tnaa_and_backlog_over_weeks(
         handles.append(
             Patch(color="0.5", alpha=0.3, label=f"{confidence:.0%} interval over {results.replications} replications")
         )
-    _legend_right(top, handles)
+    legend_right(top, handles)
     fig.suptitle(
         f"Third-next-available and backlog per provider by week: {results.scenario.name}\n"
         f"(weekly means of the clinic days; {_weeks_words(results)})",
@@ -221,7 +221,7 @@ def lead_time_distribution_plot(results: AccessResults, *, max_days: int | None 
         ax.set_title(
             f"{_urgency_words(urgency).capitalize()} requests: {len(days):,} booked", fontsize="small", loc="left"
         )
-        _legend_right(ax, ax.get_legend_handles_labels()[0])
+        legend_right(ax, ax.get_legend_handles_labels()[0])
         ax.grid(axis="y", color="0.92")
         ax.set_axisbelow(True)
     axes[-1].set_xlabel("Lead time (days from request to appointment)")
@@ -331,7 +331,7 @@ def demand_vs_capacity_by_weekday(
         f"{results.scenario.name} ({_weeks_words(results)})",
         fontsize="medium",
     )
-    _legend_right(ax, handles)
+    legend_right(ax, handles)
     return fig
 
 

@@ -28,9 +28,9 @@ from clinicsim.access import plots as access_plots
 from clinicsim.access.names import access_metric
 from clinicsim.access.tables import no_shows_by_lead_time
 from clinicsim.comparison import Comparison
-from clinicsim.reports.comparison import _as_comparison, _settings_diff, _summary_table
+from clinicsim.reports.comparison import as_comparison, settings_diff, summary_table
 from clinicsim.reports.page import Figure, html_template, png_data_uri
-from clinicsim.reports.verdict import Effect, Verdict, _identical, verdicts
+from clinicsim.reports.verdict import Verdict, effect, identical, verdicts
 from clinicsim.scenario.vocabulary import format_clock
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class AccessFigure:
 
 
 def _outcome(outcome: AccessResults | Comparison) -> Comparison:
-    return _as_comparison(outcome)  # type: ignore[arg-type]  # a single AccessResults is wrapped like Results
+    return as_comparison(outcome)  # type: ignore[arg-type]  # a single AccessResults is wrapped like Results
 
 
 def _results(comparison: Comparison) -> dict[str, AccessResults]:
@@ -153,18 +153,6 @@ def access_figures(outcome: AccessResults | Comparison, *, every_plan: bool = Fa
 # -- the verdict ---------------------------------------------------------------------------------------------------
 
 
-def _access_effect(kpi: str, row: pd.Series) -> Effect:
-    return Effect(
-        kpi=kpi,
-        name=ACCESS_VERDICT_KPIS[kpi],
-        unit=row["unit"],
-        difference=float(row["difference"]),
-        ci_low=float(row["ci_low"]),
-        ci_high=float(row["ci_high"]),
-        clear=bool(row["excludes_zero"]),
-    )
-
-
 def access_verdicts(comparison: Comparison) -> list[Verdict]:
     """Every plan's verdict on access against the baseline (``reports.verdict``'s better, worse and noise, on
     ``ACCESS_VERDICT_KPIS``; KPIs identical under both plans are left out)."""
@@ -174,9 +162,9 @@ def access_verdicts(comparison: Comparison) -> list[Verdict]:
     out = []
     for plan in [s for s in comparison.scenarios if s != comparison.baseline]:
         effects = tuple(
-            _access_effect(kpi, table.loc[(plan, kpi)])
+            effect(kpi, table.loc[(plan, kpi)], ACCESS_VERDICT_KPIS[kpi])
             for kpi in ACCESS_VERDICT_KPIS
-            if (plan, kpi) in table.index and not _identical(table.loc[(plan, kpi)])
+            if (plan, kpi) in table.index and not identical(table.loc[(plan, kpi)])
         )
         out.append(Verdict(plan, comparison.baseline, comparison.replications, effects, None))
     return out
@@ -241,7 +229,7 @@ def _no_show_rows(comparison: Comparison) -> list[tuple[str, list[tuple[str, str
 
 def _kpi_rows(comparison: Comparison) -> tuple[list[dict], list[dict]]:
     """The summary table's rows (``reports.comparison``'s), split: access KPIs, then the clinic days' KPIs."""
-    rows = _summary_table(comparison)
+    rows = summary_table(comparison)
     access = [row for row in rows if access_metric(row["kpi"]) is not None]
     return access, [row for row in rows if access_metric(row["kpi"]) is None]
 
@@ -287,7 +275,7 @@ def render_access_report(outcome: AccessResults | Comparison, *, figures: list[A
         day_rows=day_rows,
         figures=[f.figure for f in shown],
         no_show_rows=_no_show_rows(comparison),
-        settings_diff=_settings_diff(comparison) if several else {},
+        settings_diff=settings_diff(comparison) if several else {},
         measure_at=format_clock(measure_at),
         horizon_days=access.horizon_days,
     )

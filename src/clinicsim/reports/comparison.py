@@ -43,7 +43,7 @@ HEADLINE_KPIS = {
 """KPIs the summary speaks of, in this order, and how a sentence names them."""
 
 
-def _as_comparison(subject: Comparison | Results) -> Comparison:
+def as_comparison(subject: Comparison | Results) -> Comparison:
     if isinstance(subject, Comparison):
         return subject
     return Comparison(
@@ -119,7 +119,7 @@ def wait_sentences(comparison: Comparison) -> list[str]:
     return sentences
 
 
-def _summary_table(comparison: Comparison) -> list[dict]:
+def summary_table(comparison: Comparison) -> list[dict]:
     summary = comparison.summary()
     finance = comparison.results[comparison.baseline].scenario.finance
     currency = finance.currency if finance else ""
@@ -181,7 +181,7 @@ def _wait_rows(comparison: Comparison) -> list[tuple[str, list[pd.Series | None]
     ]
 
 
-def _settings_diff(comparison: Comparison) -> dict[str, list[tuple[str, str, str]]]:
+def settings_diff(comparison: Comparison) -> dict[str, list[tuple[str, str, str]]]:
     base = comparison.results[comparison.baseline].scenario.model_dump(mode="json")
     out = {}
     for name, results in comparison.results.items():
@@ -307,7 +307,7 @@ def render_report(
     """The report as one self-contained HTML document; it opens with each plan's verdict (money per month and year
     over ``working_days_per_year`` clinic days, by default the baseline scenario's) and, given a
     ``decomposition``, which of the plan's changes buys what."""
-    comparison = _as_comparison(subject)
+    comparison = as_comparison(subject)
     template = html_template("report.html.j2")
     any_results = comparison.results[comparison.baseline]
     finance = any_results.scenario.finance
@@ -328,9 +328,9 @@ def render_report(
         summary_sentences=summary_sentences(comparison, leave_out=VERDICT_KPIS),  # the verdict has those
         money_sentences=money_sentences(comparison),
         wait_sentences=wait_sentences(comparison),
-        summary_rows=_summary_table(comparison),
+        summary_rows=summary_table(comparison),
         difference_rows=_differences_table(comparison),
-        settings_diff=_settings_diff(comparison),
+        settings_diff=settings_diff(comparison),
         wait_rows=_wait_rows(comparison),
         figures=figures(comparison),
         work=work_section(comparison),
@@ -348,7 +348,7 @@ def write_report(
     ``decomposition.csv``); return the report's path."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    comparison = _as_comparison(subject)
+    comparison = as_comparison(subject)
     comparison.summary().to_csv(out / "summary.csv")
     comparison.kpis.to_csv(out / "kpis.csv")
     comparison.wait_attribution().to_csv(out / "wait_attribution.csv")

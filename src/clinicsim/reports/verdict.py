@@ -154,10 +154,11 @@ def _names(effects: list[Effect]) -> str:
     return "on " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
 
 
-def _effect(kpi: str, row: pd.Series) -> Effect:
+def effect(kpi: str, row: pd.Series, name: str) -> Effect:
+    """The Effect of ``kpi`` (called ``name`` in sentences) from its row of ``Comparison.differences()``."""
     return Effect(
         kpi=kpi,
-        name=VERDICT_KPIS[kpi],
+        name=name,
         unit=row["unit"],
         difference=float(row["difference"]),
         ci_low=float(row["ci_low"]),
@@ -176,9 +177,9 @@ def verdicts(comparison: Comparison, *, working_days_per_year: float | None = No
     out = []
     for plan in [s for s in comparison.scenarios if s != comparison.baseline]:
         effects = tuple(
-            _effect(kpi, table.loc[(plan, kpi)])
+            effect(kpi, table.loc[(plan, kpi)], VERDICT_KPIS[kpi])
             for kpi in VERDICT_KPIS
-            if (plan, kpi) in table.index and not _identical(table.loc[(plan, kpi)])
+            if (plan, kpi) in table.index and not identical(table.loc[(plan, kpi)])
         )
         margin = next((e for e in effects if e.kpi == "margin"), None)
         money = None
@@ -189,6 +190,6 @@ def verdicts(comparison: Comparison, *, working_days_per_year: float | None = No
     return out
 
 
-def _identical(row: pd.Series) -> bool:
+def identical(row: pd.Series) -> bool:
     """The KPI did not move on any simulated day (or cannot be measured): nothing to weigh."""
     return bool(row["n"] == 0 or (row["difference"] == 0 and row["half_width"] == 0))
