@@ -28,17 +28,14 @@ and writes every figure to ``benchmarks/results/access.json``.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import gc
-import io
 import os
-import pstats
 import statistics
 import time
 from pathlib import Path
 
 from bench_engine import git_state, table
-from measure import machine, save, simpy_events, warn_if_busy
+from measure import machine, profile, save, simpy_events, warn_if_busy
 
 import clinicsim
 from clinicsim.access.days import DayPlans, simulate_booked_days
@@ -165,28 +162,6 @@ def joined_against_simulate(scenario, day_scenario, run: AccessRun, rounds: int)
     return out
 
 
-def profile(scenario, run: AccessRun, path: str) -> list[dict]:
-    """cProfile of the joined run (fresh plans): written to ``path``; the top functions by cumulative time returned,
-    with their share of the whole run."""
-    profiler = cProfile.Profile()
-    profiler.enable()
-    simulate_booked_days(run, SEED, DayPlans(scenario))
-    profiler.disable()
-    buffer = io.StringIO()
-    buffer.write(f"cProfile of simulate_booked_days({SCENARIO.name}, {run.days // 7} weeks, fresh DayPlans)\n\n")
-    stats = pstats.Stats(profiler, stream=buffer)
-    stats.sort_stats("tottime").print_stats(30)
-    buffer.write("\n---- the same, by cumulative time ----\n")
-    stats.sort_stats("cumulative").print_stats(50)
-    Path(path).write_text(buffer.getvalue())
-    total = max(row[3] for row in stats.stats.values())  # type: ignore[attr-defined]
-    top = sorted(stats.stats.items(), key=lambda item: -item[1][3])[:20]  # type: ignore[attr-defined]
-    return [
-        {"function": f"{Path(f).name}:{line}({name})", "calls": calls, "cumtime_s": ct, "share": ct / total}
-        for (f, line, name), (_, calls, _, ct, _) in top
-    ]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (8 weeks, 2 replications, 2 rounds)")
@@ -277,7 +252,13 @@ def main() -> None:
     )
 
     if args.profile:
-        top = profile(scenario, runs[0], args.profile)
+        top = profile(
+            lambda: simulate_booked_days(runs[0], SEED, DayPlans(scenario)),
+            args.profile,
+            f"simulate_booked_days({SCENARIO.name}, {runs[0].days // 7} weeks, fresh DayPlans)",
+            by="cumtime",
+            top=20,
+        )
         results["profile"] = {"path": args.profile, "top_by_cumulative_time": top}
         print(f"\nprofile of the joined run written to {args.profile}; top by cumulative time:")
         print(

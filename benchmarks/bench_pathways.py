@@ -24,12 +24,9 @@ Prints tables and writes every figure to ``benchmarks/results/pathways.json``.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import gc
-import io
 import math
 import os
-import pstats
 import statistics
 import time
 from pathlib import Path
@@ -37,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import plain_simpy_pathways as twin
 from bench_engine import git_state, t_interval, table, welch
-from measure import machine, save, simpy_events, warn_if_busy
+from measure import machine, profile, save, simpy_events, warn_if_busy
 
 import clinicsim
 from clinicsim.sweeps.runner import run_chunk
@@ -282,27 +279,6 @@ def bench_phases(scenario, days: int) -> dict:
         return {"days": days, "skipped": f"{type(error).__name__}: {error}"}
 
 
-def profile(scenario, replications: int, path: str) -> list[dict]:
-    """cProfile of ``clinicsim.simulate``: written to ``path``; the top functions by own time returned."""
-    profiler = cProfile.Profile()
-    profiler.enable()
-    clinicsim.simulate(scenario, replications=replications, seed=SEED)
-    profiler.disable()
-    buffer = io.StringIO()
-    buffer.write(f"cProfile of clinicsim.simulate({SCENARIO.name}, replications={replications})\n\n")
-    stats = pstats.Stats(profiler, stream=buffer)
-    stats.sort_stats("tottime").print_stats(30)
-    buffer.write("\n---- the same, by cumulative time ----\n")
-    stats.sort_stats("cumulative").print_stats(40)
-    Path(path).write_text(buffer.getvalue())
-    total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
-    top = sorted(stats.stats.items(), key=lambda item: -item[1][2])[:15]  # type: ignore[attr-defined]
-    return [
-        {"function": f"{Path(f).name}:{line}({name})", "calls": calls, "tottime_s": tt, "share": tt / total}
-        for (f, line, name), (_, calls, tt, _, _) in top
-    ]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a fast smoke run with few replications")
@@ -403,7 +379,14 @@ def main() -> None:
         )
 
     if args.profile:
-        results["profile"] = {"path": args.profile, "top_by_own_time": profile(scenario, replications, args.profile)}
+        results["profile"] = {
+            "path": args.profile,
+            "top_by_own_time": profile(
+                lambda: clinicsim.simulate(scenario, replications=replications, seed=SEED),
+                args.profile,
+                f"clinicsim.simulate({SCENARIO.name}, replications={replications})",
+            ),
+        }
         print(f"\nprofile of clinicsim.simulate ({replications} days) written to {args.profile}; top by own time:")
         print(
             table(
