@@ -373,6 +373,7 @@ def access(scenario, plans, weeks, warm_up, replications, days, seed, out) -> No
     each is booked on the same requests and compared with SCENARIO (paired intervals)."""
     from clinicsim.access import compare_access, simulate_access
     from clinicsim.experiment import DEFAULT_SEED
+    from clinicsim.formatting import count_of
 
     loaded = [_load(path) for path in (scenario, *plans)]
     for path, one in zip((scenario, *plans), loaded):
@@ -381,7 +382,8 @@ def access(scenario, plans, weeks, warm_up, replications, days, seed, out) -> No
     _check_out_dir(out)
     seed = DEFAULT_SEED if seed is None else seed
     options = {"weeks": weeks, "warm_up": warm_up, "replications": replications, "days": days}
-    what = f"{weeks} weeks after {warm_up} weeks of warm-up, {replications} replications, seed {seed}"
+    what = f"{count_of(weeks, 'week')} after {count_of(warm_up, 'week')} of warm-up, {replications} replications"
+    what += f", seed {seed}"
     currency = loaded[0].finance.currency if loaded[0].finance and days else ""
     with _progress_bar("booked runs", unit="run") as progress:
         if plans:

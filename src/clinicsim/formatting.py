@@ -53,3 +53,8 @@ def unit_label(unit: str, currency: str = "") -> str:
     if unit == "currency":
         return currency or "currency"
     return "" if unit in ("fraction", "%", "clock min") else unit
+
+
+def count_of(n: int, noun: str) -> str:
+    """ "1 week", "3 weeks" (nouns that take an s)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -4,10 +4,11 @@ A stream's mean per working day is ``per_day``, or its panel's visits per year s
 year (52 weeks of the clinic's working weekdays), times the weekday's and the month's factor. Requests arrive as
 a Poisson process over the request hours (their rates only shape the day; the day's mean is the stream's).
 
-Each (stream, day) has its own named random stream ``("access", stream, day)``: first the arrival times, then one
-row of ``DRAWS`` uniforms per request. The number of requests does not depend on the plan, so two plans see the
-same requests with the same draws (common random numbers); a request rescheduled after a cancellation, which only
-some plans have, draws from a stream named after the request it replaces.
+Each (stream, day) has its own named random stream of arrival times ``("access", stream, day)`` and one stream
+per attribute of its requests (``("access", stream, day, attribute)`` for each of ``DRAWS``, element k for the k-th
+request), so a new attribute never shifts another's draws. The number of requests does not depend on the plan,
+so two plans see the same requests with the same draws (common random numbers); a request rescheduled after a
+cancellation, which only some plans have, draws from streams named after the request it replaces.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from clinicsim.scenario.times import RatePeriod
 from clinicsim.streams import Streams
 
 DRAWS = ("own_provider", "tolerance", "take_beyond", "cancel", "cancel_when", "reschedule", "no_show")
-"""The uniforms each request draws, in this order (``Request.u``)."""
+"""The uniforms each request draws, each from a stream of its own, in the order of ``Request.u``."""
 U = {name: k for k, name in enumerate(DRAWS)}
 
 
@@ -80,6 +81,12 @@ def own_provider(shares: np.ndarray, u: float) -> int:
     return min(int(np.searchsorted(shares, u, side="right")), len(shares) - 1)
 
 
+def attribute_draws(streams: Streams, name: tuple[str, ...], n: int) -> list[tuple[float, ...]]:
+    """The ``DRAWS`` uniforms of ``n`` requests, each attribute from the stream ``(*name, attribute)``."""
+    columns = [streams.uniforms(*name, attribute, size=n).tolist() for attribute in DRAWS]
+    return list(zip(*columns)) if n else []
+
+
 def day_requests(
     scenario: Scenario, streams: Streams, day: int, date: datetime.date, panel: np.ndarray, first_id: int
 ) -> list[Request]:
@@ -91,8 +98,8 @@ def day_requests(
     for demand in access.demand:
         rng = streams.generator("access", demand.name, str(day))
         times = poisson_times(scaled(periods, requests_per_day(scenario, demand, date)), rng)
-        draws = rng.random((len(times), len(DRAWS)))
-        for k, (time, u) in enumerate(zip(times.tolist(), draws.tolist())):
+        draws = attribute_draws(streams, ("access", demand.name, str(day)), len(times))
+        for k, (time, u) in enumerate(zip(times.tolist(), draws)):
             own = -1 if demand.urgency == "new_patient" else own_provider(panel, u[0])
             found.append(Request(0, f"{demand.name}:{day}:{k}", demand, day, day * 1440 + time, own, tuple(u)))
     found.sort(key=lambda r: r.at_min)
@@ -105,6 +112,6 @@ def rescheduled(request: Request, streams: Streams, at_min: float, new_id: int, 
     """The new request of a patient who cancelled ``request``'s appointment at ``at_min`` and asks again, for day
     ``not_before`` or later (a same-day request rescheduled is booked as from tomorrow)."""
     key = request.key + "+r"
-    u = tuple(streams.uniforms("access", "rescheduled", key, size=len(DRAWS)).tolist())
+    u = attribute_draws(streams, ("access", "rescheduled", key), 1)[0]
     day = int(at_min // 1440)
     return Request(new_id, key, request.demand, day, at_min, request.own, u, request.id, max(not_before, day + 1))

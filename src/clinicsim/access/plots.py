@@ -23,6 +23,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from clinicsim.access.kpis import BOOKED, backlog_by_measure
 from clinicsim.access.tables import lead_time_distribution
+from clinicsim.formatting import count_of
 from clinicsim.metrics import find_metric, p90
 from clinicsim.plots import legend_right, plot_differences
 from clinicsim.scenario.access import URGENCY_CLASSES
@@ -75,8 +76,8 @@ def _urgency_words(urgency: str) -> str:
 
 
 def _weeks_words(results: AccessResults) -> str:
-    runs = "replication" if results.replications == 1 else "replications"
-    return f"{results.weeks} weeks after {results.warm_up} of warm-up, {results.replications} {runs}"
+    weeks, warm_up = count_of(results.weeks, "week"), count_of(results.warm_up, "week")
+    return f"{weeks} after {warm_up} of warm-up, {count_of(results.replications, 'replication')}"
 
 
 def _figure(size: tuple[float, float], ax: Axes | None) -> tuple[Figure, Axes]:
@@ -150,8 +151,7 @@ def tnaa_and_backlog_over_weeks(
     tnaa_name = TNAA if visit_type is None else f"third_next_available_{visit_type}_days"
     top.set_ylabel(_label(tnaa_name))
     bottom.set_ylabel("Backlog (appointments booked ahead)")
-    weeks = "week" if results.warm_up == 1 else "weeks"
-    bottom.set_xlabel(f"Reported week (after {results.warm_up} {weeks} of warm-up)")
+    bottom.set_xlabel(f"Reported week (after {count_of(results.warm_up, 'week')} of warm-up)")
     bottom.xaxis.set_major_locator(MaxNLocator(integer=True))
     for ax in (top, bottom):
         ax.set_ylim(bottom=0)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from clinicsim.access.book import Book
-from clinicsim.access.demand import DRAWS, Request
+from clinicsim.access.demand import Request, attribute_draws
 from clinicsim.access.supply import MINUTES_PER_DAY, Supply, build_supply
 from clinicsim.scenario import Scenario
 from clinicsim.scenario.model import WEEKDAYS
@@ -103,7 +103,7 @@ def _load_backlog(book: Book, scenario: Scenario, streams: Streams) -> None:
             position = book.add_extra(day, provider, extra)
         key = f"backlog:{row}"
         made = 0 if booked.booked_on is None else (booked.booked_on - access.start).days
-        u = tuple(streams.uniforms("access", "backlog", key, size=len(DRAWS)).tolist())
+        u = attribute_draws(streams, ("access", "backlog", key), 1)[0]
         request = Request(-1 - row, key, None, made, made * MINUTES_PER_DAY, -1, u)  # type: ignore[arg-type]
         book.book(request, position, min(0.0, made * MINUTES_PER_DAY))
 

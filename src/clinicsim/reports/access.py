@@ -28,6 +28,7 @@ from clinicsim.access import plots as access_plots
 from clinicsim.access.names import access_metric
 from clinicsim.access.tables import no_shows_by_lead_time
 from clinicsim.comparison import Comparison
+from clinicsim.formatting import count_of
 from clinicsim.reports.comparison import as_comparison, settings_diff, summary_table
 from clinicsim.reports.page import Figure, html_template, png_data_uri
 from clinicsim.reports.verdict import Verdict, effect, identical, verdicts
@@ -234,13 +235,8 @@ def _kpi_rows(comparison: Comparison) -> tuple[list[dict], list[dict]]:
     return access, [row for row in rows if access_metric(row["kpi"]) is None]
 
 
-def _count(n: int, noun: str) -> str:
-    """ "1 week", "3 weeks"."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 def _runs(results: AccessResults) -> str:
-    return f"{_count(results.replications, 'replication')} of {_count(results.weeks, 'week')}"
+    return f"{count_of(results.replications, 'replication')} of {count_of(results.weeks, 'week')}"
 
 
 def render_access_report(outcome: AccessResults | Comparison, *, figures: list[AccessFigure] | None = None) -> str:
@@ -264,9 +260,9 @@ def render_access_report(outcome: AccessResults | Comparison, *, figures: list[A
         baseline=comparison.baseline,
         several=several,
         scenarios=[(name, r.scenario) for name, r in results.items()],
-        weeks=_count(baseline.weeks, "week"),
-        warm_up=_count(baseline.warm_up, "week") if baseline.warm_up else None,
-        replications=_count(baseline.replications, "replication"),
+        weeks=count_of(baseline.weeks, "week"),
+        warm_up=count_of(baseline.warm_up, "week") if baseline.warm_up else None,
+        replications=count_of(baseline.replications, "replication"),
         seed=comparison.seed,
         days=baseline.days is not None,
         plan_verdicts=_plan_verdicts(comparison, _runs(baseline)) if several else [],
