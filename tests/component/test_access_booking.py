@@ -263,3 +263,16 @@ def test_a_provider_away_is_planned_as_the_scenario_without_their_day():
     assert [d.name for d in copied.providers] == ["Dr Alvarez", "Dr Chen", "NP Diaz"]
     first, second = (simulate_day(p, seed=3, replication=0) for p in (copied, validated))
     assert day_kpis(first, copied.scenario) == day_kpis(second, validated.scenario)
+
+
+def test_each_weekday_books_the_templates_its_weekday_changes_give():
+    """A weekday whose ``weekday_changes`` give a provider another template offers that template's slots."""
+    scenario = _scenario().with_changes(
+        {
+            "templates.short": {"sessions": [{"start": "09:00", "end": "09:40"}], "slot_min": 20, "pattern": ["visit"]},
+            "weekday_changes": {FRI: {"providers.A.template": {d: "short" for d in (MON, TUE, WED, THU, FRI)}}},
+        }
+    )
+    run = _run(scenario)
+    per_day = run.positions.groupby("day").size()
+    assert per_day[4] == 2 and per_day[3] == 3 and per_day[11] == 2  # Fridays: two slots

@@ -34,7 +34,7 @@ def backlog_by_measure(run) -> pd.DataFrame:
     end = np.fmin(b["day"].to_numpy(dtype=float) * MINUTES_PER_DAY + b["time_min"].to_numpy(dtype=float),
                   b["cancelled_at_min"].to_numpy(dtype=float))  # fmt: skip
     rows = []
-    for provider in [p.name for p in run.scenario.providers]:
+    for provider in run.providers:
         mine = (b["provider"] == provider).to_numpy()
         starts, ends = np.sort(start[mine]), np.sort(end[mine])
         ahead = np.searchsorted(starts, moments, side="right") - np.searchsorted(ends, moments, side="left")

@@ -27,6 +27,7 @@ from clinicsim.formatting import count_of
 from clinicsim.metrics import find_metric, p90
 from clinicsim.plots import legend_right, plot_differences
 from clinicsim.scenario.access import URGENCY_CLASSES
+from clinicsim.scenario.model import WEEKDAYS
 from clinicsim.statistics import t_interval
 
 if TYPE_CHECKING:
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACCESS_DIFFERENCE_KPIS",
-    "WEEKDAYS",
     "access_differences",
     "demand_and_capacity_by_weekday",
     "demand_vs_capacity_by_weekday",
@@ -56,8 +56,6 @@ ACCESS_DIFFERENCE_KPIS = (
     "no_show_pct",
 )
 """The headline access KPIs of ``access_differences`` by default."""
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-"""Weekday names in calendar order (``date.weekday()`` indexes them), as the scenario writes them."""
 TNAA = "third_next_available_days"
 BACKLOG = "backlog"
 

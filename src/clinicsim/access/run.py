@@ -17,9 +17,8 @@ from clinicsim.access.book import Book
 from clinicsim.access.demand import Request, attribute_draws
 from clinicsim.access.supply import MINUTES_PER_DAY, Supply, build_supply
 from clinicsim.scenario import Scenario
-from clinicsim.scenario.model import WEEKDAYS
 from clinicsim.streams import Streams
-from clinicsim.templates import Appointment, expand_template
+from clinicsim.templates import Appointment
 
 
 @dataclass
@@ -33,6 +32,8 @@ class AccessRun:
     days: int
     """Days booked (warm-up included)."""
     clinic_days: list[bool]
+    providers: list[str]
+    """Every provider of any weekday (``Supply.providers``)."""
     requests: pd.DataFrame
     """One row per request: when, what, own provider, outcome (booked, overbooked, urgent_care, went_elsewhere,
     no_slot), provider, lead time (days), with the own provider or not."""
@@ -58,22 +59,15 @@ class AccessRun:
         return sum(self.clinic_days[d] for d in self.reported_days)
 
 
-def panel_shares(scenario: Scenario) -> np.ndarray:
-    """Cumulative share of the patients whose own provider each provider is: ``access.panel_shares``, or each
-    provider's positions in a week of templates."""
+def panel_shares(scenario: Scenario, supply: Supply) -> np.ndarray:
+    """Cumulative share of the patients whose own provider each provider is (in ``supply.providers`` order):
+    ``access.panel_shares``, or each provider's positions in a week of templates."""
     access = scenario.access
     assert access is not None
     if access.panel_shares:
-        weights = [access.panel_shares.get(p.name, 0.0) for p in scenario.providers]
+        weights = [access.panel_shares.get(name, 0.0) for name in supply.providers]
     else:
-        weights = [
-            sum(
-                len(expand_template(scenario.templates[t], scenario.visit_types))
-                for t in (p.template_on(day) for day in WEEKDAYS)
-                if t is not None
-            )
-            for p in scenario.providers
-        ]
+        weights = [float(n) for n in supply.weekly_positions]
     total = sum(weights)
     return np.cumsum(weights) / total if total > 0 else np.linspace(1 / len(weights), 1, len(weights))
 
@@ -145,7 +139,7 @@ def run_access(
     streams = Streams(seed, replication)
     book = Book(scenario, supply, streams)
     _load_backlog(book, scenario, streams)
-    ledger = book.run(days, panel_shares(scenario), requests)
+    ledger = book.run(days, panel_shares(scenario, supply), requests)
     frame = {name: pd.DataFrame(table) for name, table in vars(ledger).items()}
     for name in ("requests", "bookings", "measures"):
         if frame[name].empty:
@@ -156,6 +150,7 @@ def run_access(
         first_day=7 * warm_up,
         days=days,
         clinic_days=supply.clinic_days[:days],
+        providers=supply.providers,
         requests=frame["requests"],
         bookings=frame["bookings"],
         measures=frame["measures"],

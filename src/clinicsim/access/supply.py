@@ -60,6 +60,7 @@ class Supply:
     """The positions of a run, and the calendar they come from."""
 
     providers: list[str]
+    """Every provider of any weekday, the scenario's first."""
     days: int
     """Days with positions: the run's days and the booking horizon after them."""
     clinic_days: list[bool]
@@ -67,6 +68,8 @@ class Supply:
     positions: Positions
     working: list[list[bool]]
     """working[provider][day]: the provider works that day."""
+    weekly_positions: list[int]
+    """Positions of each provider's templates in a week (no days off)."""
 
     def date(self, start: datetime.date, day: int) -> datetime.date:
         """The date of ``day`` (days from ``start``)."""
@@ -109,8 +112,14 @@ def _template_day(scenario: Scenario, template_name: str) -> list[tuple[Appointm
     return [(a, *holds.get(i, (None, -math.inf))) for i, a in enumerate(appointments)]
 
 
+def weekday_scenarios(scenario: Scenario) -> dict[str, Scenario]:
+    """The clinic day of each working weekday: that weekday's templates and ``weekday_changes`` made."""
+    return {weekday: scenario.on_weekday(weekday) for weekday in scenario.working_weekdays()}
+
+
 def build_supply(scenario: Scenario, days: int) -> Supply:
-    """The positions of ``days`` days from ``access.start``, plus the booking horizon after them."""
+    """The positions of ``days`` days from ``access.start``, plus the booking horizon after them, each weekday as
+    that weekday's scenario has it (its ``weekday_changes`` made: other templates on Fridays, a locum added)."""
     access: Access | None = scenario.access
     assert access is not None
     total = days + access.horizon_days + 1
@@ -120,27 +129,35 @@ def build_supply(scenario: Scenario, days: int) -> Supply:
         for off in access.days_off
         for d in range((off.start - access.start).days, (off.end - access.start).days + 1)
     }
-    providers = [p.name for p in scenario.providers]
-    days_of: dict[str, list] = {}
+    by_weekday = weekday_scenarios(scenario)
+    providers = list(dict.fromkeys(p.name for s in [scenario, *by_weekday.values()] for p in s.providers))
+    index = {name: k for k, name in enumerate(providers)}
+    days_of: dict[tuple[str, str], list] = {}
     positions = Positions()
     working = [[False] * total for _ in providers]
     clinic_days = [False] * total
     for day in range(total):
         weekday = weekday_of(access.start, day)
-        if day in closed:
+        today = by_weekday.get(weekday)
+        if today is None or day in closed:
             continue
-        for index, provider in enumerate(scenario.providers):
-            template = provider.template_on(weekday)  # type: ignore[arg-type]
-            if template is None:
-                continue
-            clinic_days[day] = True
+        clinic_days[day] = True
+        for provider in today.working_providers():
+            k = index[provider.name]
             if (provider.name, day) in away:
                 continue
-            working[index][day] = True
-            if template not in days_of:
-                days_of[template] = _template_day(scenario, template)
-            for appointment, held, lead in days_of[template]:
+            working[k][day] = True
+            template = provider.template_on(today.weekday)
+            assert template is not None  # a working provider has one
+            if (weekday, template) not in days_of:
+                days_of[(weekday, template)] = _template_day(today, template)
+            for appointment, held, lead in days_of[(weekday, template)]:
                 at = day * MINUTES_PER_DAY + appointment.time_min
                 release = (at - lead if math.isfinite(lead) else math.inf) if held else -math.inf
-                positions.add(day, index, appointment, held, release)
-    return Supply(providers=providers, days=total, clinic_days=clinic_days, positions=positions, working=working)
+                positions.add(day, k, appointment, held, release)
+    weekly = [0] * len(providers)
+    for today in by_weekday.values():
+        for provider in today.working_providers():
+            plan = today.templates[provider.template_on(today.weekday) or ""]
+            weekly[index[provider.name]] += len(expand_template(plan, today.visit_types))
+    return Supply(providers, total, clinic_days, positions, working, weekly)
