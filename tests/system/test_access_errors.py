@@ -158,6 +158,9 @@ def test_a_bad_backlog_row_is_reported_at_its_row(tmp_path, row, column, message
          "unknown visit type 'establishd' (known: established, new, procedure, telehealth)"),
         ("2027-01-02,08:20,Dr Baker,established,", "date",
          "2027-01-02 is before access.start (2027-01-04): the backlog holds the appointments on or after the start"),
+        ("2027-01-05,08:20,Dr Baker,established,2027-01-05", "booked_on",
+         "2027-01-05 is after access.start (2027-01-04): the backlog holds the appointments already booked when the "
+         "run starts"),
         ("2027-01-09,08:20,Dr Baker,established,", "date", "Dr Baker has no template on sat (2027-01-09)"),
         ("2027-02-02,08:20,Dr Baker,established,", "date", "Dr Baker is away on 2027-02-02 (access.days_off)"),
     ],

@@ -123,8 +123,8 @@ def _provider_problems(scenario: Scenario, access: Access) -> Found:
 
 
 def _backlog_problems(scenario: Scenario, access: Access) -> Found:
-    """Booked appointments of unknown providers or visit types, before the start, on a day the provider does not
-    work, or at a time their template does not offer that day."""
+    """Booked appointments of unknown providers or visit types, before the start, booked after it, on a day the
+    provider does not work, or at a time their template does not offer that day."""
     found: Found = []
     providers = {p.name: p for p in scenario.providers}
     times: dict[str, list[float]] = {}
@@ -141,6 +141,14 @@ def _backlog_problems(scenario: Scenario, access: Access) -> Found:
                     (*at, "date"),
                     f"{booked.date} is before access.start ({access.start}): the backlog holds the "
                     "appointments on or after the start",
+                )
+            )
+        elif booked.booked_on is not None and booked.booked_on > access.start:
+            found.append(
+                (
+                    (*at, "booked_on"),
+                    f"{booked.booked_on} is after access.start ({access.start}): the backlog holds the appointments "
+                    "already booked when the run starts",
                 )
             )
         elif provider is not None:
