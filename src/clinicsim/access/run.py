@@ -8,7 +8,7 @@ on the reported days.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -165,7 +165,9 @@ def booked_days(run: AccessRun) -> dict[int, dict[str, list[Appointment]]]:
     bookings = run.bookings
     kept = bookings[bookings["cancelled_at_min"].isna()].sort_values(["day", "time_min", "position"], kind="stable")
     out: dict[int, dict[str, list[Appointment]]] = {}
-    for day, provider, position, shows in zip(kept["day"], kept["provider"], kept["position"], kept["shows"]):
-        appointment = replace(run.appointments[position], p_no_show=0.0 if shows else 1.0)
-        out.setdefault(int(day), {}).setdefault(provider, []).append(appointment)
+    columns = (kept[c].tolist() for c in ("day", "provider", "position", "shows"))
+    for day, provider, position, shows in zip(*columns):
+        a = run.appointments[position]  # the same appointment, its patient's coming decided (not replace(): slow)
+        booked = Appointment(a.time_min, a.visit_type, a.session, a.slot_min, a.booking, a.length_min, 1.0 - shows)
+        out.setdefault(day, {}).setdefault(provider, []).append(booked)
     return out
