@@ -102,3 +102,11 @@ def welch_difference(baseline: np.ndarray, other: np.ndarray, *, confidence: flo
         df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
         half = t_quantile(confidence, df) * se
     return _difference(mean, half, min(len(a), len(b)))
+
+
+def wilson_interval(successes: int, trials: int, *, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion (scipy's ``binomtest``), or (NaN, NaN) without trials."""
+    if trials <= 0:
+        return math.nan, math.nan
+    interval = stats.binomtest(int(successes), int(trials)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(interval.low), float(interval.high)
