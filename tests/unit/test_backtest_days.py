@@ -1,0 +1,48 @@
+"""The back-test's observed KPIs and replayed booked lists, on a hand-made export."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from clinicsim.calibration.backtest import day_appointments, observed_kpis
+from clinicsim.calibration.export import read_visits
+from clinicsim.scenario import load_scenario
+
+EXPORT = """\
+date,appointment_time,visit_type,provider,status,arrived,checked_in,roomed,rooming_done,provider_in,provider_out,checked_out
+2027-01-05,08:00,established,Dr Alvarez,arrived,07:50,07:54,08:02,08:08,08:10,08:26,08:30
+2027-01-05,08:20,new,Dr Alvarez,no_show,,,,,,,
+2027-01-05,13:00,established,Dr Baker,arrived,13:05,13:08,13:10,13:16,13:20,13:40,13:45
+2027-01-05,,established,Dr Baker,arrived,09:00,09:03,09:30,09:35,09:40,09:50,09:55
+2027-01-05,08:40,established,Dr Baker,cancelled,,,,,,,
+"""
+
+
+@pytest.fixture
+def visits(tmp_path):
+    path = tmp_path / "visits.csv"
+    path.write_text(EXPORT)
+    return read_visits(path)
+
+
+def test_observed_kpis_follow_the_simulated_definitions(visits):
+    day = observed_kpis(visits).iloc[0]
+    assert day["patients_seen"] == 3
+    # waits from the later of arrival and appointment (a walk-in from arrival): 10, 15 and 40 minutes
+    assert day["provider_wait_mean_min"] == pytest.approx((10 + 15 + 40) / 3)
+    assert day["lobby_wait_mean_min"] == pytest.approx((8 + 2 + 27) / 3)
+    assert day["cycle_time_mean_min"] == pytest.approx((40 + 40 + 55) / 3)
+    assert day["last_departure_min"] == 13 * 60 + 45
+
+
+def test_a_day_is_replayed_with_its_own_bookings_and_attendance(visits):
+    scenario = load_scenario("scenarios/family_medicine.yaml")
+    booked = day_appointments(scenario, visits, "tue")
+    assert set(booked) == {"Dr Alvarez", "Dr Baker"}  # the walk-in and the cancellation are not booked
+    first, missed = booked["Dr Alvarez"]
+    assert (first.time_min, first.session, first.p_no_show) == (480.0, 0, 0.0)
+    assert (missed.visit_type, missed.p_no_show) == ("new", 1.0)
+    (afternoon,) = booked["Dr Baker"]
+    assert afternoon.session == 1 and afternoon.length_min == 20 and not math.isnan(afternoon.time_min)
