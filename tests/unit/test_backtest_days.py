@@ -46,3 +46,28 @@ def test_a_day_is_replayed_with_its_own_bookings_and_attendance(visits):
     assert (missed.visit_type, missed.p_no_show) == ("new", 1.0)
     (afternoon,) = booked["Dr Baker"]
     assert afternoon.session == 1 and afternoon.length_min == 20 and not math.isnan(afternoon.time_min)
+
+
+def test_the_backtest_figure_draws_each_day_against_its_band():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from clinicsim.calibration.backtest import Backtest
+    from clinicsim.calibration.plots import plot_backtest
+
+    dates = pd.to_datetime(["2027-01-04", "2027-01-05", "2027-01-06"])
+    days = pd.DataFrame(
+        {"date": dates, "kpi": "provider_wait_mean_min", "observed": [10.0, 30.0, 2.0], "median": [12.0, 12.0, 12.0],
+         "low": [5.0, 5.0, 5.0], "high": [20.0, 20.0, 20.0], "where": ["inside", "above", "below"]}
+    )  # fmt: skip
+    result = Backtest(days=days, replications=39, skipped=pd.DataFrame(columns=["date", "reason"]))
+    figure = plot_backtest(result, kpis=("provider_wait_mean_min",))
+    (ax,) = figure.axes
+    observed = {line.get_label(): list(line.get_ydata()) for line in ax.lines if line.get_label().startswith("obs")}
+    assert observed == {"observed, inside": [10.0], "observed, above": [30.0], "observed, below": [2.0]}
+    assert "33% of 3 days inside" in ax.get_title()
+    assert result.summary().loc["provider_wait_mean_min", "verdict"].startswith("missed")
+    plt.close(figure)
