@@ -20,8 +20,10 @@ to check-out done) include queues: they are observed waits, what a back-test com
 
 ``read_visits`` returns the visits as a table of plain columns: ``row`` (the line of the file, for reporting; the
 header is line 1), ``date``, ``appointment_min`` and each step as minutes from midnight of ``date`` (NaN when
-missing; beyond 1,440 when it is after midnight), and ``walk_in``. Nothing is fixed or dropped here: data problems
-are ``quality``'s to find and count.
+missing; beyond 1,440 when it is after midnight), and ``walk_in``. Each value read from text keeps its text as
+written beside it (``status_written``, ``date_written``, ``appointment_time_written``, ``booked_on_written`` and
+``<step>_written``), so that an empty value can be told from an unreadable one. Nothing is fixed or dropped here:
+data problems are ``quality``'s to find and count.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def _minutes(values: pd.Series, dates: pd.Series, timezone: str | None) -> np.nd
     """Minutes from midnight of ``dates`` of clock times ("08:20") or full timestamps (NaN where empty or
     unreadable: ``quality`` counts those)."""
     text = values.astype("string").str.strip()
-    clock = text.str.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?").fillna(False)
+    clock = text.str.fullmatch(r"\d{1,2}:[0-5]\d(:[0-5]\d)?").fillna(False)  # "08:75" is unreadable, not 09:15
     out = np.full(len(values), np.nan)
     if clock.any():
         parts = text[clock].str.split(":", expand=True).astype(float)
@@ -142,6 +144,9 @@ def read_visits(
         visits["booked_on"] = pd.to_datetime(table["booked_on"], errors="coerce", format="mixed").dt.normalize()
     for step in STEPS:
         visits[step] = _minutes(table[step], dates, timezone) if step in table else np.nan
+    for column in ("date", "appointment_time", *OPTIONAL):
+        if column in table:
+            visits[f"{column}_written"] = table[column].astype("string")
     visits.attrs["steps"] = [s for s in STEPS if s in table]
     visits.attrs["source"] = str(path)
     logger.info("read %d visits from %s", len(visits), path)
