@@ -18,6 +18,7 @@ SPECS = [
     {"kind": "normal", "mean": -8, "sd": 10},
     {"kind": "lognormal", "mean": 18, "sd": 8},
     {"kind": "gamma", "mean": 12, "cv": 0.5},
+    {"kind": "weibull", "mean": 14, "cv": 0.6},
     {"kind": "triangular", "low": 1, "mode": 2, "high": 6},
     {"kind": "uniform", "low": 2, "high": 5},
     {"kind": "empirical", "values": [5, 10, 20], "weights": [1, 2, 1]},
@@ -40,6 +41,26 @@ def test_lognormal_is_given_by_its_own_mean_and_sd_not_numpys_parameters():
     assert (dist.mean, dist.variance) == (18, 64)
     x = dist.sample(np.random.default_rng(1), 100_000)
     assert x.mean() == pytest.approx(18, rel=0.01)
+
+
+@pytest.mark.parametrize("cv", [0.05, 0.3, 0.5227232008770634, 1.0, 2.5])
+def test_a_weibull_given_by_mean_and_cv_is_scipys_weibull_with_the_solved_shape_and_scale(cv):
+    """The shape solved from the cv gives scipy's Weibull that mean and cv; draws are its inverse distribution
+    function (cv 1 is the exponential, cv 0.5227 the Rayleigh, shape 2)."""
+    dist = ANY.validate_python({"kind": "weibull", "mean": 14, "cv": cv})
+    scipy_weibull = stats.weibull_min(dist.shape, scale=dist.scale)
+    assert scipy_weibull.mean() == pytest.approx(14, rel=1e-9)
+    assert scipy_weibull.std() / scipy_weibull.mean() == pytest.approx(cv, rel=1e-9)
+    u = np.linspace(0.001, 0.999, 101)
+    assert dist.from_uniform(u) == pytest.approx(scipy_weibull.ppf(u), rel=1e-9)
+    assert dist.minimum == 0
+
+
+def test_weibull_shapes_of_known_cvs():
+    exponential = ANY.validate_python({"kind": "weibull", "mean": 10, "cv": 1})
+    rayleigh = ANY.validate_python({"kind": "weibull", "mean": 10, "cv": 0.5227232008770634})
+    assert (exponential.shape, exponential.scale) == (pytest.approx(1, rel=1e-9), pytest.approx(10, rel=1e-9))
+    assert rayleigh.shape == pytest.approx(2, rel=1e-9)
 
 
 def test_a_bare_number_means_fixed():
@@ -92,6 +113,8 @@ def test_a_normal_duration_is_truncated_at_zero_with_the_truncated_moments(mean,
         {"kind": "empirical", "values": [1, 2], "weights": [1]},
         {"kind": "gamma", "mean": 10, "cv": 0.5, "shape": 4},
         {"kind": "weibull", "mean": 10},
+        {"kind": "weibull", "mean": 10, "cv": 0},
+        {"kind": "weibull", "mean": 10, "shape": 2, "scale": 11},
     ],
 )
 def test_invalid_parameters_are_rejected(spec):
