@@ -160,7 +160,7 @@ def backtest(
             skipped.append({"date": date, "reason": f"the scenario has no clinic on {weekday}"})
             continue
         appointments = day_appointments(scenario, day[day["provider"].isin(known)], weekday)
-        scheduled = {p.name for p in scenario.on_weekday(weekday).working_providers()}  # type: ignore[arg-type]
+        scheduled = {p.name for p in scenario.on_weekday(weekday).working_providers()}
         unknown = sorted(set(appointments) - scheduled)
         if unknown:
             skipped.append({"date": date, "reason": f"no template on {weekday} for {', '.join(unknown)}"})

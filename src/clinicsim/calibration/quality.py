@@ -253,7 +253,7 @@ def _by_column(bad: np.ndarray, columns: list[str], reason: str) -> _Problem:
     """A problem of the values flagged in ``bad`` (rows by ``columns``), counted by column."""
     return _Problem(
         reason,
-        bad.any(axis=1),
+        np.asarray(bad.any(axis=1)),
         {c: bad[:, j] for j, c in enumerate(columns)},
         {c: int(bad[:, j].sum()) for j, c in enumerate(columns) if bad[:, j].any()},
     )
@@ -359,7 +359,10 @@ def _successive_steps(v: _Visits) -> Iterator[_Problem]:
         touched[rows, cols] = touched[rows, earlier] = True
         labels = [label.format(earlier=steps[e], later=steps[c], limit=limit[e, c]) for e, c in zip(earlier, cols)]
         return _Problem(
-            reason, bad.any(axis=1), {s: touched[:, j] for j, s in enumerate(steps)}, _counts(np.array(labels, object))
+            reason,
+            np.asarray(bad.any(axis=1)),
+            {s: touched[:, j] for j, s in enumerate(steps)},
+            _counts(np.array(labels, object)),
         )
 
     with np.errstate(invalid="ignore"):
