@@ -64,10 +64,10 @@ def calibrated() -> tuple[pd.DataFrame, Calibration, Backtest, Backtest]:
     base = load_scenario(BASE)
     calibration = calibrate(visits, base)
     everyday = backtest(calibration.scenario, visits, replications=REPLICATIONS,
-                        excluded=calibration.quality.excluded("cycle_time"))  # fmt: skip
+                        quality=calibration.quality)  # fmt: skip
     first, rest = split_by_date(visits, 0.7)
     held = backtest(calibrate(first, base).scenario, rest, replications=REPLICATIONS,
-                    excluded=check_visits(rest).excluded("cycle_time"))  # fmt: skip
+                    quality=check_visits(rest))  # fmt: skip
     return visits, calibration, everyday, held
 
 

@@ -71,3 +71,19 @@ def test_the_backtest_figure_draws_each_day_against_its_band():
     assert "33% of 3 days inside" in ax.get_title()
     assert result.summary().loc["provider_wait_mean_min", "verdict"].startswith("missed")
     plt.close(figure)
+
+
+def test_a_data_problem_leaves_a_row_out_only_of_the_waits_it_touches(tmp_path):
+    from clinicsim.calibration.quality import check_visits
+
+    broken = EXPORT + (
+        "2027-01-05,08:00,established,Dr Alvarez,arrived,07:50,07:54,08:02,08:08,08:10,08:26,08:30\n"  # a duplicate
+        "2027-01-05,09:00,established,Dr Alvarez,arrived,08:55,08:58,09:05,09:10,,09:30,23:59\n"  # no provider_in
+    )
+    path = tmp_path / "broken.csv"
+    path.write_text(broken)
+    visits = read_visits(path)
+    day = observed_kpis(visits, check_visits(visits)).iloc[0]
+    assert day["patients_seen"] == 4  # the duplicate counted once; a missing provider_in is still a visit seen
+    assert day["provider_wait_mean_min"] == pytest.approx((10 + 15 + 40) / 3)  # no provider_in: no wait to count
+    assert day["lobby_wait_mean_min"] == pytest.approx((8 + 2 + 27 + 7) / 4)  # its lobby wait is sound

@@ -11,7 +11,7 @@ inside; one that is wrong leaves them consistently above or below.
 Observed KPIs are the simulated ones' definitions applied to the export's timestamps: provider wait from the
 later of arrival and appointment to ``provider_in``; time in clinic from ``arrived`` to ``checked_out``; the
 waiting-room wait from ``checked_in`` to ``roomed``; the last patient out (the last ``checked_out``); patients
-seen (visits with a ``provider_in``).
+seen (visits with a ``provider_in`` or a ``provider_out``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from clinicsim.access.days import DayPlans
+from clinicsim.calibration.quality import Quality
 from clinicsim.engine import simulate_day
 from clinicsim.experiment import day_kpis
 from clinicsim.scenario import Scenario
@@ -46,32 +47,40 @@ DEFAULT_REPLICATIONS = 39
 """Replications per day: the lowest and highest of 39 make a 95% prediction interval."""
 
 
-def observed_kpis(visits: pd.DataFrame, excluded: pd.Series | None = None) -> pd.DataFrame:
-    """Per observed date, the back-test KPIs computed from the timestamps (rows ``excluded`` left out of the
-    waits; NaN where a day has none of the timestamps a KPI needs)."""
-    keep = visits if excluded is None else visits[~excluded.reindex(visits.index, fill_value=False)]
-    arrived = keep[keep["status"] == "arrived"]
-    start = np.fmax(arrived["arrived"], arrived["appointment_min"].where(~arrived["walk_in"]))
-    frame = pd.DataFrame(
-        {
-            "date": arrived["date"],
-            "seen": arrived["provider_in"].notna(),
-            "provider_wait": arrived["provider_in"] - start,
-            "lobby_wait": arrived["roomed"] - arrived["checked_in"],
-            "cycle_time": arrived["checked_out"] - arrived["arrived"],
-            "departure": arrived["checked_out"],
-        }
-    )
-    grouped = frame.groupby("date")
-    return pd.DataFrame(
-        {
-            "patients_seen": grouped["seen"].sum().astype(float),
-            "provider_wait_mean_min": grouped["provider_wait"].mean(),
-            "lobby_wait_mean_min": grouped["lobby_wait"].mean(),
-            "cycle_time_mean_min": grouped["cycle_time"].mean(),
-            "last_departure_min": grouped["departure"].max(),
-        }
-    )
+_OBSERVED = {
+    "provider_wait_mean_min": "arrival_to_provider",
+    "lobby_wait_mean_min": "room_wait",
+    "cycle_time_mean_min": "cycle_time",
+}
+"""The interval of ``quality.INTERVALS`` whose problems leave a row out of each observed mean wait."""
+
+
+def observed_kpis(visits: pd.DataFrame, quality: Quality | None = None) -> pd.DataFrame:
+    """Per observed date, the back-test KPIs computed from the timestamps (NaN where a day has none of the
+    timestamps a KPI needs). With ``quality``, a row is left out of a wait only for a problem touching that wait's
+    timestamps (the last patient out: a problem touching ``checked_out``), and duplicates are counted once; a
+    patient with either provider stamp counts as seen."""
+
+    def kept(interval: str | None) -> pd.Series:
+        if quality is None:
+            return pd.Series(True, index=visits.index)
+        out = ~quality.mask("duplicate")
+        return out & ~quality.excluded(interval) if interval else out
+
+    arrived = visits["status"] == "arrived"
+    start = np.fmax(visits["arrived"], visits["appointment_min"].where(~visits["walk_in"]))
+    waits = {
+        "provider_wait_mean_min": visits["provider_in"] - start,
+        "lobby_wait_mean_min": visits["roomed"] - visits["checked_in"],
+        "cycle_time_mean_min": visits["checked_out"] - visits["arrived"],
+    }
+    seen = visits["provider_in"].notna() | visits["provider_out"].notna()  # one stamp missing: still seen
+    columns = {
+        "patients_seen": (seen & arrived & kept(None)).groupby(visits["date"]).sum().astype(float),
+        **{kpi: value[arrived & kept(_OBSERVED[kpi])].groupby(visits["date"]).mean() for kpi, value in waits.items()},
+        "last_departure_min": visits["checked_out"][arrived & kept("check_out_wait")].groupby(visits["date"]).max(),
+    }
+    return pd.DataFrame(columns)
 
 
 def _session_of(scenario: Scenario, provider: str, weekday: str, time_min: float) -> tuple[int, float]:
@@ -144,12 +153,13 @@ def backtest(
     *,
     replications: int = DEFAULT_REPLICATIONS,
     seed: int = 20261126,
-    excluded: pd.Series | None = None,
+    quality: Quality | None = None,
 ) -> Backtest:
-    """Replay every observed date of ``visits`` through ``scenario`` (see the module docstring)."""
+    """Replay every observed date of ``visits`` through ``scenario`` (see the module docstring); ``quality``
+    leaves rows out of the observed waits its problems touch (``observed_kpis``)."""
     if replications < 2:
         raise ValueError("a back-test needs at least 2 replications per day")
-    observed = observed_kpis(visits, excluded)
+    observed = observed_kpis(visits, quality)
     plans = DayPlans(scenario)
     working = set(scenario.working_weekdays())
     known = {p.name for p in scenario.providers}

@@ -20,7 +20,9 @@ def plot_backtest(result: Backtest, kpis: tuple[str, ...] = BACKTEST_KPIS) -> Fi
     for ax, kpi in zip(axes[:, 0], kpis):
         rows = days[(days["kpi"] == kpi) & (days["where"] != "no data")].sort_values("date")
         x = np.arange(len(rows))
-        ax.vlines(x, rows["low"], rows["high"], color="#cbd5e0", linewidth=6, label="model's 95% band")
+        ax.vlines(
+            x, rows["low"], rows["high"], color="#cbd5e0", linewidth=6, label=f"model's {result.confidence:.0%} band"
+        )
         ax.plot(x, rows["median"], "_", color="#4a5568", markersize=10, label="model's median")
         for where, colour in _COLOURS.items():
             mine = (rows["where"] == where).to_numpy()

@@ -1,0 +1,112 @@
+"""``clinicsim calibrate``'s work: check, fit, write the calibrated scenario, back-test it, report; in a directory.
+
+Files: ``calibrated.yaml`` (the whole scenario, each fitted value commented), ``calibration.html``, and CSVs of
+every table (``problems``, ``exclusions``, ``settings``, ``duration_fits``, ``speed_factors``, ``no_shows``,
+``backtest_days``, ``backtest_summary``, and ``holdout_summary`` with a hold-out).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from clinicsim.calibration.backtest import Backtest, backtest
+from clinicsim.calibration.calibrate import Calibration, calibrate, split_by_date
+from clinicsim.calibration.quality import check_visits
+from clinicsim.calibration.scenario_file import commented_yaml
+from clinicsim.scenario import Scenario
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CalibrationRun:
+    """What ``run_calibration`` made and wrote."""
+
+    calibration: Calibration
+    backtest: Backtest
+    holdout: Backtest | None
+    out: Path
+    files: list[Path] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """A short account for the command line."""
+        visits = self.calibration.visits
+        dates = visits["date"].dropna()
+        problems = self.calibration.quality.table()
+        out = [
+            f"{len(visits):,} rows, {dates.nunique()} dates ({dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d})",
+            f"data problems: {', '.join(f'{r.reason} {r.rows}' for r in problems.itertuples()) or 'none'}",
+            f"calibrated {len(self.calibration.settings)} settings of {self.calibration.base.name!r}",
+        ]
+        out += [f"not used: {what}" for what in self.calibration.not_used]
+        for title, result in (("back-test, every day", self.backtest), ("hold-out back-test", self.holdout)):
+            if result is None:
+                continue
+            out.append(f"{title} ({result.replications} replications a day):")
+            out += [f"  {kpi}: {row.verdict}" for kpi, row in result.summary().iterrows()]
+        out.append(f"written to {self.out}/: {', '.join(p.name for p in self.files)}")
+        return out
+
+
+def _header(source: str, calibration: Calibration) -> str:
+    dates = calibration.visits["date"].dropna()
+    return (
+        f"Calibrated by clinicsim calibrate on {dt.date.today():%Y-%m-%d} from {source}: {len(calibration.visits):,} "
+        f"rows,\n{dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}, into {calibration.base.name!r}. A comment gives "
+        "each fitted value's sample size and fit;\nthe rest is the base scenario's. See calibration.html."
+    )
+
+
+def run_calibration(
+    visits: pd.DataFrame,
+    base: Scenario,
+    out: Path,
+    *,
+    holdout: float = 0.3,
+    replications: int = 39,
+    seed: int = 20261126,
+    source: str = "",
+) -> CalibrationRun:
+    """Check and calibrate ``visits`` into ``base``, back-test the result on every day (and, with ``holdout``, a
+    scenario fitted without the last ``holdout`` share of the dates on those dates), and write it all to ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    quality = check_visits(visits)
+    calibration = calibrate(visits, base, quality=quality)
+    everyday = backtest(calibration.scenario, visits, replications=replications, seed=seed,
+                        quality=quality)  # fmt: skip
+    held = None
+    if holdout > 0:
+        first, rest = split_by_date(visits, 1 - holdout)
+        fitted = calibrate(first, base, quality=check_visits(first))
+        held = backtest(fitted.scenario, rest, replications=replications, seed=seed,
+                        quality=check_visits(rest))  # fmt: skip
+    run = CalibrationRun(calibration, everyday, held, out)
+    (out / "calibrated.yaml").write_text(commented_yaml(calibration.scenario, calibration.comments,
+                                                        header=_header(source, calibration)))  # fmt: skip
+    tables = {
+        "problems": quality.table(),
+        "exclusions": quality.exclusions(),
+        "settings": calibration.settings,
+        "duration_fits": calibration.provider_visit.candidates(),
+        "speed_factors": calibration.speed,
+        "no_shows": calibration.no_shows,
+        "backtest_days": everyday.days,
+        "backtest_summary": everyday.summary(),
+    }
+    if held is not None:
+        tables["holdout_summary"] = held.summary()
+    run.files.append(out / "calibrated.yaml")
+    for name, table in tables.items():
+        path = out / f"{name}.csv"
+        table.to_csv(path, index=not isinstance(table.index, pd.RangeIndex))
+        run.files.append(path)
+    from clinicsim.reports.calibration import write_calibration_report
+
+    run.files.append(write_calibration_report(calibration, out, backtest=everyday, holdout=held, source=source))
+    logger.info("calibration written to %s", out)
+    return run
