@@ -22,6 +22,10 @@ _EXPORTS = {
     "AccessResults": "clinicsim.access",
     "Advice": "clinicsim.precision",
     "Appointment": "clinicsim.templates",
+    "backtest": "clinicsim.calibration.backtest",
+    "calibrate": "clinicsim.calibration.calibrate",
+    "Calibration": "clinicsim.calibration.calibrate",
+    "check_visits": "clinicsim.calibration.quality",
     "compare": "clinicsim.comparison",
     "compare_access": "clinicsim.access",
     "Comparison": "clinicsim.comparison",
@@ -58,6 +62,7 @@ _EXPORTS = {
     "SweepResults": "clinicsim.sweeps.store",
     "SweepSpec": "clinicsim.sweeps.spec",
     "verdicts": "clinicsim.reports.verdict",
+    "read_visits": "clinicsim.calibration.export",
     "Week": "clinicsim.week",
     "wait_attribution": "clinicsim.comparison",
     "write_report": "clinicsim.reports.comparison",
@@ -71,6 +76,11 @@ if TYPE_CHECKING:  # the same names for type checkers and IDEs (``X as X``: an e
     from clinicsim.access import AccessResults as AccessResults
     from clinicsim.access import compare_access as compare_access
     from clinicsim.access import simulate_access as simulate_access
+    from clinicsim.calibration.backtest import backtest as backtest
+    from clinicsim.calibration.calibrate import Calibration as Calibration
+    from clinicsim.calibration.calibrate import calibrate as calibrate
+    from clinicsim.calibration.export import read_visits as read_visits
+    from clinicsim.calibration.quality import check_visits as check_visits
     from clinicsim.comparison import Comparison as Comparison
     from clinicsim.comparison import compare as compare
     from clinicsim.comparison import wait_attribution as wait_attribution
