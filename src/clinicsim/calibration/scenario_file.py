@@ -18,7 +18,7 @@ from clinicsim.scenario import Scenario, scenario_to_yaml
 
 def _child(node, key: str):
     """The item of a mapping by key, or of a list by position or by its ``name``."""
-    if isinstance(node, CommentedSeq):
+    if isinstance(node, list):
         if key.isdigit():
             return node, int(key)
         return node, next(i for i, item in enumerate(node) if isinstance(item, Mapping) and item.get("name") == key)
@@ -32,11 +32,15 @@ def commented_yaml(scenario: Scenario, comments: Mapping[str, str], header: str 
     yaml.version = (1, 2)
     yaml.width = 120
     document = yaml.load(scenario_to_yaml(scenario))
+    full = scenario.model_dump(mode="json")
     for path, comment in comments.items():
         parent, key = None, None
-        node = document
+        node, whole = document, full
         for part in path.split("."):
             parent, key = _child(node, part)
+            whole = whole[_child(whole, part)[1]]
+            if isinstance(parent, CommentedMap) and key not in parent:  # a default the file leaves out: write it
+                parent[key] = whole
             node = parent[key]
         if isinstance(parent, CommentedMap | CommentedSeq):
             parent.yaml_add_eol_comment(comment, key)
