@@ -183,3 +183,38 @@ def render_in_chromium(report: Path, work: Path, *, width: int = 1280, max_heigh
         images=measured["images"],
         overflowing=measured["overflowing"],
     )
+
+
+class TableReader(HTMLParser):
+    """The cells' text of every row of the tables with class ``wanted`` (header rows included)."""
+
+    def __init__(self, wanted: str) -> None:
+        super().__init__()
+        self.wanted, self.inside, self.rows = wanted, False, []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and self.wanted in (dict(attrs).get("class") or "").split():
+            self.inside = True
+        elif self.inside and tag == "tr":
+            self.rows.append([])
+        elif self.inside and tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.inside = False
+        elif self.inside and tag in ("td", "th") and self.cell is not None:
+            self.rows[-1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def table_rows(path: Path, wanted: str) -> list[list[str]]:
+    """The rows of a report's tables of class ``wanted``, header rows included."""
+    reader = TableReader(wanted)
+    reader.feed(path.read_text(encoding="utf-8"))
+    return reader.rows

@@ -12,13 +12,12 @@ from __future__ import annotations
 import base64
 import re
 from html import unescape
-from html.parser import HTMLParser
 from pathlib import Path
 
 import matplotlib
 import pytest
 from click.testing import CliRunner
-from html_checking import HtmlChecker, check_html
+from html_checking import HtmlChecker, check_html, table_rows
 
 from clinicsim.access import compare_access
 from clinicsim.access.names import access_metric
@@ -54,40 +53,6 @@ def report(comparison, tmp_path_factory) -> tuple[Path, HtmlChecker]:
 
 def section(text: str, start: str, end: str) -> str:
     return text.split(start, 1)[1].split(end, 1)[0]
-
-
-class TableReader(HTMLParser):
-    """The cells' text of every row of the table with class ``wanted``."""
-
-    def __init__(self, wanted: str) -> None:
-        super().__init__()
-        self.wanted, self.inside, self.rows = wanted, False, []
-        self.cell: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table" and self.wanted in (dict(attrs).get("class") or "").split():
-            self.inside = True
-        elif self.inside and tag == "tr":
-            self.rows.append([])
-        elif self.inside and tag in ("td", "th"):
-            self.cell = []
-
-    def handle_endtag(self, tag):
-        if tag == "table":
-            self.inside = False
-        elif self.inside and tag in ("td", "th") and self.cell is not None:
-            self.rows[-1].append(" ".join("".join(self.cell).split()))
-            self.cell = None
-
-    def handle_data(self, data):
-        if self.cell is not None:
-            self.cell.append(data)
-
-
-def table_rows(path: Path, wanted: str) -> list[list[str]]:
-    reader = TableReader(wanted)
-    reader.feed(path.read_text(encoding="utf-8"))
-    return reader.rows
 
 
 # -- a valid, self-contained page --------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-from html.parser import HTMLParser
 from pathlib import Path
 
 import matplotlib
@@ -23,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from html_checking import HtmlChecker, check_html
+from html_checking import HtmlChecker, check_html, table_rows
 
 from clinicsim.calibration.backtest import BACKTEST_KPIS, Backtest, backtest
 from clinicsim.calibration.calibrate import Calibration, calibrate, split_by_date
@@ -79,41 +78,6 @@ def report(calibrated, tmp_path_factory) -> tuple[Path, HtmlChecker]:
     return path, check_html(path)
 
 
-class TableReader(HTMLParser):
-    """The cells' text of every row of the tables with class ``wanted``."""
-
-    def __init__(self, wanted: str) -> None:
-        super().__init__()
-        self.wanted, self.inside, self.rows = wanted, False, []
-        self.cell: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table" and self.wanted in (dict(attrs).get("class") or "").split():
-            self.inside = True
-        elif self.inside and tag == "tr":
-            self.rows.append([])
-        elif self.inside and tag in ("td", "th"):
-            self.cell = []
-
-    def handle_endtag(self, tag):
-        if tag == "table":
-            self.inside = False
-        elif self.inside and tag in ("td", "th") and self.cell is not None:
-            self.rows[-1].append(" ".join("".join(self.cell).split()))
-            self.cell = None
-
-    def handle_data(self, data):
-        if self.cell is not None:
-            self.cell.append(data)
-
-
-def table(path: Path, wanted: str) -> list[list[str]]:
-    """The rows of the report's tables of class ``wanted``, header rows included."""
-    reader = TableReader(wanted)
-    reader.feed(path.read_text(encoding="utf-8"))
-    return reader.rows
-
-
 # -- the page ------------------------------------------------------------------------------------------------------
 
 
@@ -133,11 +97,11 @@ def test_the_report_is_valid_html_with_every_figure_embedded(report, calibrated)
 def test_the_export_is_named_with_its_dates_and_rows(report, calibrated):
     path, checker = report
     visits = calibrated[0]
-    export = {row[0]: row[1] for row in table(path, "export")}
+    export = {row[0]: row[1] for row in table_rows(path, "export")}
     assert export["Source"] == "family_medicine_visits.csv"
     assert export["Dates"].startswith("2027-01-04 to 2027-01-29 (20 dates")
     assert export["Rows"].startswith(f"{len(visits):,}:")
-    samples = {row[0]: row[1:] for row in table(path, "samples")[1:]}
+    samples = {row[0]: row[1:] for row in table_rows(path, "samples")[1:]}
     assert samples["Lateness"][0] == f"{calibrated[1].lateness.n:,}"
     assert samples["Provider-visit durations"][0] == f"{int(calibrated[1].provider_visit.counts['n'].sum()):,}"
 
@@ -146,7 +110,7 @@ def test_the_problems_table_lists_every_planted_defect(report, calibrated):
     path, _ = report
     visits, calibration, _, _ = calibrated
     planted = json.loads(EXPORT.with_suffix(".defects.json").read_text())["defects"]
-    shown = {row[0]: row[1:] for row in table(path, "problems")[1:]}
+    shown = {row[0]: row[1:] for row in table_rows(path, "problems")[1:]}
     expected = calibration.quality.table()
     assert len(shown) == len(expected)
     for line in expected.itertuples(index=False):
@@ -164,7 +128,7 @@ def test_the_problems_table_lists_every_planted_defect(report, calibrated):
 def test_every_exclusion_is_stated_with_its_reason(report, calibrated):
     path, _ = report
     quality = calibrated[1].quality
-    rows = table(path, "exclusions")[1:]
+    rows = table_rows(path, "exclusions")[1:]
     by_columns = {row[1]: row for row in rows}
     exclusions = quality.exclusions()
     assert len(rows) == exclusions["interval"].nunique()
@@ -180,7 +144,7 @@ def test_every_exclusion_is_stated_with_its_reason(report, calibrated):
 def test_the_settings_table_has_every_calibrated_path(report, calibrated):
     path, _ = report
     calibration = calibrated[1]
-    rows = table(path, "settings")[1:]
+    rows = table_rows(path, "settings")[1:]
     assert [row[0] for row in rows] == list(calibration.settings["path"])
     shown = {row[0]: row for row in rows}
     assert shown["visit_types.new.p_no_show"][1] == "0.18"  # the base scenario's value beside the fitted one
@@ -192,7 +156,7 @@ def test_the_settings_table_has_every_calibrated_path(report, calibrated):
 def test_each_duration_group_has_its_candidates(report, calibrated):
     path, checker = report
     calibration = calibrated[1]
-    candidates = table(path, "candidates")
+    candidates = table_rows(path, "candidates")
     headers = [i for i, row in enumerate(candidates) if row[0] == "Distribution"]
     assert len(headers) == len(calibration.provider_visit.fits) + len(calibration.rooming.fits)
     first = candidates[headers[0] + 1 : headers[1]]
@@ -201,7 +165,7 @@ def test_each_duration_group_has_its_candidates(report, calibrated):
     assert [row[8] for row in first] == ["chosen" if c.name == fit.chosen else "" for c in fit.candidates]
     for section in ("Provider speed", "Lateness", "No-shows", "Late session starts", "Walk-ins"):
         assert section in checker.words
-    no_shows = table(path, "no-shows")[1:]
+    no_shows = table_rows(path, "no-shows")[1:]
     assert [row[1] for row in no_shows if row[0] == "Visit type"] == ["established", "new", "telehealth"]
     assert [row[1] for row in no_shows if row[0] == "Lead time"] == ["0 days", "1-7 days", "8-30 days", "31+ days"]
 
@@ -216,7 +180,7 @@ def test_the_back_test_verdicts_are_in_words(report, calibrated):
             assert verdict in words
         for sentence in backtest_sentences(result):
             assert sentence in words
-    rows = table(path, "backtest")
+    rows = table_rows(path, "backtest")
     assert len([r for r in rows if r[0] == "KPI"]) == 2
     assert len(rows) == 2 + len(everyday.summary()) + len(held.summary())
     # the demo's bands come from 9 replications: 80% prediction intervals, said so
