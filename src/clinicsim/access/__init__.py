@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from clinicsim.access.days import DayPlans, mean_per_day, simulate_booked_days
-from clinicsim.access.kpis import access_kpis
+from clinicsim.access.kpis import access_kpis, backlog_by_measure
 from clinicsim.access.run import AccessRun, run_access
 from clinicsim.comparison import Comparison, _named
 from clinicsim.experiment import DEFAULT_SEED, Progress, Replicated
@@ -68,8 +68,21 @@ class AccessResults(Replicated):
         """Third-next-available per replication, clinic day, provider and visit type."""
         return self._table("measures")
 
+    @cached_property
+    def positions(self) -> pd.DataFrame:
+        """Every bookable position of every replication (``AccessRun.positions`` with a replication column)."""
+        return self._table("positions")
+
+    @cached_property
+    def backlog(self) -> pd.DataFrame:
+        """Appointments booked ahead per replication, clinic day and provider at the measurement time."""
+        return pd.concat(
+            [backlog_by_measure(run).assign(replication=run.replication) for run in self.runs], ignore_index=True
+        )
+
     def weekly(self) -> pd.DataFrame:
-        """Per provider, visit type and reported week, over replications: third-next-available and backlog."""
+        """Per provider, visit type and reported week, over replications: third-next-available, backlog and the
+        request and booking figures of ``tables.weekly_access``."""
         from clinicsim.access.tables import weekly_access
 
         return weekly_access(self)

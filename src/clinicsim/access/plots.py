@@ -21,8 +21,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from clinicsim.access.kpis import BOOKED, backlog_by_measure
-from clinicsim.access.tables import lead_time_distribution
+from clinicsim.access.kpis import BOOKED
+from clinicsim.access.tables import lead_time_distribution, reported_week
 from clinicsim.formatting import count_of
 from clinicsim.metrics import find_metric, p90
 from clinicsim.plots import legend_right, plot_differences
@@ -100,10 +100,9 @@ def _weekly_by_replication(results: AccessResults, visit_type: str | None) -> pd
             raise ValueError(f"no third-next-available of visit type {visit_type!r} (visit types: {', '.join(known)})")
         measures = measures[measures["visit_type"] == visit_type]
     keys = ["replication", "week", "provider"]
-    tnaa = measures.assign(week=(measures["day"] - first) // 7 + 1).groupby(keys, sort=True)[TNAA].mean().reset_index()
-    backlog = pd.concat([backlog_by_measure(run).assign(replication=run.replication) for run in results.runs])
-    backlog = backlog[backlog["day"] >= first]
-    backlog = backlog.assign(week=(backlog["day"] - first) // 7 + 1).groupby(keys, sort=True)[BACKLOG].mean()
+    tnaa = measures.assign(week=reported_week(measures, first)).groupby(keys, sort=True)[TNAA].mean().reset_index()
+    backlog = results.backlog[results.backlog["day"] >= first]
+    backlog = backlog.assign(week=reported_week(backlog, first)).groupby(keys, sort=True)[BACKLOG].mean()
     return tnaa.merge(backlog.reset_index(), on=keys, how="outer")
 
 

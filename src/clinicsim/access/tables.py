@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clinicsim.access.kpis import BOOKED, LOST, backlog_by_measure
+from clinicsim.access.kpis import BOOKED, LOST
 
 
-def _week(frame: pd.DataFrame, first: int) -> pd.Series:
+def reported_week(frame: pd.DataFrame, first: int) -> pd.Series:
+    """The reported week (1, 2, ...) of each row's ``day``, the first reported day being ``first``."""
     return (frame["day"] - first) // 7 + 1
 
 
@@ -21,13 +22,18 @@ def weekly_access(results) -> pd.DataFrame:
     keys = ["week", "provider", "visit_type"]
     replications = results.replications
     measures = results.measures[results.measures["day"] >= first]
-    table = measures.assign(week=_week(measures, first)).groupby(keys)["third_next_available_days"].mean().to_frame()
-    backlog = pd.concat([backlog_by_measure(run).assign(replication=run.replication) for run in results.runs])
+    table = (
+        measures.assign(week=reported_week(measures, first))
+        .groupby(keys)["third_next_available_days"]
+        .mean()
+        .to_frame()
+    )
+    backlog = results.backlog
     backlog = backlog[backlog["day"] >= first]
-    backlog = backlog.assign(week=_week(backlog, first)).groupby(["week", "provider"])["backlog"].mean()
+    backlog = backlog.assign(week=reported_week(backlog, first)).groupby(["week", "provider"])["backlog"].mean()
     requests = results.requests[results.requests["day"] >= first]
     requests = requests.assign(
-        week=_week(requests, first),
+        week=reported_week(requests, first),
         provider=requests["own_provider"].where(requests["own_provider"] != "", requests["provider"]),
         booked=requests["outcome"].isin(BOOKED),
         lost=requests["outcome"].isin(LOST),
@@ -51,12 +57,12 @@ def weekly_access(results) -> pd.DataFrame:
     last = results.runs[0].days
     b = results.bookings
     bookings = b[(b["day"] >= first) & (b["day"] < last) & b["cancelled_at_min"].notna()]
-    cancelled = bookings.assign(week=_week(bookings, first)).groupby(keys).size().rename("cancellations")
-    positions = pd.concat([run.positions.assign(replication=run.replication) for run in results.runs])
-    positions = positions[
-        positions["template"] & (positions["day"] >= first) & (positions["day"] < results.runs[0].days)
-    ]
-    filled = positions.assign(week=_week(positions, first)).groupby(keys)["filled"].mean().rename("slot_fill_pct")
+    cancelled = bookings.assign(week=reported_week(bookings, first)).groupby(keys).size().rename("cancellations")
+    positions = results.positions
+    positions = positions[positions["template"] & (positions["day"] >= first) & (positions["day"] < last)]
+    filled = (
+        positions.assign(week=reported_week(positions, first)).groupby(keys)["filled"].mean().rename("slot_fill_pct")
+    )
     table = table.join([by_requests, cancelled / replications, 100 * filled], how="outer")
     table = table.join(backlog, on=["week", "provider"])
     table["cancellations"] = table["cancellations"].fillna(0.0)
