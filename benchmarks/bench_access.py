@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 from bench_engine import git_state, table
-from measure import machine, profile, save, simpy_events, warn_if_busy
+from measure import machine, profile, profile_rows, save, simpy_events, warn_if_busy
 
 import clinicsim
 from clinicsim.access.days import DayPlans, simulate_booked_days
@@ -261,12 +261,7 @@ def main() -> None:
         )
         results["profile"] = {"path": args.profile, "top_by_cumulative_time": top}
         print(f"\nprofile of the joined run written to {args.profile}; top by cumulative time:")
-        print(
-            table(
-                ["function", "calls", "cum s", "share"],
-                [[t["function"], str(t["calls"]), t["cumtime_s"], f"{100 * t['share']:.1f}%"] for t in top],
-            )
-        )
+        print(table(*profile_rows(top)))
 
     results["machine"]["load_average_after"] = os.getloadavg()
     save(results, args.out, started)

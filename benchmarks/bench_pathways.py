@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import plain_simpy_pathways as twin
 from bench_engine import git_state, t_interval, table, welch
-from measure import machine, profile, save, simpy_events, warn_if_busy
+from measure import machine, profile, profile_rows, save, simpy_events, warn_if_busy
 
 import clinicsim
 from clinicsim.sweeps.runner import run_chunk
@@ -388,15 +388,7 @@ def main() -> None:
             ),
         }
         print(f"\nprofile of clinicsim.simulate ({replications} days) written to {args.profile}; top by own time:")
-        print(
-            table(
-                ["function", "calls", "own s", "share"],
-                [
-                    [t["function"], str(t["calls"]), t["tottime_s"], f"{100 * t['share']:.1f}%"]
-                    for t in results["profile"]["top_by_own_time"]
-                ],
-            )
-        )
+        print(table(*profile_rows(results["profile"]["top_by_own_time"])))
 
     results["machine"]["load_average_after"] = os.getloadavg()
     save(results, args.out, started)

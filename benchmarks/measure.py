@@ -108,3 +108,10 @@ def profile(work: Callable[[], object], path: str | Path, title: str, *, by: str
          "share": row[column] / total}
         for (f, line, name), row in ranked
     ]  # fmt: skip
+
+
+def profile_rows(top: list) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of a table of ``profile``'s top functions (own or cumulative seconds, as profiled)."""
+    key = next((k for k in ("tottime_s", "cumtime_s") if top and k in top[0]), "tottime_s")
+    header = ["function", "calls", "own s" if key == "tottime_s" else "cum s", "share"]
+    return header, [[t["function"], str(t["calls"]), t[key], f"{100 * t['share']:.1f}%"] for t in top]
