@@ -38,10 +38,11 @@ from bench_engine import git_state, table
 from measure import machine, profile, profile_rows, save, simpy_events, warn_if_busy
 
 import clinicsim
-from clinicsim.access.days import DayPlans, simulate_booked_days
+from clinicsim.access.days import simulate_booked_days
 from clinicsim.access.kpis import BOOKED, access_kpis
 from clinicsim.access.run import AccessRun, booked_days, run_access
 from clinicsim.access.supply import weekday_of
+from clinicsim.day_plans import DayPlans
 from clinicsim.engine import simulate_day
 
 HERE = Path(__file__).resolve().parent

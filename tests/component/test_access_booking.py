@@ -251,7 +251,7 @@ def test_a_hold_never_released_stays_with_its_class():
 def test_a_provider_away_is_planned_as_the_scenario_without_their_day():
     """The day plan of a provider's day off (a copy, not validated again) simulates exactly as the validated
     scenario with that provider's template for the weekday taken out."""
-    from clinicsim.access.days import DayPlans
+    from clinicsim.day_plans import DayPlans
     from clinicsim.engine import simulate_day
     from clinicsim.experiment import day_kpis
     from clinicsim.plan import plan_day

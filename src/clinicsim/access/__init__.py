@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from clinicsim.access.days import DayPlans, mean_per_day, simulate_booked_days
+from clinicsim.access.days import mean_per_day, simulate_booked_days
 from clinicsim.access.kpis import access_kpis, backlog_by_measure
 from clinicsim.access.run import AccessRun, run_access
 from clinicsim.comparison import Comparison, _named
+from clinicsim.day_plans import DayPlans
 from clinicsim.experiment import DEFAULT_SEED, Progress, Replicated
 from clinicsim.scenario import Scenario, load_scenario
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from clinicsim.access.days import DayPlans
 from clinicsim.calibration.quality import Quality
+from clinicsim.day_plans import DayPlans
 from clinicsim.engine import simulate_day
 from clinicsim.experiment import day_kpis
 from clinicsim.scenario import Scenario

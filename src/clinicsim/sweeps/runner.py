@@ -124,9 +124,10 @@ def _access_chunk(
     scenario: Scenario, seed: int, replications: list[int], kpis: list[str], access: AccessRuns
 ) -> list[tuple[int, dict]]:
     """Booking runs of one scenario (and their clinic days, if asked), the chosen KPIs of each."""
-    from clinicsim.access.days import DayPlans, mean_per_day, simulate_booked_days
+    from clinicsim.access.days import mean_per_day, simulate_booked_days
     from clinicsim.access.kpis import access_kpis
     from clinicsim.access.run import run_access
+    from clinicsim.day_plans import DayPlans
 
     plans = DayPlans(scenario) if access.days else None
     out = []
