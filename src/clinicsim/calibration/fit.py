@@ -680,6 +680,26 @@ def _ready_min(visits: pd.DataFrame) -> pd.Series:
     return ready
 
 
+def _busy_until(visits: pd.DataFrame, sessions: pd.DataFrame) -> np.ndarray:
+    """Per session, the provider's last ``provider_out`` among their visits that day begun before the session's
+    first ``provider_in`` (-inf when none): the running maximum of ``provider_out`` in ``provider_in`` order,
+    looked up just before each session's first ``provider_in``."""
+    seen = visits.loc[visits["provider_in"].notna() & visits["provider_out"].notna(),
+                      ["provider", "date", "provider_in", "provider_out"]]  # fmt: skip
+    seen = seen.sort_values("provider_in", kind="stable")
+    seen["busy_until_min"] = seen.groupby(["provider", "date"])["provider_out"].cummax()
+    lookup = sessions[["provider", "date", "first_provider_in_min"]].reset_index(names="_session")
+    found = pd.merge_asof(
+        lookup.sort_values("first_provider_in_min", kind="stable"),
+        seen.drop(columns="provider_out"),
+        left_on="first_provider_in_min",
+        right_on="provider_in",
+        by=["provider", "date"],
+        allow_exact_matches=False,
+    )
+    return found.set_index("_session")["busy_until_min"].reindex(lookup["_session"]).fillna(-np.inf).to_numpy()
+
+
 @dataclass(frozen=True, eq=False)
 class LateStarts:
     """Late session starts (see ``late_starts``): ``sessions`` one row per provider session, ``table()`` per
@@ -779,19 +799,7 @@ def late_starts(visits: pd.DataFrame, exclude: pd.Series | None = None, *, min_s
     ).reset_index()
     sessions = sessions[sessions["first_provider_in_min"].notna()].reset_index(drop=True)
     sessions["delay_min"] = (sessions["first_provider_in_min"] - sessions["first_appointment_min"]).clip(lower=0)
-    # the provider's last provider_out before each session's first provider_in (any visit of theirs that day)
-    seen = visits.loc[kept & visits["provider_in"].notna() & visits["provider_out"].notna()]
-    busy = np.full(len(sessions), -np.inf)
-    by_day = {key: group for key, group in seen.groupby(["provider", "date"])}
-    for i, (provider, date, first_in) in enumerate(
-        sessions[["provider", "date", "first_provider_in_min"]].itertuples(index=False)
-    ):
-        day = by_day.get((provider, date))
-        if day is not None:
-            before = day.loc[day["provider_in"] < first_in, "provider_out"]
-            if len(before):
-                busy[i] = before.max()
-    sessions["busy_until_min"] = busy
+    sessions["busy_until_min"] = _busy_until(visits.loc[kept], sessions)
     sessions["provider_bound"] = (sessions["first_ready_min"] <= sessions["first_appointment_min"]) & (
         sessions["busy_until_min"] <= sessions["first_appointment_min"]
     )
