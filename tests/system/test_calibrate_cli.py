@@ -26,7 +26,8 @@ def test_calibrate_writes_the_scenario_the_tables_and_the_report(tmp_path):
     assert f"duplicate {len(defects['defects']['duplicate'])}" in result.output
     assert "back-test, every day (3 replications a day):" in result.output and "hold-out back-test" in result.output
     for name in ("calibrated.yaml", "calibration.html", "problems.csv", "settings.csv", "backtest_summary.csv",
-                 "holdout_summary.csv", "duration_fits.csv", "no_shows.csv"):  # fmt: skip
+                 "holdout_summary.csv", "duration_fits.csv", "no_shows.csv", "provider_durations.csv",
+                 "room_turnover.csv"):  # fmt: skip
         assert (out / name).is_file(), name
     calibrated = load_scenario(out / "calibrated.yaml")
     assert calibrated.name == "Family medicine, current template (calibrated)"

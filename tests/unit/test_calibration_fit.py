@@ -4,7 +4,8 @@
   and recover its parameters; a bimodal sample falls back to the empirical distribution; whole minutes are read as
   rounded; bad samples are refused (the recovery over many seeds is in ``tests/validation``);
 - the other fits on hand-made visit tables whose answers can be worked out by hand: speed factors, Wilson
-  intervals of no-shows, lead-time bands, late session starts, walk-in rates, lateness.
+  intervals of no-shows, lead-time bands, late session starts, walk-in rates, lateness, room turnover, and
+  provider visits observed against the scenario's per provider and visit type.
 
 Single-seed checks compare with intervals widened to twice their half width (about 4 standard errors), so that
 they do not fail by chance when a draw changes; the 95% coverage itself is checked over many seeds, slow.
@@ -29,6 +30,8 @@ from clinicsim.calibration.fit import (
     lateness,
     no_show_rates,
     provider_speed_factors,
+    provider_visit_durations,
+    room_turnover,
     walk_in_rates,
 )
 from clinicsim.distributions import Distribution, Duration, Empirical, Fixed
@@ -242,6 +245,67 @@ def test_excluded_visits_do_not_count_toward_speed():
     exclude.iloc[-1] = True
     factors = provider_speed_factors(visits, exclude, prior_visits=0)
     assert factors.loc["Dr B", "raw_factor"] == pytest.approx(1.25)
+
+
+def test_provider_durations_compare_each_provider_with_the_scenario_and_shrink_toward_it():
+    model = {"short": 10.0, "long": 30.0}  # at speed 1
+    speed = pd.DataFrame({"speed_factor": [1.0, 1.25]}, index=["Dr A", "Dr B"])
+    table = provider_visit_durations(speed_visits(), None, model, speed, prior_visits=3).set_index(
+        ["provider", "visit_type"]
+    )
+    assert ("Dr A", "solo") not in table.index  # no scenario mean for it
+    b_short = table.loc[("Dr B", "short")]
+    assert b_short["mean_min"] == pytest.approx(8) and b_short["model_mean_min"] == pytest.approx(8)
+    assert b_short["model_inside"]
+    a_long = table.loc[("Dr A", "long")]  # observed 36 (30, 36, 42: t-interval 36 +- 14.9), the scenario 30
+    assert a_long["weight"] == pytest.approx(0.5)
+    assert a_long["shrunk_mean_min"] == pytest.approx(30 + 0.5 * (36 - 30))
+    assert a_long["ci_low"] == pytest.approx(36 - 4.303 * 6 / 3**0.5, abs=0.01) and a_long["model_inside"]
+
+
+def test_a_provider_slow_with_one_visit_type_only_is_flagged():
+    rows = [{"provider": "Dr A", "visit_type": "new", "provider_in": 600.0, "provider_out": 600.0 + m}
+            for m in np.linspace(38, 42, 20)]  # fmt: skip
+    table = provider_visit_durations(visit_table(rows), None, {"new": 30.0}, pd.DataFrame({"speed_factor": []}))
+    assert table["model_mean_min"].tolist() == [30.0] and not table["model_inside"].item()
+
+
+def room_uses(gaps: list[float], *, waiting: bool = True) -> pd.DataFrame:
+    """Visits in one room, each roomed ``gap`` minutes after the previous one's provider visit ended; the next
+    patient checked in 5 minutes before the room was left (``waiting``) or 5 minutes after."""
+    rows, out = [], 480.0
+    for k, gap in enumerate([0.0, *gaps]):
+        roomed = out + gap if k else 480.0
+        checked_in = (out - 5 if waiting else out + min(gap, 5)) if k else 470.0
+        rows.append({"room": "room 1", "checked_in": checked_in, "roomed": roomed, "provider_out": roomed + 20})
+        out = roomed + 20
+    return visit_table(rows)
+
+
+def test_room_turnover_is_the_gap_to_the_next_waiting_patient():
+    gaps = list(np.linspace(1.5, 4.5, 40))
+    turnover = room_turnover(room_uses(gaps))
+    assert turnover.n == 40 and turnover.gaps["gap_min"].tolist() == pytest.approx(gaps)
+    assert turnover.fit is not None and turnover.fit.mean_min == pytest.approx(3.0, rel=0.02)
+
+
+def test_room_turnover_leaves_out_rooms_that_stood_empty_for_want_of_a_patient():
+    turnover = room_turnover(room_uses([12.0] * 40, waiting=False))
+    assert turnover.n == 0 and turnover.fit is None and len(turnover.gaps) == 40
+
+
+def test_room_turnover_pairs_only_visits_in_the_same_room_and_day_and_skips_excluded_rows():
+    visits = pd.concat([room_uses([2.0] * 5), room_uses([3.0] * 5).assign(room="room 2")], ignore_index=True)
+    exclude = pd.Series(False, index=visits.index)
+    exclude.iloc[2] = True  # its own gap (before it) and the next one's (after it) are in doubt
+    turnover = room_turnover(visits, exclude, min_n=3)
+    used = turnover.gaps[turnover.gaps["used"]]
+    assert sorted(used["gap_min"].round(6).tolist()) == [2.0] * 3 + [3.0] * 5
+
+
+def test_an_export_without_rooms_has_no_turnover():
+    turnover = room_turnover(speed_visits())
+    assert turnover.n == 0 and turnover.fit is None
 
 
 # -- no-shows and cancellations --------------------------------------------------------------------------------

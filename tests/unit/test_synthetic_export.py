@@ -150,6 +150,18 @@ def test_every_simulated_patient_has_one_row_and_the_counts_of_each_status_add_u
     assert set(cancellations["status"]) == {"cancelled", "late_cancel"}
 
 
+def test_each_roomed_patient_names_the_exam_room_and_no_room_holds_two_at_once(dirty):
+    visits = dirty[2].drop_duplicates(subset=["date", "provider", "appointment_min", "visit_type", "status", "roomed"])
+    roomed = visits[visits["roomed"].notna()]
+    assert roomed["room"].notna().all() and set(roomed["room"]) <= {f"room {k}" for k in range(1, 9)}
+    assert visits.loc[visits["visit_type"] == "telehealth", "room"].isna().all()
+    assert visits.loc[visits["status"] != "arrived", "room"].isna().all()
+    marked = {line for lines in dirty[0].attrs["defects"].values() for line in lines}
+    clean = roomed[~roomed["row"].isin(marked)].sort_values(["room", "date", "roomed"])
+    previous_out = clean.groupby(["room", "date"])["provider_out"].shift()
+    assert len(clean) > 400 and not (clean["roomed"] < previous_out).any()
+
+
 def test_cancellations_are_drawn_for_the_regular_slots_and_never_came(scenario, truth):
     slots = {
         (i[:8], t["provider"], t["appointment_s"], t["visit_type"])

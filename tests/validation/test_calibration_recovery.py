@@ -1,6 +1,7 @@
 """Calibration recovers the truth: duration fits over many seeds choose the family the values came from and their
 95% intervals cover the true parameters about 95% of the time; and the fits of a synthetic export of a known
-scenario recover its durations, speed factors, lateness, no-show rates and late starts.
+scenario recover its durations, speed factors, lateness, no-show rates and late starts, and bound its room
+turnover from above.
 
 False alarms: a coverage check over 60 seeds fails when 51 or fewer cover, which a true 95% interval does with
 probability 0.3%; single-export checks compare with intervals widened to twice their half width (about 4 standard
@@ -23,6 +24,7 @@ from clinicsim.calibration.fit import (
     lateness,
     no_show_rates,
     provider_speed_factors,
+    room_turnover,
 )
 from clinicsim.calibration.synthetic import synthetic_export, write_export
 from clinicsim.distributions import Distribution
@@ -113,3 +115,13 @@ def test_a_synthetic_clinic_gives_back_its_lateness_no_shows_and_late_starts(cli
     true_late = scenario.providers[0].late_start_min  # the same for every provider
     assert within(true_late.mean, late["mean_delay_low"], late["mean_delay_high"], late["mean_delay_min"])
     assert late["mean_raw_delay_min"] > 2 * true_late.mean  # the raw delay holds the patients' own delays
+
+
+def test_room_turnover_from_the_rooms_of_a_synthetic_clinic_is_a_tight_upper_bound(clinic):
+    scenario, visits = clinic
+    truth = scenario.clinic.room_turnover_min.mean  # triangular(1, 2, 5): 2.67 minutes
+    turnover = room_turnover(visits)
+    assert turnover.fit is not None and turnover.n > 1000
+    low, _ = turnover.fit.mean_ci
+    assert low > truth - 0.1  # an upper bound: a gap can include a wait for the medical assistant
+    assert turnover.fit.mean_min < truth + 0.6  # but only a small one in this clinic

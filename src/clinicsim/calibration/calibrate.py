@@ -8,7 +8,12 @@ thing (a visit type, a provider, the default pathway's step):
   (as the engine does) gives each provider's own; rooming (``roomed`` to ``rooming_done``) where the export has it;
 - each provider's ``speed_factor`` (shrunk toward 1 where they have few visits) and ``late_start_min``;
 - the patients' lateness, each visit type's no-show rate, and walk-ins by hour (replacing the base's walk-in
-  streams with one calibrated stream when the export has walk-ins).
+  streams with one calibrated stream when the export has walk-ins);
+- the exam rooms' turnover where the export names the room (``fit.room_turnover``: an upper bound).
+
+A provider's visits are their visit type's duration divided by their speed factor: ``provider_durations`` compares
+that, per provider and visit type, with the provider's own mean (shrunk toward it where there are few visits) and
+says where one factor does not describe a provider.
 
 Check-in and check-out times are not service times in an export (their intervals include the queue), so the
 base's are kept, and so are staff, rooms, templates and money. Each fitted value is commented in the calibrated
@@ -69,6 +74,10 @@ class Calibration:
     no_shows: pd.DataFrame = field(repr=False)
     late_starts: fit.LateStarts = field(repr=False)
     walk_ins: fit.WalkInRates = field(repr=False)
+    room_turnover: fit.RoomTurnover = field(repr=False)
+    provider_durations: pd.DataFrame = field(repr=False)
+    """Per provider and visit type, observed against the scenario's mean provider visit
+    (``fit.provider_visit_durations``)."""
     settings: pd.DataFrame = field(repr=False)
     """One row per setting of the scenario the calibration changed: path, value, comment (sample size, fit)."""
     not_used: list[str] = field(default_factory=list)
@@ -151,6 +160,21 @@ def _walk_in_changes(changes: _Changes, base: Scenario, walk_ins: fit.WalkInRate
     return []
 
 
+def _room_changes(changes: _Changes, base: Scenario, turnover: fit.RoomTurnover, min_n: int) -> list[str]:
+    if turnover.fit is None or turnover.n < min_n:
+        return []
+    if base.clinic.exam_rooms == 0:
+        return ["room turnover: the base scenario has no exam rooms"]
+    changes.set("clinic.room_turnover_min", _dumped(turnover.fit.distribution),
+                _duration_comment(turnover.fit) + "; an upper bound (a gap can include a wait for the MA)")  # fmt: skip
+    return []
+
+
+def _model_means(durations: fit.GroupFits) -> dict[str, float]:
+    """Each fitted visit type's mean provider visit at speed 1 (minutes)."""
+    return {name: one.distribution.mean for (name,), one in durations.fits.items()}
+
+
 def calibrate(visits: pd.DataFrame, base: Scenario, *, quality: Quality | None = None, min_n: int = 30) -> Calibration:
     """Fit ``visits`` (``export.read_visits``) into ``base`` (see the module docstring)."""
     quality = quality if quality is not None else check_visits(visits)
@@ -165,6 +189,10 @@ def calibrate(visits: pd.DataFrame, base: Scenario, *, quality: Quality | None =
     no_shows = fit.no_show_rates(visits, quality.mask("duplicate") if "duplicate" in quality.reasons else None)
     late = fit.late_starts(visits, quality.excluded("arrival_to_provider"))
     walk_ins = fit.walk_in_rates(visits, quality.excluded("check_in_wait"))
+    turnover = fit.room_turnover(visits, quality.excluded(("checked_in", "roomed"))
+                                 | quality.excluded(("roomed", "provider_out")), min_n=min_n)  # fmt: skip
+    by_provider = fit.provider_visit_durations(visits, quality.excluded("provider_visit"), _model_means(durations),
+                                               speed)  # fmt: skip
     changes = _Changes()
     not_used = _visit_type_changes(changes, base, durations, rooming, no_shows)
     not_used += _provider_changes(changes, base, speed, late)
@@ -176,12 +204,13 @@ def calibrate(visits: pd.DataFrame, base: Scenario, *, quality: Quality | None =
             changes.set("patients.lateness_min", _dumped(lateness.distribution),
                         f"n={lateness.n:,}; {kind}; KS p={lateness.ks_p:.2g}")  # fmt: skip
     not_used += _walk_in_changes(changes, base, walk_ins)
+    not_used += _room_changes(changes, base, turnover, min_n)
     changes.set("name", f"{base.name} (calibrated)", "")
     scenario = base.with_changes(changes.values)
     settings = pd.DataFrame([r for r in changes.rows if r["path"] != "name"], columns=["path", "value", "comment"])
     logger.info("calibrated %d settings of %r from %d visits", len(settings), base.name, len(visits))
     return Calibration(base, scenario, visits, quality, durations, rooming, speed, lateness, no_shows, late,
-                       walk_ins, settings, not_used)  # fmt: skip
+                       walk_ins, turnover, by_provider, settings, not_used)  # fmt: skip
 
 
 def split_by_date(visits: pd.DataFrame, fit_share: float) -> tuple[pd.DataFrame, pd.DataFrame]:

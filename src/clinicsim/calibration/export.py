@@ -8,6 +8,7 @@ Columns (names as here; ``column_map`` renames an EHR's own names to these):
 - ``status``: ``arrived``, ``no_show``, ``cancelled`` or ``late_cancel`` (a few common spellings are understood:
   see ``STATUS_WORDS``);
 - ``booked_on`` (optional): the day the appointment was made;
+- ``room`` (optional): the exam room the patient was roomed in, by any name (it gives the room turnover);
 - step timestamps (each optional, any subset), a clock time on the visit's date or a full timestamp:
   ``arrived`` (at the door or kiosk), ``checked_in`` (check-in done at the front desk), ``roomed`` (placed in an
   exam room: rooming starts), ``rooming_done`` (the medical assistant leaves the room), ``provider_in`` and
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 STEPS = ("arrived", "checked_in", "roomed", "rooming_done", "provider_in", "provider_out", "checked_out")
 """The step timestamps of a visit, in the order they happen."""
 REQUIRED = ("date", "appointment_time", "visit_type", "provider", "status")
-OPTIONAL = ("booked_on", *STEPS)
+OPTIONAL = ("booked_on", "room", *STEPS)
 STATUSES = ("arrived", "no_show", "cancelled", "late_cancel")
 STATUS_WORDS = {
     "arrived": "arrived",
@@ -142,9 +143,11 @@ def read_visits(
     )
     if "booked_on" in table:
         visits["booked_on"] = pd.to_datetime(table["booked_on"], errors="coerce", format="mixed").dt.normalize()
+    if "room" in table:
+        visits["room"] = table["room"].astype("string").str.strip()
     for step in STEPS:
         visits[step] = _minutes(table[step], dates, timezone) if step in table else np.nan
-    for column in ("date", "appointment_time", *OPTIONAL):
+    for column in ("date", "appointment_time", "booked_on", *STEPS):
         if column in table:
             visits[f"{column}_written"] = table[column].astype("string")
     visits.attrs["steps"] = [s for s in STEPS if s in table]

@@ -1,8 +1,9 @@
 """``clinicsim calibrate``'s work: check, fit, write the calibrated scenario, back-test it, report; in a directory.
 
 Files: ``calibrated.yaml`` (the whole scenario, each fitted value commented), ``calibration.html``, and CSVs of
-every table (``problems``, ``exclusions``, ``settings``, ``duration_fits``, ``speed_factors``, ``no_shows``,
-``backtest_days``, ``backtest_summary``, and ``holdout_summary`` with a hold-out).
+every table (``problems``, ``exclusions``, ``settings``, ``duration_fits``, ``speed_factors``,
+``provider_durations``, ``no_shows``, ``room_turnover`` (when the export names rooms), ``backtest_days``,
+``backtest_summary``, and ``holdout_summary`` with a hold-out).
 """
 
 from __future__ import annotations
@@ -94,10 +95,13 @@ def run_calibration(
         "settings": calibration.settings,
         "duration_fits": calibration.provider_visit.candidates(),
         "speed_factors": calibration.speed,
+        "provider_durations": calibration.provider_durations,
         "no_shows": calibration.no_shows,
         "backtest_days": everyday.days,
         "backtest_summary": everyday.summary(),
     }
+    if calibration.room_turnover.fit is not None:
+        tables["room_turnover"] = calibration.room_turnover.fit.table()
     if held is not None:
         tables["holdout_summary"] = held.summary()
     run.files.append(out / "calibrated.yaml")

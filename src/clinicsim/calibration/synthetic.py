@@ -22,6 +22,7 @@ in the format of ``export``:
 - ``provider`` is the one booked; for a walk-in, the one who saw them (else the provider or pool they came for);
 - ``booked_on`` is the date less a lead time in days, geometric on 0, 1, 2, ... with mean ``mean_lead_days``; empty
   for walk-ins (whose ``appointment_time`` is empty too). The engine's no-shows do not depend on it;
+- ``room`` is the exam room the patient was roomed in (the event log's ``exam_room`` resource); empty without one;
 - ``visit_id`` (not a column ``read_visits`` uses, as an EHR's encounter number would be) names the simulated
   patient: ``YYYYMMDD-<patient>`` (the patient's number in that day's event log), ``YYYYMMDD-X<k>`` for the day's
   k-th cancellation. A duplicated row repeats it.
@@ -59,7 +60,7 @@ from clinicsim.week import simulate_week
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("visit_id", "date", "appointment_time", "visit_type", "provider", "status", "booked_on", *STEPS)
+COLUMNS = ("visit_id", "date", "appointment_time", "visit_type", "provider", "status", "booked_on", "room", *STEPS)
 """The columns of a synthetic export, in file order."""
 
 STAMPS = {
@@ -223,6 +224,13 @@ def _stamps_s(log: EventLog) -> dict[str, np.ndarray]:
     return out
 
 
+def _rooms(log: EventLog) -> np.ndarray:
+    """Each patient's exam room (the first they took; NaN for a patient never in one)."""
+    steps = pd.DataFrame({k: log.steps[k] for k in ("patient", "step", "start_min", "resource")})
+    rooms = steps[steps["step"] == "exam_room"].sort_values("start_min", kind="stable").groupby("patient")["resource"]
+    return rooms.first().reindex(log.patients["patient"]).to_numpy(dtype=object)
+
+
 def _day_rows(day: _Day, rng, *, p_cancel: float, p_late_cancel: float, mean_lead_days: float) -> pd.DataFrame:
     """The day's rows, in the order of the export (by time; a slot's cancellation before its patient), with the
     stamps in seconds from midnight."""
@@ -242,6 +250,7 @@ def _day_rows(day: _Day, rng, *, p_cancel: float, p_late_cancel: float, mean_lea
             "provider": provider,
             "status": [STATUS_OF[s] for s in p["status"]],
             "lead_days": np.where(walk_in, np.nan, lead),
+            "room": _rooms(day.log),
             **stamps,
             "_order": np.where(walk_in, stamps["arrived"], appointment_s),
             "_cancel": False,
@@ -259,6 +268,7 @@ def _day_rows(day: _Day, rng, *, p_cancel: float, p_late_cancel: float, mean_lea
             "provider": p["booked_with"][chosen],
             "status": kind[kind != ""],
             "lead_days": _leads(rng("cancelled_lead"), len(slots), mean_lead_days)[kind != ""],
+            "room": np.full(len(chosen), np.nan, dtype=object),
             **{stamp: np.full(len(chosen), np.nan) for stamp in STEPS},
             "_order": appointment_s[chosen],
             "_cancel": True,
@@ -342,6 +352,7 @@ def _formatted(table: pd.DataFrame) -> pd.DataFrame:
             "provider": table["provider"],
             "status": table["status"],
             "booked_on": booked.dt.strftime("%Y-%m-%d"),
+            "room": table["room"],
             **{stamp: _clock(dates, table[stamp], "%Y-%m-%d %H:%M:%S") for stamp in STEPS},
         }
     )
