@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 from html_checking import HtmlChecker, check_html, table_rows
 
-from clinicsim.calibration.backtest import BACKTEST_KPIS, Backtest, backtest
+from clinicsim.calibration.backtest import BACKTEST_KPIS, Backtest, backtest, census_hour, kpi_label
 from clinicsim.calibration.calibrate import Calibration, calibrate, split_by_date
 from clinicsim.calibration.export import read_visits
 from clinicsim.calibration.fit import fit_duration
@@ -87,7 +87,7 @@ def test_the_report_is_valid_html_with_every_figure_embedded(report, calibrated)
     assert path.name == "calibration.html"
     assert checker.errors == [] and checker.stack == []
     fitted = len(calibration.provider_visit.fits) + (len(calibration.rooming.fits) if calibration.rooming else 0)
-    assert len(checker.images) == fitted + 2  # a figure per duration fit, one per back-test
+    assert len(checker.images) == fitted + 4  # a figure per duration fit, two per back-test (KPIs, census by hour)
     for source in checker.images:
         assert source.startswith("data:image/png;base64,")
         assert base64.b64decode(source.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
@@ -176,13 +176,21 @@ def test_the_back_test_verdicts_are_in_words(report, calibrated):
     words = checker.words
     assert "Back-test: every observed day" in words and "Hold-out back-test" in words
     for result in (everyday, held):
-        for verdict in result.summary()["verdict"]:
+        summary = result.summary()
+        for verdict in summary["verdict"]:
             assert verdict in words
-        for sentence in backtest_sentences(result):
-            assert sentence in words
+        for kpi, sentence in zip(summary.index, backtest_sentences(result)):
+            folded = census_hour(kpi) is not None and sentence.split(": ", 1)[1].startswith("reproduced")
+            assert folded or sentence in words  # the census hours reproduced share one sentence
+        assert "Patients in the clinic by clock hour: reproduced in" in words
     rows = table_rows(path, "backtest")
     assert len([r for r in rows if r[0] == "KPI"]) == 2
     assert len(rows) == 2 + len(everyday.summary()) + len(held.summary())
+    # the KPIs first, then the census of every hour the clinic is open, each named in words
+    labels = [row[0] for row in rows[1 : 1 + len(everyday.summary())]]
+    assert labels[: len(BACKTEST_KPIS)] == [kpi_label(kpi) for kpi in BACKTEST_KPIS]
+    assert labels[len(BACKTEST_KPIS) :] == [f"Patients in the clinic {h:02d}:00-{h + 1:02d}:00" for h in range(7, 18)]
+    assert words.count("the share of days whose observed census falls inside that day's own band") == 2
     # the demo's bands come from 9 replications: 80% prediction intervals, said so
     assert (
         "a prediction interval with 80% coverage" in words and "39 replications give a distribution-free 95%" in words
@@ -242,6 +250,30 @@ def test_skipped_days_are_listed_with_their_reason(calibrated):
     assert "Days not replayed" in checker.words
     assert "2027-01-09 the scenario has no clinic on saturday" in checker.words
     assert "a prediction interval with 95% coverage" in checker.words
+
+
+def test_the_census_hours_reproduced_share_a_sentence_and_a_missed_hour_has_its_own(calibrated):
+    calibration = calibrated[1]
+    result = made_backtest(
+        {
+            "cycle_time_mean_min": ["inside"] * 20,
+            "census_09": ["inside"] * 20,
+            "census_08": ["inside"] * 19 + ["above"],
+            "census_10": ["below"] * 12 + ["inside"] * 8,
+        }
+    )
+    assert list(result.summary().index) == ["cycle_time_mean_min", "census_08", "census_09", "census_10"]
+    checker = HtmlChecker()
+    checker.feed(render_calibration_report(calibration, backtest=result))
+    assert checker.errors == [] and len(checker.images) >= 2  # the KPIs' figure and the census figure
+    words = checker.words
+    assert "Patients in the clinic by clock hour: reproduced in 2 of 3 hours (08:00, 09:00)" in words
+    missed = dict(zip(result.summary().index, backtest_sentences(result)))["census_10"]
+    assert missed.startswith("Patients in the clinic 10:00-11:00: observed values consistently below") and (
+        missed in words
+    )
+    assert "1 of 4 KPIs missed (Patients in the clinic 10:00-11:00)" in words
+    assert "the share of days whose observed census falls inside that day's own band" in words
 
 
 # -- the duration figure, and settings in short ----------------------------------------------------------------

@@ -8,7 +8,8 @@ beside the fitted one, with its sample size and fit) and what the export holds t
 each fitted duration (the candidate distributions with AIC and KS, a histogram and QQ figure), the provider speed
 factors, lateness, no-show rates, late session starts and walk-ins, each with its interval; then the back-test of
 every observed day and, when given, the hold-out back-test, each KPI's share of days inside the model's band said
-in words, with the figure and the days that could not be replayed; and how to read it all.
+in words (the census hours reproduced in one sentence), with a figure of the KPIs by day and one of the census by
+clock hour, and the days that could not be replayed; and how to read it all.
 
 Numbers come from the ``Calibration`` and ``Backtest`` objects as they are: this module only formats and words
 them.
@@ -28,14 +29,13 @@ import numpy as np
 import pandas as pd
 
 from clinicsim import __version__
-from clinicsim.calibration.backtest import Backtest
+from clinicsim.calibration.backtest import Backtest, census_hour, kpi_label
 from clinicsim.calibration.calibrate import Calibration
 from clinicsim.calibration.fit import ON_TIME_MIN, GroupFits
 from clinicsim.calibration.fit_plots import plot_duration_fit
-from clinicsim.calibration.plots import plot_backtest
+from clinicsim.calibration.plots import plot_backtest, plot_backtest_census
 from clinicsim.calibration.quality import INTERVALS, REASONS
 from clinicsim.formatting import count_of
-from clinicsim.metrics import find_metric
 from clinicsim.reports.page import Figure, html_template, png_data_uri
 from clinicsim.scenario import Scenario
 from clinicsim.scenario.changes import resolve_path
@@ -426,11 +426,6 @@ def _walk_in_rows(calibration: Calibration) -> list[dict[str, str]]:
 # -- the back-test -------------------------------------------------------------------------------------------------
 
 
-def _kpi_label(kpi: str) -> str:
-    metric = find_metric(kpi)
-    return metric.label if metric is not None else kpi
-
-
 @dataclass(frozen=True)
 class _Words:
     missed: bool
@@ -439,7 +434,7 @@ class _Words:
 
 def _kpi_words(kpi: str, row: pd.Series, confidence: float) -> _Words:
     """One KPI of a back-test's summary in words."""
-    label = _kpi_label(kpi)
+    label = kpi_label(kpi)
     inside, above, below = row["inside_pct"] / 100, row["above_pct"] / 100, row["below_pct"] / 100
     days, expected = int(row["days"]), _pct(confidence, 0)
     ci = _interval(row["inside_low_pct"] / 100, row["inside_high_pct"] / 100, pct=True)
@@ -474,15 +469,32 @@ def backtest_sentences(result: Backtest) -> list[str]:
     return [_kpi_words(str(kpi), row, result.confidence).sentence for kpi, row in summary.iterrows()]
 
 
+def _census_words(reproduced: list[int], n_hours: int) -> _Words:
+    """The census hours a back-test reproduced, in one sentence (each missed hour has a sentence of its own)."""
+    hours = ", ".join(f"{h:02d}:00" for h in reproduced)
+    which = "every hour the clinic is open" if len(reproduced) == n_hours else f"{len(reproduced)} of {n_hours} hours"
+    return _Words(False, f"Patients in the clinic by clock hour: reproduced in {which} ({hours}); each hour's share "
+                         "of days inside is in the table.")  # fmt: skip
+
+
 def _backtest_section(result: Backtest, *, title: str, intro: str, key: str) -> dict[str, Any]:
     summary = result.summary()
-    rows, sentences = [], []
+    rows: list[dict[str, Any]] = []
+    said: list[_Words | None] = []  # None: where the reproduced census hours' one sentence goes
+    hours = [h for h in map(census_hour, summary.index) if h is not None]
+    reproduced: list[int] = []
     for kpi, row in summary.iterrows():
         words = _kpi_words(str(kpi), row, result.confidence)
-        sentences.append(words)
+        hour = census_hour(str(kpi))
+        if hour is not None and not words.missed:
+            if not reproduced:
+                said.append(None)
+            reproduced.append(hour)
+        else:
+            said.append(words)
         rows.append(
             {
-                "kpi": _kpi_label(str(kpi)),
+                "kpi": kpi_label(str(kpi)),
                 "days": f"{int(row['days']):,}",
                 "inside": f"{row['inside_pct']:.0f}%",
                 "inside_ci": f"{row['inside_low_pct']:.0f}% to {row['inside_high_pct']:.0f}%",
@@ -492,11 +504,12 @@ def _backtest_section(result: Backtest, *, title: str, intro: str, key: str) -> 
                 "missed": words.missed,
             }
         )
+    sentences = [words if words is not None else _census_words(reproduced, len(hours)) for words in said]
     days = result.days
     no_data = []
     if len(days):
         compared = set(summary.index)
-        no_data = [_kpi_label(k) for k in days["kpi"].unique() if k not in compared]
+        no_data = [kpi_label(k) for k in days["kpi"].unique() if k not in compared]
     dates = pd.to_datetime(days["date"]) if len(days) else pd.Series(dtype="datetime64[ns]")
     figure = None
     if len(summary):
@@ -506,6 +519,17 @@ def _backtest_section(result: Backtest, *, title: str, intro: str, key: str) -> 
             f"{result.replications} simulated replications (grey bar, the median marked): a distribution-free "
             f"{_pct(result.confidence, 0)} prediction interval for the day.",
             png_data_uri(plot_backtest(result)),
+        )
+    census = None
+    if len(result.census_by_hour()):
+        census = Figure(
+            f"{title}: census by clock hour",
+            "Top: the number of patients in the clinic (arrival to check-out done), time-averaged over each clock "
+            "hour and then over the days, observed (dots) against the model's band and median averaged the same "
+            "way. Bottom: per hour, the share of days whose observed census falls inside that day's own band, with "
+            f"its Wilson 95% interval; a right model leaves about {_pct(result.confidence, 0)} inside (dashed), and "
+            "the hours whose interval stays below that are red.",
+            png_data_uri(plot_backtest_census(result)),
         )
     return {
         "key": key,
@@ -517,10 +541,11 @@ def _backtest_section(result: Backtest, *, title: str, intro: str, key: str) -> 
         "first": _date(dates.min()) if len(dates) else "-",
         "last": _date(dates.max()) if len(dates) else "-",
         "sentences": sentences,
-        "missed": [row["kpi"] for row, words in zip(rows, sentences) if words.missed],
+        "missed": [row["kpi"] for row in rows if row["missed"]],
         "rows": rows,
         "no_data": no_data,
         "figure": figure,
+        "census_figure": census,
         "skipped": [{"date": _date(r.date), "reason": str(r.reason)} for r in result.skipped.itertuples(index=False)],
     }
 
