@@ -5,7 +5,7 @@
     clinicsim sweep SPEC --store DB [--workers N | --dask ADDRESS] [--resume] [--new]
     clinicsim sweep-report DB --out DIR [--pareto KPI_X KPI_Y]
     clinicsim access SCENARIO [PLAN...] [--weeks N] [--warm-up W] [--days] [--out DIR]
-    clinicsim calibrate VISITS --base SCENARIO --out DIR [--map ours=theirs] [--holdout F]
+    clinicsim calibrate VISITS [--base SCENARIO] --out DIR [--map ours=theirs] [--holdout F]
     clinicsim validate SCENARIO...
     clinicsim schema
 
@@ -409,7 +409,12 @@ def access(scenario, plans, weeks, warm_up, replications, days, seed, out) -> No
 
 @main.command()
 @click.argument("visits", type=click.Path(dir_okay=False))
-@click.option("--base", "base_path", type=click.Path(dir_okay=False), help="Scenario the fitted values go into.")
+@click.option(
+    "--base",
+    "base_path",
+    type=click.Path(dir_okay=False),
+    help="Scenario the fitted values go into (default: one inferred from the export's appointment grid).",
+)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for the calibrated files.")
 @click.option("--map", "column_map", multiple=True, help="Rename the export's columns: ours=theirs[,ours=theirs].")
 @click.option("--timezone", help="Convert time-zone-aware timestamps to this zone (e.g. America/Chicago).")
@@ -426,20 +431,22 @@ def calibrate(visits, base_path, out, column_map, timezone, holdout, replication
     """Calibrate a scenario to VISITS (an EHR visit export, CSV or Parquet), report its data problems and fits,
     and back-test it against the observed days (all of them, and a hold-out the fit did not see)."""
     from clinicsim.calibration.export import ExportError, parse_column_map, read_visits
+    from clinicsim.calibration.infer import CannotInfer
     from clinicsim.calibration.output import run_calibration
     from clinicsim.experiment import DEFAULT_SEED
 
-    if base_path is None:
-        _fail("--base SCENARIO is needed: the fitted values go into it (templates are not inferred from the export)")
-    base = _load(base_path)
+    base = _load(base_path) if base_path is not None else None
     _check_out_dir(out)
     try:
         read = read_visits(visits, column_map=parse_column_map(column_map), timezone=timezone)
     except ExportError as error:
         _fail(str(error))
     with _writing_to(out):
-        written = run_calibration(read, base, Path(out), holdout=holdout, replications=replications,
-                                  seed=DEFAULT_SEED if seed is None else seed, source=visits)  # fmt: skip
+        try:
+            written = run_calibration(read, base, Path(out), holdout=holdout, replications=replications,
+                                      seed=DEFAULT_SEED if seed is None else seed, source=visits)  # fmt: skip
+        except CannotInfer as error:
+            _fail(f"{visits}: {error}")
     for line in written.lines():
         click.echo(line)
 

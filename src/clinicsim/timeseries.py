@@ -117,7 +117,7 @@ def census(results: Results, *, place: str = "waiting_room", step_min: float = 5
     return frame
 
 
-def _overlap_by_hour(starts: np.ndarray, ends: np.ndarray, hours: np.ndarray) -> np.ndarray:
+def overlap_by_hour(starts: np.ndarray, ends: np.ndarray, hours: np.ndarray) -> np.ndarray:
     """Minutes of each interval inside each clock hour: shape (intervals, hours)."""
     low, high = 60.0 * hours, 60.0 * (hours + 1)
     return np.clip(np.minimum(ends[:, None], high) - np.maximum(starts[:, None], low), 0.0, None)
@@ -153,9 +153,9 @@ def _minutes_by_hour(results: Results) -> tuple[list[str], np.ndarray, np.ndarra
         kind_of = _kinds(log)
         step_kinds = np.array([kind_of.get(r, "") for r in log.steps["resource"]], dtype=object)
         duty_kinds = np.array([kind_of.get(r, "") for r in log.duty["resource"]], dtype=object)
-        steps_overlap = _overlap_by_hour(log.steps["start_min"], log.steps["end_min"], hours)
+        steps_overlap = overlap_by_hour(log.steps["start_min"], log.steps["end_min"], hours)
         busy += _sum_by_kind(step_kinds, steps_overlap, order)
-        duty += _sum_by_kind(duty_kinds, _overlap_by_hour(log.duty["on_min"], log.duty["off_min"], hours), order)
+        duty += _sum_by_kind(duty_kinds, overlap_by_hour(log.duty["on_min"], log.duty["off_min"], hours), order)
     return order, hours, busy, duty
 
 

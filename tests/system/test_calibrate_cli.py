@@ -55,6 +55,19 @@ def test_an_export_that_cannot_be_read_gets_one_line_and_exit_2(tmp_path, make, 
     assert len(lines) == 1 and said in lines[0], result.output
 
 
-def test_calibrate_needs_a_base_scenario(tmp_path):
-    result = CliRunner().invoke(main, ["calibrate", str(EXPORT), "--out", str(tmp_path / "o")])
-    assert result.exit_code == 2 and "--base SCENARIO is needed" in result.output
+def test_without_a_base_the_scenario_is_inferred_from_the_export(tmp_path):
+    out = tmp_path / "o"
+    result = CliRunner().invoke(main, ["calibrate", str(EXPORT), "--out", str(out), "-n", "3", "--holdout", "0"])
+    assert result.exit_code == 0, result.output
+    assert "base inferred from the export: 1 templates of 4 providers" in result.output
+    calibrated = load_scenario(out / "calibrated.yaml")
+    assert [p.name for p in calibrated.providers] == [p.name for p in load_scenario(BASE).providers]
+    assert "assumed" in (out / "inferred.csv").read_text()
+
+
+def test_an_export_whose_templates_cannot_be_read_without_a_base_gets_one_line_and_exit_2(tmp_path):
+    path = tmp_path / "walk_ins.csv"
+    path.write_text("date,appointment_time,visit_type,provider,status,arrived\n2027-01-04,,acute,Dr A,arrived,09:00\n")
+    result = CliRunner().invoke(main, ["calibrate", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "no booked appointments" in result.output and "give a base scenario" in result.output

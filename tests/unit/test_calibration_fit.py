@@ -23,6 +23,7 @@ from pydantic import TypeAdapter
 
 from clinicsim.calibration.fit import (
     MAX_SUPPORT,
+    charting,
     empirical_of,
     fit_by_group,
     fit_duration,
@@ -32,6 +33,7 @@ from clinicsim.calibration.fit import (
     provider_speed_factors,
     provider_visit_durations,
     room_turnover,
+    turn_away,
     walk_in_rates,
 )
 from clinicsim.distributions import Distribution, Duration, Empirical, Fixed
@@ -306,6 +308,55 @@ def test_room_turnover_pairs_only_visits_in_the_same_room_and_day_and_skips_excl
 def test_an_export_without_rooms_has_no_turnover():
     turnover = room_turnover(speed_visits())
     assert turnover.n == 0 and turnover.fit is None
+
+
+def provider_day(gaps: list[float], *, ready_before: bool = True) -> pd.DataFrame:
+    """One provider's 20-minute visits, each begun ``gap`` minutes after the previous one ended; the next patient's
+    rooming done 2 minutes before that end (``ready_before``) or 1 minute before the provider came in."""
+    rows, out = [], 480.0
+    for k, gap in enumerate([0.0, *gaps]):
+        start = out + gap if k else 480.0
+        ready = (out - 2 if ready_before else start - 1) if k else 470.0
+        rows.append({"roomed": ready - 6, "rooming_done": ready, "provider_in": start, "provider_out": start + 20})
+        out = start + 20
+    return visit_table(rows)
+
+
+def test_charting_is_the_gap_to_the_next_patient_who_was_ready():
+    gaps = list(np.linspace(2, 6, 40))
+    fitted = charting(provider_day(gaps))
+    assert fitted.gaps["used"].sum() == 40 and fitted.gaps["gap_min"].tolist() == pytest.approx(gaps)
+    assert fitted.fits["Dr A"].mean_min == pytest.approx(4, rel=0.01) and set(fitted.fits) == {"Dr A", "all"}
+
+
+def test_a_provider_waiting_for_the_next_patient_says_nothing_about_charting():
+    fitted = charting(provider_day([10.0] * 40, ready_before=False))
+    assert not fitted.gaps["used"].any() and fitted.fits == {} and fitted.distribution("Dr A") is None
+
+
+def test_a_provider_with_few_gaps_gets_the_pooled_charting():
+    busy = provider_day([4.0 + k % 3 for k in range(40)])
+    visits = pd.concat([busy, provider_day([3.0] * 5).assign(provider="Dr B")], ignore_index=True)
+    fitted = charting(visits)
+    assert "Dr B" not in fitted.fits and fitted.distribution("Dr B") == fitted.fits["all"].distribution
+
+
+def lateness_rows(seen: list[float], away: list[float]) -> pd.DataFrame:
+    """Booked patients seen (arrived, a provider stamp) or turned away (arrived only), by minutes late."""
+    rows = [{"appointment_min": 600.0, "arrived": 600.0 + m, "provider_in": 640.0} for m in seen]
+    rows += [{"appointment_min": 600.0, "arrived": 600.0 + m} for m in away]
+    return visit_table(rows)
+
+
+def test_a_late_policy_is_read_between_the_latest_seen_and_the_earliest_turned_away():
+    policy = turn_away(lateness_rows([-10, 0, 9.5, 14.8], [15.2, 18, 25, 30, 16]))
+    assert policy.limit_min == 15 and policy.n_turned_away == 5
+    assert turn_away(lateness_rows([-10, 11.0], [12.5, 13, 14, 20, 30])).limit_min == 11  # no multiple of 5 between
+
+
+def test_no_policy_is_read_from_few_or_inconsistent_turned_away_patients():
+    assert turn_away(lateness_rows([0, 14], [20, 25])).limit_min is None  # too few
+    assert turn_away(lateness_rows([0, 22], [15, 18, 20, 25, 30])).limit_min is None  # someone later was seen
 
 
 # -- no-shows and cancellations --------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import pytest
 
 import clinicsim
 from clinicsim.calibration.export import read_visits
-from clinicsim.calibration.infer import infer_scenario
+from clinicsim.calibration.infer import CannotInfer, infer_scenario
 from clinicsim.calibration.scenario_file import commented_yaml
 from clinicsim.calibration.synthetic import Defects, synthetic_export, write_export
 from clinicsim.scenario import format_clock, load_scenario, parse_scenario_text
@@ -257,9 +257,9 @@ def test_duplicated_rows_make_no_double_booking_but_two_patients_in_a_slot_do(tm
 
 
 def test_an_export_without_booked_appointments_or_with_unusable_names_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="no booked appointments"):
+    with pytest.raises(CannotInfer, match="no booked appointments"):
         infer_scenario(_csv(tmp_path, ["2027-01-04,,urgent,Dr Walk,arrived"]))
-    with pytest.raises(ValueError, match="no booked appointments"):
+    with pytest.raises(CannotInfer, match="no booked appointments"):
         infer_scenario(_csv(tmp_path, []))
-    with pytest.raises(ValueError, match="rename them in the export"):
+    with pytest.raises(CannotInfer, match="rename them in the export"):
         infer_scenario(_csv(tmp_path, ['2027-01-04,08:00,follow_up,"Dr O\'Brien, Mary",arrived']))

@@ -57,7 +57,7 @@ from clinicsim.scenario.model import WEEKDAYS
 from clinicsim.statistics import wilson_interval
 from clinicsim.streams import independent_seed
 from clinicsim.templates import Appointment
-from clinicsim.timeseries import _overlap_by_hour  # the census's minutes per clock hour, shared
+from clinicsim.timeseries import overlap_by_hour
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def observed_census(visits: pd.DataFrame, quality: Quality | None = None) -> pd.
     )
     hours = np.arange(24)
     rows = visits[usable]
-    present = _overlap_by_hour(rows["arrived"].to_numpy(dtype=float), rows["checked_out"].to_numpy(dtype=float),
+    present = overlap_by_hour(rows["arrived"].to_numpy(dtype=float), rows["checked_out"].to_numpy(dtype=float),
                                hours) / 60  # fmt: skip
     return pd.DataFrame(present, index=rows["date"], columns=hours).groupby(level=0).sum()
 
@@ -190,7 +190,7 @@ def simulated_census(logs: Sequence[EventLog], hours: Sequence[int]) -> np.ndarr
     for r, log in enumerate(logs):
         start, end = log.patients["arrival_min"], first_by_patient(log, "check_out", "end_min")
         stay = np.isfinite(start) & np.isfinite(end)
-        out[r] = _overlap_by_hour(start[stay], end[stay], hour_array).sum(axis=0) / 60
+        out[r] = overlap_by_hour(start[stay], end[stay], hour_array).sum(axis=0) / 60
     return out
 
 

@@ -6,14 +6,20 @@ thing (a visit type, a provider, the default pathway's step):
 - each visit type's provider-visit duration (``provider_in`` to ``provider_out``), on the scale of a provider of
   speed 1: every visit's minutes times its provider's fitted speed factor, so that dividing by the factor again
   (as the engine does) gives each provider's own; rooming (``roomed`` to ``rooming_done``) where the export has it;
-- each provider's ``speed_factor`` (shrunk toward 1 where they have few visits) and ``late_start_min``;
-- the patients' lateness, each visit type's no-show rate, and walk-ins by hour (replacing the base's walk-in
+- each provider's ``speed_factor`` (shrunk toward 1 where they have few visits), ``late_start_min`` and
+  ``documentation_min`` (the charting between visits, ``fit.charting``; the pooled fit for a provider with few);
+- the patients' lateness and the late policy (``fit.turn_away``: patients turned away for arriving late), each
+  visit type's no-show rate, and walk-ins by hour (replacing the base's walk-in
   streams with one calibrated stream when the export has walk-ins);
 - the exam rooms' turnover where the export names the room (``fit.room_turnover``: an upper bound).
 
 A provider's visits are their visit type's duration divided by their speed factor: ``provider_durations`` compares
 that, per provider and visit type, with the provider's own mean (shrunk toward it where there are few visits) and
 says where one factor does not describe a provider.
+
+Without a base scenario, the base is inferred from the export itself (``infer.infer_scenario``: the templates from
+the appointment grid, stated defaults for what an export cannot say), and its comments say where each value came
+from.
 
 Check-in and check-out times are not service times in an export (their intervals include the queue), so the
 base's are kept, and so are staff, rooms, templates and money. Each fitted value is commented in the calibrated
@@ -29,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from clinicsim.calibration import fit
+from clinicsim.calibration.infer import Inferred, infer_scenario
 from clinicsim.calibration.quality import Quality, check_visits
 from clinicsim.scenario import Scenario
 
@@ -74,6 +81,7 @@ class Calibration:
     no_shows: pd.DataFrame = field(repr=False)
     late_starts: fit.LateStarts = field(repr=False)
     walk_ins: fit.WalkInRates = field(repr=False)
+    charting: fit.Charting = field(repr=False)
     room_turnover: fit.RoomTurnover = field(repr=False)
     provider_durations: pd.DataFrame = field(repr=False)
     """Per provider and visit type, observed against the scenario's mean provider visit
@@ -82,10 +90,14 @@ class Calibration:
     """One row per setting of the scenario the calibration changed: path, value, comment (sample size, fit)."""
     not_used: list[str] = field(default_factory=list)
     """What the export holds that the base scenario has no place for (a visit type or provider it lacks)."""
+    inferred: Inferred | None = field(default=None, repr=False)
+    """The base inferred from the export, when none was given."""
 
     @property
     def comments(self) -> dict[str, str]:
-        return dict(zip(self.settings["path"], self.settings["comment"]))
+        """Each commented setting's comment: where an inferred base's values came from, then every fitted value."""
+        inferred = self.inferred.comments if self.inferred is not None else {}
+        return {**inferred, **dict(zip(self.settings["path"], self.settings["comment"]))}
 
 
 class _Changes:
@@ -129,6 +141,16 @@ def _visit_type_changes(changes: _Changes, base: Scenario, durations: fit.GroupF
             changes.set(f"visit_types.{name}.p_no_show", round(float(row["p_no_show"]), 4),
                         f"n={int(row['n']):,}; {interval}")  # fmt: skip
     return not_used
+
+
+def _charting_changes(changes: _Changes, base: Scenario, charting: fit.Charting) -> None:
+    for provider in base.providers:
+        own = charting.fits.get(provider.name)
+        chosen = own or charting.fits.get("all")
+        if chosen is not None:
+            whose = "own" if own else "pooled over providers"
+            changes.set(f"providers.{provider.name}.documentation_min", _dumped(chosen.distribution),
+                        f"{_duration_comment(chosen)}; {whose}; gaps to the next waiting patient")  # fmt: skip
 
 
 def _provider_changes(changes: _Changes, base: Scenario, speed: pd.DataFrame, late: fit.LateStarts) -> list[str]:
@@ -175,9 +197,15 @@ def _model_means(durations: fit.GroupFits) -> dict[str, float]:
     return {name: one.distribution.mean for (name,), one in durations.fits.items()}
 
 
-def calibrate(visits: pd.DataFrame, base: Scenario, *, quality: Quality | None = None, min_n: int = 30) -> Calibration:
-    """Fit ``visits`` (``export.read_visits``) into ``base`` (see the module docstring)."""
+def calibrate(
+    visits: pd.DataFrame, base: Scenario | None = None, *, quality: Quality | None = None, min_n: int = 30
+) -> Calibration:
+    """Fit ``visits`` (``export.read_visits``) into ``base``, or into a base inferred from them (see the module
+    docstring; ``infer.CannotInfer`` when the export's templates cannot be read)."""
     quality = quality if quality is not None else check_visits(visits)
+    inferred = infer_scenario(visits, quality) if base is None else None
+    base = inferred.scenario if inferred is not None else base
+    assert base is not None
     speed = fit.provider_speed_factors(visits, quality.excluded("provider_visit"))
     scaled = _scaled_to_speed_one(visits, speed)
     durations = fit.fit_by_group(scaled, ("provider_in", "provider_out"), ["visit_type"],
@@ -189,6 +217,8 @@ def calibrate(visits: pd.DataFrame, base: Scenario, *, quality: Quality | None =
     no_shows = fit.no_show_rates(visits, quality.mask("duplicate") if "duplicate" in quality.reasons else None)
     late = fit.late_starts(visits, quality.excluded("arrival_to_provider"))
     walk_ins = fit.walk_in_rates(visits, quality.excluded("check_in_wait"))
+    charting = fit.charting(visits, quality.excluded("in_room_wait") | quality.excluded("provider_visit"),
+                            min_n=min_n)  # fmt: skip
     turnover = fit.room_turnover(visits, quality.excluded(("checked_in", "roomed"))
                                  | quality.excluded(("roomed", "provider_out")), min_n=min_n)  # fmt: skip
     by_provider = fit.provider_visit_durations(visits, quality.excluded("provider_visit"), _model_means(durations),
@@ -196,6 +226,7 @@ def calibrate(visits: pd.DataFrame, base: Scenario, *, quality: Quality | None =
     changes = _Changes()
     not_used = _visit_type_changes(changes, base, durations, rooming, no_shows)
     not_used += _provider_changes(changes, base, speed, late)
+    _charting_changes(changes, base, charting)
     lateness = None
     if (~visits["walk_in"]).any() and visits["arrived"].notna().any():
         lateness = fit.lateness(visits, quality.excluded("lateness"))
@@ -203,6 +234,9 @@ def calibrate(visits: pd.DataFrame, base: Scenario, *, quality: Quality | None =
             kind = "empirical" if lateness.rejected else "normal"
             changes.set("patients.lateness_min", _dumped(lateness.distribution),
                         f"n={lateness.n:,}; {kind}; KS p={lateness.ks_p:.2g}")  # fmt: skip
+    policy = fit.turn_away(visits, quality.excluded("lateness"))
+    if policy.limit_min is not None:
+        changes.set("patients.turn_away_if_late_by_min", policy.limit_min, policy.comment)
     not_used += _walk_in_changes(changes, base, walk_ins)
     not_used += _room_changes(changes, base, turnover, min_n)
     changes.set("name", f"{base.name} (calibrated)", "")
@@ -210,7 +244,7 @@ def calibrate(visits: pd.DataFrame, base: Scenario, *, quality: Quality | None =
     settings = pd.DataFrame([r for r in changes.rows if r["path"] != "name"], columns=["path", "value", "comment"])
     logger.info("calibrated %d settings of %r from %d visits", len(settings), base.name, len(visits))
     return Calibration(base, scenario, visits, quality, durations, rooming, speed, lateness, no_shows, late,
-                       walk_ins, turnover, by_provider, settings, not_used)  # fmt: skip
+                       walk_ins, charting, turnover, by_provider, settings, not_used, inferred)  # fmt: skip
 
 
 def split_by_date(visits: pd.DataFrame, fit_share: float) -> tuple[pd.DataFrame, pd.DataFrame]:

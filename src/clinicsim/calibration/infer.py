@@ -118,6 +118,11 @@ _CANCELLED = ("cancelled", "late_cancel")
 _NAME = re.compile(r"[\w.\- ]+")
 
 
+class CannotInfer(ValueError):
+    """An export the clinic's templates cannot be read from (no booked appointments, no regular weekday, a provider
+    name a scenario cannot hold); one sentence saying what to do."""
+
+
 @dataclass(frozen=True)
 class Inferred:
     """A scenario inferred from a visit export (``infer_scenario``)."""
@@ -760,7 +765,7 @@ def _walk_in_only(visits: pd.DataFrame, booked: pd.DataFrame, notes: _Notes) -> 
 def _check_names(providers: Iterable[str]) -> None:
     for name in providers:
         if not _NAME.fullmatch(name):
-            raise ValueError(
+            raise CannotInfer(
                 f"provider {name!r}: a scenario names providers with letters, digits, spaces and . _ - only; rename "
                 "them in the export (or give a base scenario)"
             )
@@ -796,23 +801,23 @@ def infer_scenario(
 ) -> Inferred:
     """A scenario inferred from a visit export (``export.read_visits``; ``quality`` its ``check_visits``, made here
     when not given): templates from the appointment grid, visit types from the visits, defaults for the rest (see
-    the module docstring). ValueError when the export has no booked appointment, or no provider works any weekday
+    the module docstring). CannotInfer when the export has no booked appointment, or no provider works any weekday
     regularly with a slot grid to read."""
     quality = quality if quality is not None else check_visits(visits)
     notes = _Notes()
     booked = _booked(visits, quality)
     if booked.empty:
-        raise ValueError(
+        raise CannotInfer(
             "the export has no booked appointments (rows with an appointment time): the clinic's templates cannot be "
             "inferred; give a base scenario"
         )
     if booked["visit_type"].isna().all():
-        raise ValueError("the export's booked appointments have no visit type: give each row its visit type")
+        raise CannotInfer("the export's booked appointments have no visit type: give each row its visit type")
     _check_names(booked["provider"].unique())
     days, spans = _provider_days(booked, notes)
     _walk_in_only(visits, booked, notes)
     if not days:
-        raise ValueError(
+        raise CannotInfer(
             "no provider has appointments on a regular weekday with two appointment times on one date: the clinic's "
             "templates cannot be inferred; give a base scenario"
         )
