@@ -10,7 +10,9 @@ max):
 
   a. the calibration, what ``clinicsim calibrate`` does before its back-test: ``export.read_visits(path)``,
      ``quality.check_visits(visits)``, ``calibrate.calibrate(visits, base, quality=quality)`` (the base is the
-     clinic's own scenario), each timed, and their total per round: the target;
+     clinic's own scenario), each timed, and their total per round: the target; and, not in the total,
+     ``infer.infer_scenario(visits, quality)``, what ``clinicsim calibrate`` without ``--base`` adds to infer the
+     base (the templates from the appointment grid);
   b. the back-test of the calibrated scenario on every observed day, ``backtest.backtest(scenario, visits,
      replications=--replications, quality=quality)`` (default 9; the data problems found leave rows out of the
      observed KPIs, as in ``clinicsim calibrate``), in seconds per day; and, once per round, the same with 2
@@ -45,6 +47,7 @@ import clinicsim
 from clinicsim.calibration.backtest import backtest
 from clinicsim.calibration.calibrate import calibrate
 from clinicsim.calibration.export import read_visits
+from clinicsim.calibration.infer import infer_scenario
 from clinicsim.calibration.quality import check_visits
 from clinicsim.calibration.scenario_file import commented_yaml
 from clinicsim.calibration.synthetic import Defects, synthetic_export, write_export
@@ -78,8 +81,10 @@ def calibration_steps(path: Path, base):
     read_s, visits = timed(lambda: read_visits(path))
     check_s, quality = timed(lambda: check_visits(visits))  # type: ignore[arg-type]
     calibrate_s, calibration = timed(lambda: calibrate(visits, base, quality=quality))  # type: ignore[arg-type]
+    infer_s, _ = timed(lambda: infer_scenario(visits, quality))  # type: ignore[arg-type]
     seconds = {"read_visits": read_s, "check_visits": check_s, "calibrate": calibrate_s}
     seconds["total"] = read_s + check_s + calibrate_s
+    seconds["infer_scenario"] = infer_s
     return seconds, visits, quality, calibration
 
 
@@ -189,7 +194,8 @@ def main() -> None:
         )
 
         # a. read, check, calibrate
-        steps: dict[str, list[float]] = {"read_visits": [], "check_visits": [], "calibrate": [], "total": []}
+        steps: dict[str, list[float]] = {"read_visits": [], "check_visits": [], "calibrate": [], "total": [],
+                                         "infer_scenario": []}  # fmt: skip
         for _ in range(rounds):
             seconds, visits, quality, calibration = calibration_steps(path, scenario)
             for name, s in seconds.items():
