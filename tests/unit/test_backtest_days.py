@@ -203,6 +203,23 @@ def test_a_replayed_day_has_a_census_band_for_every_open_hour(visits):
     assert overtime["observed"] == 0 and overtime["where"] == "inside"  # both finish long before their sessions end
 
 
+def test_a_row_written_twice_is_replayed_once(tmp_path):
+    from clinicsim.calibration.backtest import backtest
+    from clinicsim.calibration.quality import check_visits
+
+    scenario = load_scenario("scenarios/family_medicine.yaml")
+    lines = EXPORT.splitlines()
+    twice = tmp_path / "twice.csv"
+    twice.write_text("\n".join([*lines[:2], lines[1], *lines[2:]]) + "\n")  # Dr Alvarez's 08:00 written twice
+    once = tmp_path / "once.csv"
+    once.write_text(EXPORT)
+    results = []
+    for path in (once, twice):
+        visits = read_visits(path)
+        results.append(backtest(scenario, visits, replications=5, seed=1, quality=check_visits(visits)).days)
+    assert results[1].equals(results[0])
+
+
 def test_the_census_figure_draws_the_mean_observed_census_and_each_hours_share_inside():
     import matplotlib
 

@@ -382,10 +382,12 @@ def backtest(
     quality: Quality | None = None,
 ) -> Backtest:
     """Replay every observed date of ``visits`` through ``scenario`` (see the module docstring); ``quality``
-    leaves rows out of the observed waits its problems touch (``observed_kpis``)."""
+    leaves rows out of the observed waits its problems touch (``observed_kpis``), and its duplicates out of the
+    replayed appointments (a row written twice is one patient)."""
     if replications < 2:
         raise ValueError("a back-test needs at least 2 replications per day")
     observed = observed_kpis(visits, quality)
+    replayed = visits if quality is None else visits[~quality.mask("duplicate")]
     known = {p.name for p in scenario.providers}
     ours = visits["provider"].isna() | visits["provider"].isin(known)  # another provider's patients are not replayed
     census = observed_census(visits[ours], quality)
@@ -393,7 +395,7 @@ def backtest(
     working = set(scenario.working_weekdays())
     rows, skipped = [], []
     n_days = 0
-    for date, day in visits.dropna(subset=["date"]).groupby("date"):
+    for date, day in replayed.dropna(subset=["date"]).groupby("date"):
         weekday = WEEKDAYS[date.weekday()]
         if weekday not in working:
             skipped.append({"date": date, "reason": f"the scenario has no clinic on {weekday}"})
