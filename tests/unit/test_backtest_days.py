@@ -102,8 +102,8 @@ date,appointment_time,visit_type,provider,status,arrived,checked_in,roomed,roomi
 2027-01-05,10:00,established,Dr Baker,arrived,10:00,10:02,10:05,10:09,10:10,10:30,
 2027-01-05,10:20,telehealth,Dr Baker,arrived,,,,,10:20,10:35,
 """
-"""Three patients with both ``arrived`` and ``checked_out``: 08:00-09:00, 08:30-10:15 and 09:45-09:57; a no-show,
-a visit without ``checked_out`` and a video visit do not count."""
+"""Three patients with both ``arrived`` and ``checked_out``: 08:00-09:00, 08:30-10:15 and 09:45-09:57; a visit seen
+in person without ``checked_out`` counts to its last stamp (10:00-10:30); a no-show and a video visit do not count."""
 
 
 def read(tmp_path, text: str, name: str = "visits.csv"):
@@ -117,10 +117,10 @@ def test_the_observed_census_is_the_time_average_of_patients_present_in_each_hou
 
     census = observed_census(read(tmp_path, CENSUS_DAY))
     (day,) = census.index
-    expected = {7: 0.0, 8: (60 + 30) / 60, 9: (60 + 12) / 60, 10: 15 / 60, 11: 0.0}
+    expected = {7: 0.0, 8: (60 + 30) / 60, 9: (60 + 12) / 60, 10: (15 + 30) / 60, 11: 0.0}
     assert {hour: census.loc[day, hour] for hour in expected} == pytest.approx(expected)
     # summed over the day: each patient's minutes in the clinic, in patient-hours
-    assert census.loc[day].sum() == pytest.approx((60 + 105 + 12) / 60)
+    assert census.loc[day].sum() == pytest.approx((60 + 105 + 12 + 30) / 60)
 
 
 def test_the_observed_census_leaves_out_a_duplicate_and_a_stamp_in_doubt(tmp_path):
@@ -134,7 +134,8 @@ def test_the_observed_census_leaves_out_a_duplicate_and_a_stamp_in_doubt(tmp_pat
     visits = read(tmp_path, broken)
     assert observed_census(visits).iloc[0][8] == pytest.approx(2 * 60 / 60 + 30 / 60)  # unchecked: counted twice
     census = observed_census(visits, check_visits(visits)).iloc[0]
-    assert census[8] == pytest.approx(1.5) and census[11] == 0  # out of order at arrival: left out
+    # out of order at arrival (checked in before arriving): from its first trusted stamp, roomed at 11:10
+    assert census[8] == pytest.approx(1.5) and census[11] == pytest.approx(40 / 60)
 
 
 OVERTIME_DAY = """\

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -162,23 +163,50 @@ def observed_kpis(visits: pd.DataFrame, quality: Quality | None = None) -> pd.Da
     return pd.DataFrame(columns)
 
 
+def _stamp(visits: pd.DataFrame, quality: Quality | None, column: str) -> np.ndarray:
+    """``column``'s times where present and no problem touches them (NaN elsewhere; every present one without
+    ``quality``)."""
+    values = visits[column].to_numpy(dtype=float) if column in visits else np.full(len(visits), np.nan)
+    return np.where(_kept(visits, quality, (column, column)), values, np.nan)
+
+
+def _stays(visits: pd.DataFrame, quality: Quality | None) -> tuple[np.ndarray, np.ndarray]:
+    """Each visit's time in the clinic (minutes): ``arrived`` to ``checked_out``. A visit seen in person (a
+    front-desk or rooming stamp and a provider stamp) whose arrival or check-out is missing or in doubt is in the
+    clinic from its first trusted stamp to its last instead (a few minutes short, not the whole visit left out);
+    NaN where neither end can be told."""
+    start, end = _stamp(visits, quality, "arrived"), _stamp(visits, quality, "checked_out")
+    in_person = visits[["checked_in", "roomed"]].notna().any(axis=1) & visits[
+        ["provider_in", "provider_out"]
+    ].notna().any(axis=1)
+    later = np.column_stack([_stamp(visits, quality, c) for c in ("checked_in", "roomed", "rooming_done",
+                                                                     "provider_in", "provider_out")])  # fmt: skip
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: NaN, as wanted
+        first, last = np.nanmin(later, axis=1), np.nanmax(later, axis=1)
+    fill = in_person.to_numpy(dtype=bool)
+    start = np.where(np.isnan(start) & fill, first, start)
+    end = np.where(np.isnan(end) & fill, last, end)
+    return start, end
+
+
 def observed_census(visits: pd.DataFrame, quality: Quality | None = None) -> pd.DataFrame:
     """Per observed date (rows) and clock hour 0-23 (columns): the time-average number of patients in the clinic
-    during the hour, each arrived visit with both an ``arrived`` and a ``checked_out`` present from one to the
-    other. With ``quality``, duplicates and visits with a problem touching either stamp are left out. Dates
-    without such a visit are not in the table."""
+    during the hour, each arrived visit from ``arrived`` to ``checked_out`` (``_stays``: a visit seen in person
+    with one of them missing or in doubt from its first to its last trusted stamp). With ``quality``, duplicates
+    are left out. Dates without such a visit are not in the table."""
+    start, end = _stays(visits, quality)
     usable = (
         (visits["status"] == "arrived").to_numpy(dtype=bool)
-        & visits["arrived"].notna().to_numpy(dtype=bool)
-        & visits["checked_out"].notna().to_numpy(dtype=bool)
+        & ~np.isnan(start)
+        & ~np.isnan(end)
+        & (end >= start)
         & visits["date"].notna().to_numpy(dtype=bool)
-        & _kept(visits, quality, "cycle_time")
+        & _kept(visits, quality, None)
     )
     hours = np.arange(24)
-    rows = visits[usable]
-    present = overlap_by_hour(rows["arrived"].to_numpy(dtype=float), rows["checked_out"].to_numpy(dtype=float),
-                               hours) / 60  # fmt: skip
-    return pd.DataFrame(present, index=rows["date"], columns=hours).groupby(level=0).sum()
+    present = overlap_by_hour(start[usable], end[usable], hours) / 60
+    return pd.DataFrame(present, index=visits["date"][usable], columns=hours).groupby(level=0).sum()
 
 
 def simulated_census(logs: Sequence[EventLog], hours: Sequence[int]) -> np.ndarray:

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from clinicsim.calibration.export import STEPS
 from clinicsim.distributions import Empirical, Fixed, Gamma, Lognormal, Normal, Weibull, weibull_cv, weibull_shape
 from clinicsim.statistics import t_interval, wilson_interval
 
@@ -555,6 +556,13 @@ def provider_visit_durations(
 # -- room turnover ---------------------------------------------------------------------------------------------
 
 
+def _on_days_with(pairs: pd.DataFrame, unplaced: pd.DataFrame, by: str) -> pd.Series:
+    """Which pairs are on a (``by``, date) with a visit that could not be put in the sequence (a stamp missing): a
+    gap there may span that visit, so it measures nothing."""
+    days = pd.MultiIndex.from_frame(unplaced[[by, "date"]].dropna())
+    return pd.Series(pd.MultiIndex.from_frame(pairs[[by, "date"]]).isin(days), index=pairs.index)
+
+
 @dataclass(frozen=True, eq=False)
 class RoomTurnover:
     """Gaps between one patient's provider visit ending and the next patient being roomed in the same exam room,
@@ -578,7 +586,8 @@ def room_turnover(
     for each visit after the first, the gap from the previous visit's ``provider_out`` (when the room is left) to
     its own ``roomed``. Only gaps where the patient was already checked in when the room was left say anything
     about turnover (otherwise the room stood empty for want of a patient); those up to ``max_gap_min`` are fitted.
-    Even so a gap can include a wait for the medical assistant, so the fit is an upper bound of turnover (on
+    A room's day with a visit roomed there but without its ``roomed`` stamp is left out (a gap could span that
+    visit). Even so a gap can include a wait for the medical assistant, so the fit is an upper bound of turnover (on
     simulated days with a triangular(1, 2, 5) turnover, mean 2.7 minutes, it came out 0.3 minute long).
     ``exclude`` marks rows whose ``checked_in``, ``roomed`` or ``provider_out`` are in doubt (either row of a
     pair)."""
@@ -595,6 +604,7 @@ def room_turnover(
     gap = pairs["roomed"] - before["provider_out"]
     waiting = pairs["checked_in"] <= before["provider_out"]
     used = waiting & pairs["_kept"] & before["_kept"].astype(bool) & (gap > 0) & (gap <= max_gap_min)
+    used &= ~_on_days_with(pairs, visits[visits["room"].notna() & visits["roomed"].isna()], "room")
     gaps = pd.DataFrame({"room": pairs["room"], "date": pairs["date"], "gap_min": gap, "waiting": waiting,
                          "used": used}).reset_index(drop=True)  # fmt: skip
     values = gaps.loc[gaps["used"], "gap_min"].to_numpy()
@@ -638,6 +648,7 @@ def charting(
     the next patient was ready (rooming done, or arrived for a video visit) by the time the visit ended, so the
     provider was not waiting for a patient; those gaps up to ``max_gap_min`` are used, and the positive ones fitted
     where they are most (a clinic whose stamps show no time between visits is left with its scenario's charting).
+    A provider's day with a visit that has only one of its two provider stamps is left out: a gap there may span it.
     A gap also holds the walk to the next room, so the fit slightly overstates charting (on simulated days with
     charting lognormal mean 4 minutes it came out 4.0). ``exclude`` marks rows whose
     ``provider_in``, ``provider_out`` or readiness stamps are in doubt (either row of a pair)."""
@@ -653,6 +664,8 @@ def charting(
     gap = pairs["provider_in"] - before["provider_out"]
     waiting = pairs["_ready"] <= before["provider_out"]
     used = waiting & pairs["_kept"] & before["_kept"].astype(bool) & (gap >= 0) & (gap <= max_gap_min)
+    one_stamp = visits["provider_in"].notna() != visits["provider_out"].notna()  # seen, but not in the sequence
+    used &= ~_on_days_with(pairs, visits[one_stamp], "provider")
     gaps = pd.DataFrame({"provider": pairs["provider"], "date": pairs["date"], "gap_min": gap, "waiting": waiting,
                          "used": used}).reset_index(drop=True)  # fmt: skip
     fits: dict[str, DurationFit] = {}
@@ -857,6 +870,10 @@ def _sessions(visits: pd.DataFrame, kept: pd.Series) -> pd.DataFrame:
     return booked.assign(session=new.groupby([booked["provider"], booked["date"]]).cumsum().astype(int) - 1)
 
 
+_COPY_COLUMNS = ("date", "provider", "appointment_min", "visit_type", "status", *STEPS)
+"""The values two rows must share to be copies of one row (a duplicate, counted once)."""
+
+
 def _ready_min(visits: pd.DataFrame) -> pd.Series:
     """When a visit's patient was ready for the provider: rooming done, else checked in, else arrived (NaN
     without any)."""
@@ -964,16 +981,22 @@ def late_starts(visits: pd.DataFrame, exclude: pd.Series | None = None, *, min_s
     When patients are ready does not depend on how late the provider is, so this choice of sessions does not bias
     the delays, it only uses fewer of them (``n_used`` against ``n_sessions``).
 
+    A session with an arrived visit ``exclude`` marks is not used either: its first ``provider_in`` may be missing or
+    wrong, and the next patient's would overstate the delay by a slot.
+
     ``sessions`` has per provider session: provider, date, session (0, 1, ...), first_appointment_min,
-    first_provider_in_min, delay_min, first_ready_min, busy_until_min (the provider's last ``provider_out`` before
-    the session), provider_bound. The scenario's ``late_start_min`` is the empirical distribution of the used
-    delays (with its mass near 0: a zero-inflated delay is none of the parametric families, and a triangular or
-    exponential would misstate the share of sessions started on time)."""
+    first_provider_in_min, delay_min, first_ready_min, in_doubt, busy_until_min (the provider's last
+    ``provider_out`` before the session), provider_bound. The scenario's ``late_start_min`` is the empirical
+    distribution of the used delays (with its mass near 0: a zero-inflated delay is none of the parametric
+    families, and a triangular or exponential would misstate the share of sessions started on time)."""
     kept = _kept(visits, exclude)
-    booked = _sessions(visits, kept)
+    booked = _sessions(visits, pd.Series(True, index=visits.index))
+    booked = booked[~booked.duplicated(subset=[c for c in _COPY_COLUMNS if c in booked])]
+    trusted = kept[booked.index]
     booked = booked.assign(
-        _ready=_ready_min(booked).where(booked["provider_in"].notna()),
-        _seen_at=booked["provider_in"],
+        _ready=_ready_min(booked).where(booked["provider_in"].notna() & trusted),
+        _seen_at=booked["provider_in"].where(trusted),
+        _doubt=(booked["status"] == "arrived") & ~trusted,
     )
     keys = ["provider", "date", "session"]
     grouped = booked.groupby(keys, sort=True)
@@ -982,13 +1005,16 @@ def late_starts(visits: pd.DataFrame, exclude: pd.Series | None = None, *, min_s
             "first_appointment_min": grouped["appointment_min"].min(),
             "first_provider_in_min": grouped["_seen_at"].min(),
             "first_ready_min": grouped["_ready"].min(),
+            "in_doubt": grouped["_doubt"].any(),
         }
     ).reset_index()
     sessions = sessions[sessions["first_provider_in_min"].notna()].reset_index(drop=True)
     sessions["delay_min"] = (sessions["first_provider_in_min"] - sessions["first_appointment_min"]).clip(lower=0)
     sessions["busy_until_min"] = _busy_until(visits.loc[kept], sessions)
-    sessions["provider_bound"] = (sessions["first_ready_min"] <= sessions["first_appointment_min"]) & (
-        sessions["busy_until_min"] <= sessions["first_appointment_min"]
+    sessions["provider_bound"] = (
+        (sessions["first_ready_min"] <= sessions["first_appointment_min"])
+        & (sessions["busy_until_min"] <= sessions["first_appointment_min"])
+        & ~sessions["in_doubt"]
     )
     return LateStarts(sessions, min_sessions)
 
