@@ -191,43 +191,63 @@ def run_sweep(
     try:
         done = store.done()
         todo = {p.point: [r for r in range(spec.replications) if (p.point, r) not in done] for p in points}
-        todo = {p: reps for p, reps in todo.items() if reps}
-        finished = len(done)
-        if progress is not None:
-            progress(finished, total)
-        if not todo:
-            return SweepResults(store_path)
-        workers = workers or default_workers()
-        chunks = plan_chunks(todo, seconds_per_replication(points[0], spec.seed, spec.access), workers)
-        logger.info("sweep %r: %d chunks for %d replications left", spec.name, len(chunks), total - finished)
-        by_point = {p.point: p for p in points}
-        pending = {id(chunk): chunk for chunk in chunks}  # chunks not yet stored, in plan order
-        for restart in range(POOL_RESTARTS + 1):
-            own_pool = executor is None and workers > 1
-            pool = _local_pool(workers) if own_pool else executor
-            try:
-                for chunk, rows in _results(pool, list(pending.values()), by_point, spec):
-                    store.write(chunk.point, rows)
-                    finished += len(rows)
-                    del pending[id(chunk)]
-                    if progress is not None:
-                        progress(finished, total)
-                break
-            except BrokenProcessPool:
-                if not own_pool or restart == POOL_RESTARTS:
-                    times = "once" if restart == 0 else f"{restart + 1} times"
-                    raise WorkersLost(
-                        f"a worker process died {times} (killed from outside, or out of memory?: a "
-                        f"fault of the machine, not of the sweep); the {finished} finished replications are stored "
-                        f"in {store_path}: run the same command again to resume"
-                    ) from None
-                logger.warning("a worker process died; starting the pool again for %d chunks", len(pending))
-            finally:
-                if own_pool and pool is not None:
-                    pool.shutdown(wait=True, cancel_futures=True)
+        run_points(store, points, todo, spec, executor=executor, workers=workers, finished=len(done), total=total,
+                   progress=progress)  # fmt: skip
     finally:
         store.close()
     return SweepResults(store_path)
+
+
+def run_points(
+    store: ResultStore,
+    points: list[SweepPoint],
+    todo: dict[int, list[int]],
+    spec: SweepSpec,
+    *,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    finished: int = 0,
+    total: int | None = None,
+    progress: SweepProgress | None = None,
+) -> None:
+    """Simulate the replications ``todo`` lists per point (index of ``points``) and write each finished chunk to
+    ``store`` as it arrives, on ``executor`` or a local pool of ``workers`` (restarted if a worker dies). ``spec``
+    gives the seed, the KPIs kept and the access runs; ``finished`` and ``total`` are what ``progress`` counts from
+    and to."""
+    todo = {p: reps for p, reps in todo.items() if reps}
+    total = total if total is not None else finished + sum(len(r) for r in todo.values())
+    if progress is not None:
+        progress(finished, total)
+    if not todo:
+        return
+    by_point = {p.point: p for p in points}
+    workers = workers or default_workers()
+    chunks = plan_chunks(todo, seconds_per_replication(by_point[min(todo)], spec.seed, spec.access), workers)
+    logger.info("%r: %d chunks for %d replications left", spec.name, len(chunks), total - finished)
+    pending = {id(chunk): chunk for chunk in chunks}  # chunks not yet stored, in plan order
+    for restart in range(POOL_RESTARTS + 1):
+        own_pool = executor is None and workers > 1
+        pool = _local_pool(workers) if own_pool else executor
+        try:
+            for chunk, rows in _results(pool, list(pending.values()), by_point, spec):
+                store.write(chunk.point, rows)
+                finished += len(rows)
+                del pending[id(chunk)]
+                if progress is not None:
+                    progress(finished, total)
+            break
+        except BrokenProcessPool:
+            if not own_pool or restart == POOL_RESTARTS:
+                times = "once" if restart == 0 else f"{restart + 1} times"
+                raise WorkersLost(
+                    f"a worker process died {times} (killed from outside, or out of memory?: a "
+                    f"fault of the machine, not of the sweep); the {finished} finished replications are stored "
+                    f"in {store.path}: run the same command again to resume"
+                ) from None
+            logger.warning("a worker process died; starting the pool again for %d chunks", len(pending))
+        finally:
+            if own_pool and pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _results(pool: Executor | None, chunks: list[Chunk], by_point: dict[int, SweepPoint], spec: SweepSpec):

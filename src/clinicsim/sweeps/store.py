@@ -225,6 +225,17 @@ class ResultStore:
             # written last: a store is only recognised as this sweep's once it is complete
             self.connection.execute("INSERT INTO meta VALUES ('spec_hash', ?)", (spec_hash,))
 
+    def add_points(self, points: list[SweepPoint]) -> None:
+        """Record points met after the store was made (an optimization's plans, as its search proposes them), in
+        one transaction; points already recorded are left as they are."""
+        rows = [(p.point, p.name, json.dumps(p.factors), p.scenario.content_hash) for p in points]
+        try:
+            with self.connection:
+                self.connection.execute("BEGIN")
+                self.connection.executemany("INSERT OR IGNORE INTO points VALUES (?, ?, ?, ?)", rows)
+        except sqlite3.OperationalError as error:
+            raise _unusable(self.path, error) from None
+
     def done(self) -> set[tuple[int, int]]:
         """The (point, replication) pairs already stored."""
         return set(self.connection.execute("SELECT point, replication FROM results").fetchall())
