@@ -6,15 +6,19 @@ One calibration serves the page's tests: the bundled synthetic demo export (``sc
 back-tested on every day and on a hold-out (the last 30% of the dates, against a scenario fitted on the rest)
 with 9 replications a day (as ``clinicsim calibrate`` does it: the rows with a problem touching arrival or
 check-out left out of the observed KPIs). The report's tables are read back and checked against the calibration's
-own (``quality.table()``, ``settings``, ``summary()``). The wording of the back-test verdicts, the figure of a
-duration fit and the short form of settings are checked on hand-made inputs.
+own (``quality.table()``, ``settings``, ``summary()``). The same export calibrated without a base shows the base
+inferred from it, and without its room column says no rooms are named (neither back-tested: their sections do not
+depend on it). The wording of the back-test verdicts, a provider whose visits of one type one speed factor does not
+describe, the figure of a duration fit and the short form of settings are checked on hand-made inputs.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import math
+import re
 from pathlib import Path
 
 import matplotlib
@@ -76,6 +80,14 @@ def report(calibrated, tmp_path_factory) -> tuple[Path, HtmlChecker]:
     path = write_calibration_report(calibration, tmp_path_factory.mktemp("calibration report"), backtest=everyday,
                                     holdout=held, source="family_medicine_visits.csv")  # fmt: skip
     return path, check_html(path)
+
+
+@pytest.fixture(scope="module")
+def inferred(tmp_path_factory) -> tuple[Calibration, Path, HtmlChecker]:
+    """The demo export calibrated without a base, its report (no back-test)."""
+    calibration = calibrate(read_visits(EXPORT))
+    path = write_calibration_report(calibration, tmp_path_factory.mktemp("inferred report"))
+    return calibration, path, check_html(path)
 
 
 # -- the page ------------------------------------------------------------------------------------------------------
@@ -205,6 +217,107 @@ def test_without_a_back_test_the_report_says_so():
     assert checker.errors == []
     assert "No back-test was run" in checker.words and "Hold-out back-test" not in checker.words
     assert EXPORT.name in checker.words  # the export read names itself
+
+
+# -- charting, room turnover, the late policy, providers by visit type, the inferred base -----------------------
+
+
+def test_charting_room_turnover_and_the_late_policy_are_shown(report, calibrated):
+    path, checker = report
+    calibration = calibrated[1]
+    charting = calibration.charting
+    rows = {row[0]: row for row in table_rows(path, "charting")[1:]}
+    used = charting.gaps[charting.gaps["used"]]
+    assert set(rows) == {*used["provider"].unique(), "All (pooled)"}
+    for provider, fit in charting.fits.items():
+        row = rows["All (pooled)" if provider == "all" else provider]
+        n_used = len(used) if provider == "all" else int((used["provider"] == provider).sum())
+        assert row[1:6] == [f"{n_used:,}", f"{fit.n:,}", f"{fit.mean_min:.1f}",
+                            f"{fit.mean_ci[0]:.1f} to {fit.mean_ci[1]:.1f}", fit.chosen]  # fmt: skip
+        assert row[8] == ("for providers without a fit of their own" if provider == "all" else "own")
+    assert "the gap from the provider leaving one patient to seeing the next who was already ready" in checker.words
+    assert "it includes the walk to the room" in checker.words
+    # the demo export names its rooms: the turnover is fitted, and said to be an upper bound
+    turnover = calibration.room_turnover.fit
+    assert turnover is not None
+    (row,) = table_rows(path, "room-turnover")[1:]
+    assert row[2:6] == [f"{turnover.n:,}", f"{turnover.mean_min:.1f}",
+                        f"{turnover.mean_ci[0]:.1f} to {turnover.mean_ci[1]:.1f}", turnover.chosen]  # fmt: skip
+    assert "It is an upper bound: a gap can include a wait for the medical assistant." in checker.words
+    assert "names no rooms" not in checker.words
+    # the demo's clinic turns away patients more than 15 minutes late, and the export shows it
+    policy = calibration.settings.set_index("path").loc["patients.turn_away_if_late_by_min"]
+    assert policy["value"] == 15
+    assert f"Late policy: patients more than 15 min late are turned away ({policy['comment']})" in checker.words
+
+
+def test_the_providers_by_visit_type_table_matches_the_calibration(report, calibrated):
+    path, checker = report
+    durations = calibrated[1].provider_durations
+    rows = table_rows(path, "provider-types")[1:]
+    assert [(row[0], row[1], row[2]) for row in rows] == [
+        (r.provider, r.visit_type, f"{r.n:,}") for r in durations.itertuples(index=False)
+    ]
+    assert [row[8] for row in rows] == ["yes" if inside else "no" for inside in durations["model_inside"]]
+    if durations["model_inside"].all():
+        assert "one speed factor per provider describes their visits" in checker.words
+
+
+def test_a_provider_one_speed_factor_does_not_describe_is_highlighted_and_named(calibrated):
+    """Dr Chen's new visits made slower than the scenario's by hand: the row is bold, and a sentence names it."""
+    calibration = calibrated[1]
+    durations = calibration.provider_durations.copy()
+    chen_new = (durations["provider"] == "Dr Chen") & (durations["visit_type"] == "new")
+    assert chen_new.sum() == 1
+    durations.loc[chen_new, ["mean_min", "ci_low", "ci_high", "model_mean_min", "model_inside"]] = [
+        38.0, 35.0, 41.0, 30.0, False]  # fmt: skip
+    durations.loc[~chen_new, "model_inside"] = True
+    page = render_calibration_report(dataclasses.replace(calibration, provider_durations=durations))
+    checker = HtmlChecker()
+    checker.feed(page)
+    assert checker.errors == []
+    highlighted = re.findall(r'<tr class="clear"><td>([^<]*)</td><td>([^<]*)</td>', page)
+    assert highlighted == [("Dr Chen", "new")]  # the only bold row with a provider in front
+    assert (
+        "Dr Chen's new visits average 38.0 min (95% CI 35.0 to 41.0) where the calibrated scenario gives 30.0: one "
+        "speed factor does not describe them." in checker.words
+    )
+    assert "one speed factor per provider describes their visits" not in checker.words
+
+
+def test_without_a_base_the_report_shows_the_inferred_base(inferred):
+    calibration, path, checker = inferred
+    assert calibration.inferred is not None and checker.errors == [] and checker.stack == []
+    words = checker.words
+    assert "No base scenario was given" in words and "The base, inferred from the export" in words
+    assert "replace them with the clinic's own in the calibrated scenario; a back-test shows what they cost" in words
+    (template,) = calibration.base.templates
+    (row,) = table_rows(path, "inferred-templates")[1:]
+    assert row == [template, "Dr Alvarez, Dr Baker, Dr Chen, NP Diaz: mon to fri", "08:00-12:00, 13:00-17:00", "20",
+                   row[4], "none"]  # fmt: skip
+    assert row[4].startswith("new, established ×3, telehealth, established ×7 (12 slots")
+    comments = calibration.inferred.comments
+    assert f"Slot length: {comments[f'templates.{template}.slot_min']}" in words
+    clinic = {row[0]: row[1:] for row in table_rows(path, "inferred-clinic")[1:]}
+    assert clinic["Exam rooms"] == [str(calibration.base.clinic.exam_rooms), comments["clinic.exam_rooms"]]
+    assert clinic["Opens"][1] == comments["clinic.opens"] and clinic["Closes"][1] == comments["clinic.closes"]
+    for sentence in calibration.inferred.assumed:
+        assert sentence in words
+    # the demo export times the gaps between visits and names its rooms: two assumptions are replaced by fits
+    assert "The calibration replaced 2 of these with their fits from the export: the providers' charting" in words
+    assert calibration.inferred.left_out == [] and "None: every provider of the export has a template" in words
+
+
+def test_an_export_without_rooms_keeps_the_base_turnover(tmp_path):
+    table = pd.read_csv(EXPORT, dtype=str, keep_default_na=False)
+    (tmp_path / "no_rooms.csv").write_text(table.drop(columns="room").to_csv(index=False))
+    calibration = calibrate(read_visits(tmp_path / "no_rooms.csv"), load_scenario(BASE))
+    assert calibration.room_turnover.fit is None
+    assert "clinic.room_turnover_min" not in set(calibration.settings["path"])
+    checker = HtmlChecker()
+    checker.feed(render_calibration_report(calibration))
+    assert checker.errors == []
+    assert "The export names no rooms; the base's turnover is kept." in checker.words
 
 
 # -- the verdicts' words, on hand-made back-tests --------------------------------------------------------------

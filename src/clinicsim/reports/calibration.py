@@ -1,15 +1,19 @@
 """The calibration report: one self-contained HTML page saying what a visit export made of the scenario, and
 whether the calibrated model reproduces the clinic's observed days.
 
-It answers, in order: what the export held (dates, rows, statuses, steps) and how many values each fit used; the
-export's data problems, counted by reason with example rows, and, per interval, the rows each fit left out and
-why (nothing is left out without its reason here); the settings the calibration changed (the base scenario's value
-beside the fitted one, with its sample size and fit) and what the export holds that the base has no place for;
-each fitted duration (the candidate distributions with AIC and KS, a histogram and QQ figure), the provider speed
-factors, lateness, no-show rates, late session starts and walk-ins, each with its interval; then the back-test of
-every observed day and, when given, the hold-out back-test, each KPI's share of days inside the model's band said
-in words (the census hours reproduced in one sentence), with a figure of the KPIs by day and one of the census by
-clock hour, and the days that could not be replayed; and how to read it all.
+It answers, in order: what the export held (dates, rows, statuses, steps) and how many values each fit used; when
+no base scenario was given, the base inferred from the export (its templates, opening hours and exam rooms, each
+with how it was read, what was assumed and which providers were left out); the export's data problems, counted by
+reason with example rows, and, per interval, the rows each fit left out and why (nothing is left out without its
+reason here); the settings the calibration changed (the base scenario's value beside the fitted one, with its
+sample size and fit) and what the export holds that the base has no place for; each fitted duration (the candidate
+distributions with AIC and KS, a histogram and QQ figure), the provider speed factors and, per provider and visit
+type, where one factor does not describe a provider's visits; the charting between visits and the exam rooms'
+turnover (an upper bound), lateness and the late policy, no-show rates, late session starts and walk-ins, each
+with its interval; then the back-test of every observed day and, when given, the hold-out back-test, each KPI's
+share of days inside the model's band said in words (the census hours reproduced in one sentence), with a figure
+of the KPIs by day and one of the census by clock hour, and the days that could not be replayed; and how to read
+it all.
 
 Numbers come from the ``Calibration`` and ``Backtest`` objects as they are: this module only formats and words
 them.
@@ -31,7 +35,7 @@ import pandas as pd
 from clinicsim import __version__
 from clinicsim.calibration.backtest import Backtest, census_hour, kpi_label
 from clinicsim.calibration.calibrate import Calibration
-from clinicsim.calibration.fit import ON_TIME_MIN, GroupFits
+from clinicsim.calibration.fit import ON_TIME_MIN, DurationFit, GroupFits
 from clinicsim.calibration.fit_plots import plot_duration_fit
 from clinicsim.calibration.plots import plot_backtest, plot_backtest_census
 from clinicsim.calibration.quality import INTERVALS, REASONS
@@ -39,6 +43,7 @@ from clinicsim.formatting import count_of
 from clinicsim.reports.page import Figure, html_template, png_data_uri
 from clinicsim.scenario import Scenario
 from clinicsim.scenario.changes import resolve_path
+from clinicsim.scenario.model import WEEKDAYS
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +181,123 @@ def _settings_rows(calibration: Calibration) -> list[dict[str, str]]:
     ]
 
 
+# -- the inferred base ---------------------------------------------------------------------------------------------
+
+INFERRED_CLINIC = {
+    "clinic.opens": "Opens",
+    "clinic.closes": "Closes",
+    "clinic.exam_rooms": "Exam rooms",
+    "weekday": "Weekday simulated",
+}
+"""The inferred base's clinic-wide settings the report shows, by setting path, in words."""
+
+TEMPLATE_PARTS = {
+    "sessions": "Sessions",
+    "slot_min": "Slot length",
+    "pattern": "Pattern",
+    "double_book": "Double booking",
+}
+"""The parts of an inferred template whose comments the report gives, in words (its rule is among the assumed)."""
+
+
+REFITTED = {
+    "documentation_min": "the providers' charting after each visit (Charting between visits, below)",
+    "room_turnover_min": "the exam rooms' turnover (Room turnover, below)",
+}
+"""Assumed values of an inferred base that ``calibrate`` fits when the export speaks to them, by the end of their
+setting path, in words."""
+
+
+def _weekday_runs(weekdays: list[str]) -> str:
+    """Weekdays in week order, three or more in a row as a range: "mon to fri", "mon, wed"."""
+    indices = sorted(WEEKDAYS.index(day) for day in weekdays)
+    runs: list[list[int]] = []
+    for i in indices:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    words = [f"{WEEKDAYS[r[0]]} to {WEEKDAYS[r[-1]]}" if len(r) >= 3 else ", ".join(WEEKDAYS[i] for i in r)
+             for r in runs]  # fmt: skip
+    return ", ".join(words)
+
+
+def _template_users(scenario: Scenario, template: str) -> str:
+    """The providers working ``template``, grouped by their weekdays on it: "Dr A, Dr B: mon to fri"."""
+    by_days: dict[str, list[str]] = {}
+    for provider in scenario.providers:
+        if isinstance(provider.template, str):
+            days = "every day" if provider.template == template else ""
+        else:
+            days = _weekday_runs([day for day, name in provider.template.items() if name == template])
+        if days:
+            by_days.setdefault(days, []).append(provider.name)
+    return "; ".join(f"{', '.join(names)}: {days}" for days, names in by_days.items()) or "no provider"
+
+
+def _pattern_words(pattern: list[str]) -> str:
+    """A template's pattern with repeats counted: "new, established ×3, telehealth"."""
+    runs: list[list[Any]] = []
+    for visit_type in pattern:
+        if runs and runs[-1][0] == visit_type:
+            runs[-1][1] += 1
+        else:
+            runs.append([visit_type, 1])
+    return ", ".join(name if n == 1 else f"{name} ×{n}" for name, n in runs)
+
+
+def _inferred_templates(calibration: Calibration) -> list[dict[str, Any]]:
+    """The inferred templates as the base scenario has them, each with the comments saying how it was read."""
+    assert calibration.inferred is not None
+    comments = calibration.inferred.comments
+    templates = calibration.base.model_dump(mode="json")["templates"]
+    rows = []
+    for name, template in templates.items():
+        sessions = ", ".join(f"{s['start']}-{s['end']}" for s in template["sessions"])
+        pattern = template["pattern"]
+        slots = count_of(len(pattern), "slot")
+        rows.append(
+            {
+                "name": name,
+                "users": _template_users(calibration.base, name),
+                "sessions": sessions,
+                "slot": _num(template["slot_min"], "g"),
+                "pattern": f"{_pattern_words(pattern)} ({slots} from each session's start, repeated)",
+                "double_book": ", ".join(template.get("double_book") or []) or "none",
+                "comments": [
+                    (label, comments[f"templates.{name}.{part}"])
+                    for part, label in TEMPLATE_PARTS.items()
+                    if f"templates.{name}.{part}" in comments
+                ],
+            }
+        )
+    return rows
+
+
+def _inferred(calibration: Calibration) -> dict[str, Any] | None:
+    """What the report says of a base inferred from the export (None when a base was given)."""
+    inferred = calibration.inferred
+    if inferred is None:
+        return None
+    base = calibration.base.model_dump(mode="json")
+    clinic = [
+        {"setting": label, "value": short_value(_base_value(base, path)), "comment": inferred.comments[path]}
+        for path, label in INFERRED_CLINIC.items()
+        if path in inferred.comments
+    ]
+    paths = list(calibration.settings["path"])
+    refitted = [words for end, words in REFITTED.items() if any(path.endswith(end) for path in paths)]
+    return {
+        "templates": _inferred_templates(calibration),
+        "refitted": refitted,
+        "n_templates": count_of(len(calibration.base.templates), "template"),
+        "n_providers": count_of(len(calibration.base.providers), "provider"),
+        "clinic": clinic,
+        "assumed": list(inferred.assumed),
+        "left_out": list(inferred.left_out),
+    }
+
+
 # -- the export and its problems -----------------------------------------------------------------------------------
 
 
@@ -295,6 +417,25 @@ def _sample_rows(calibration: Calibration) -> list[dict[str, str]]:
 # -- the fits ------------------------------------------------------------------------------------------------------
 
 
+NOT_FITTED = {"distribution": "not fitted", "parameters": "", "mean": "-", "mean_ci": "-", "ks_p": "-"}
+"""The cells of ``_fit_cells`` for a sample that was not fitted."""
+
+
+def _fit_cells(fit: DurationFit | None) -> dict[str, str]:
+    """A duration fit's chosen distribution, its parameters, the sample's mean (min) with its 95% interval and the
+    chosen fit's KS p-value, as table cells (``NOT_FITTED`` for None)."""
+    if fit is None:
+        return dict(NOT_FITTED)
+    chosen = fit.candidate(fit.chosen)
+    return {
+        "distribution": fit.chosen,
+        "parameters": chosen.parameters(),
+        "mean": f"{fit.mean_min:.1f}",
+        "mean_ci": _interval(*fit.mean_ci, fmt=".1f"),
+        "ks_p": _num(chosen.ks_p, ".2g"),
+    }
+
+
 def _duration_section(label: str, fits: GroupFits, note: str) -> dict[str, Any]:
     groups = []
     for row in fits.table().to_dict("records"):
@@ -306,11 +447,7 @@ def _duration_section(label: str, fits: GroupFits, note: str) -> dict[str, Any]:
             "n": f"{int(row['n']):,}",
             "excluded": f"{int(row['n_excluded']):,}",
             "not_positive": f"{int(row['n_not_positive']):,}",
-            "distribution": row["distribution"] or "not fitted",
-            "parameters": row["parameters"],
-            "mean": f"{row['mean_min']:.1f}" if fit is not None else "-",
-            "mean_ci": _interval(row["mean_low"], row["mean_high"], fmt=".1f") if fit is not None else "-",
-            "ks_p": _num(row.get("ks_p"), ".2g") if fit is not None else "-",
+            **_fit_cells(fit),
             "reason": row["reason"],
             "candidates": [],
             "figure": None,
@@ -357,6 +494,80 @@ def _speed_rows(speed: pd.DataFrame) -> list[dict[str, str]]:
     ]
 
 
+def _provider_type_rows(durations: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per provider and visit type, the observed mean provider visit against the calibrated scenario's."""
+    return [
+        {
+            "provider": str(row.provider),
+            "visit_type": str(row.visit_type),
+            "n": f"{int(row.n):,}",
+            "mean": f"{row.mean_min:.1f}",
+            "ci": _interval(row.ci_low, row.ci_high, fmt=".1f"),
+            "model": f"{row.model_mean_min:.1f}",
+            "weight": f"{row.weight:.2f}",
+            "shrunk": f"{row.shrunk_mean_min:.1f}",
+            "inside": "yes" if row.model_inside else "no",
+            "outside": not row.model_inside,
+        }
+        for row in durations.itertuples(index=False)
+    ]
+
+
+def _provider_type_sentences(durations: pd.DataFrame) -> list[str]:
+    """A sentence per provider and visit type whose observed mean's 95% interval leaves out the scenario's mean; one
+    saying so when there is none."""
+    if not len(durations):
+        return ["No provider saw two or more visits of a fitted visit type: nothing to compare."]
+    outside = [row for row in durations.itertuples(index=False) if not row.model_inside]
+    if not outside:
+        return [
+            f"For every provider and visit type ({len(durations)} compared), the calibrated scenario's mean lies "
+            "inside the 95% interval of the observed mean: one speed factor per provider describes their visits."
+        ]
+    return [
+        f"{row.provider}'s {row.visit_type} visits average {row.mean_min:.1f} min (95% CI "
+        f"{_interval(row.ci_low, row.ci_high, fmt='.1f')}) where the calibrated scenario gives "
+        f"{row.model_mean_min:.1f}: one speed factor does not describe them."
+        for row in outside
+    ]
+
+
+def _charting_row(provider: str, n_used: int, fit: DurationFit | None, uses: str) -> dict[str, str]:
+    return {"provider": provider, "n": f"{n_used:,}", "fitted": f"{fit.n:,}" if fit is not None else "-",
+            **_fit_cells(fit), "uses": uses}  # fmt: skip
+
+
+def _charting_rows(calibration: Calibration) -> list[dict[str, str]]:
+    """Per provider, then pooled: the gaps used and the fit of the charting between visits, and what the scenario
+    uses."""
+    charting, known = calibration.charting, {p.name for p in calibration.base.providers}
+    used = charting.gaps[charting.gaps["used"].astype(bool)]
+    counts = used["provider"].value_counts()
+    providers = sorted(set(map(str, charting.gaps["provider"].dropna())) | (set(charting.fits) - {"all"}))
+    rows = []
+    for name in providers:
+        fit = charting.fits.get(name)
+        uses = ("own" if fit is not None else "pooled") if name in known else "not in the base scenario"
+        rows.append(_charting_row(name, int(counts.get(name, 0)), fit, uses))
+    if "all" in charting.fits:
+        rows.append(_charting_row("All (pooled)", len(used), charting.fits["all"],
+                                  "for providers without a fit of their own"))  # fmt: skip
+    return rows
+
+
+def _room_turnover(calibration: Calibration) -> dict[str, Any]:
+    """The exam rooms' turnover from the export's room column: whether it has one, the gaps and the fit."""
+    turnover = calibration.room_turnover
+    gaps = turnover.gaps
+    return {
+        "named": "room" in calibration.visits and bool(calibration.visits["room"].notna().any()),
+        "pairs": f"{len(gaps):,}",
+        "waiting": f"{int(gaps['waiting'].astype(bool).sum()):,}",
+        "n": f"{turnover.n:,}",
+        "fit": {"fitted": f"{turnover.fit.n:,}", **_fit_cells(turnover.fit)} if turnover.fit is not None else None,
+    }
+
+
 def _lateness(calibration: Calibration) -> dict[str, Any] | None:
     late = calibration.lateness
     if late is None:
@@ -373,6 +584,21 @@ def _lateness(calibration: Calibration) -> dict[str, Any] | None:
         "distribution": str(row["distribution"]),
         "quantiles": quantiles,
     }
+
+
+LATE_POLICY = "patients.turn_away_if_late_by_min"
+"""The setting ``calibrate`` reads the late policy into (``fit.turn_away``)."""
+
+
+def _late_policy(calibration: Calibration) -> str:
+    """The late policy read from the export, in one sentence."""
+    found = calibration.settings[calibration.settings["path"] == LATE_POLICY]
+    if not len(found):
+        return ("The export shows no consistent late policy (patients who arrived late and went unseen, all later "
+                "than every patient seen): the base scenario's is kept.")  # fmt: skip
+    row = found.iloc[0]
+    return (f"Late policy: patients more than {short_value(row['value'])} min late are turned away ({row['comment']}); "
+            "the calibrated scenario turns them away too.")  # fmt: skip
 
 
 def _no_show_rows(no_shows: pd.DataFrame) -> list[dict[str, str]]:
@@ -564,10 +790,11 @@ def render_calibration_report(
     holdout: Backtest | None = None,
     source: str = "",
 ) -> str:
-    """The calibration report as one self-contained HTML document (figures as PNG data URIs): the export, its data
-    problems and exclusions, the calibrated settings, every fit, and the back-test of all observed days
-    (``backtest``) and of the hold-out (``holdout``: the later dates replayed through a scenario fitted on the
-    earlier ones) when given. ``source`` names the export (default: the file ``read_visits`` read)."""
+    """The calibration report as one self-contained HTML document (figures as PNG data URIs): the export, the base
+    inferred from it (when none was given), its data problems and exclusions, the calibrated settings, every fit,
+    and the back-test of all observed days (``backtest``) and of the hold-out (``holdout``: the later dates replayed
+    through a scenario fitted on the earlier ones) when given. ``source`` names the export (default: the file
+    ``read_visits`` read)."""
     problems, n_problem_rows = _problem_rows(calibration)
     durations = [
         _duration_section(
@@ -617,8 +844,15 @@ def render_calibration_report(
         settings=_settings_rows(calibration),
         not_used=calibration.not_used,
         durations=durations,
+        inferred=_inferred(calibration),
         speed=_speed_rows(calibration.speed),
+        provider_types=_provider_type_rows(calibration.provider_durations),
+        provider_type_sentences=_provider_type_sentences(calibration.provider_durations),
+        charting=_charting_rows(calibration),
+        charting_min_n=calibration.charting.min_n,
+        turnover=_room_turnover(calibration),
         lateness=_lateness(calibration),
+        late_policy=_late_policy(calibration),
         no_shows=_no_show_rows(calibration.no_shows),
         late_starts=_late_start_rows(calibration),
         on_time_min=f"{ON_TIME_MIN:g}",
