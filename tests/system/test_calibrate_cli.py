@@ -59,7 +59,7 @@ def test_without_a_base_the_scenario_is_inferred_from_the_export(tmp_path):
     out = tmp_path / "o"
     result = CliRunner().invoke(main, ["calibrate", str(EXPORT), "--out", str(out), "-n", "3", "--holdout", "0"])
     assert result.exit_code == 0, result.output
-    assert "base inferred from the export: 1 templates of 4 providers" in result.output
+    assert "base inferred from the export: 1 template of 4 providers" in result.output
     calibrated = load_scenario(out / "calibrated.yaml")
     assert [p.name for p in calibrated.providers] == [p.name for p in load_scenario(BASE).providers]
     assert "assumed" in (out / "inferred.csv").read_text()

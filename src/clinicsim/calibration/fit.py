@@ -59,6 +59,8 @@ SESSION_GAP_MIN = 45.0
 """A gap of at least this long between a provider's successive appointment times starts a new session."""
 ON_TIME_MIN = 1.0
 """A session started less than this late (minutes) started on time."""
+MAX_GAP_MIN = 30.0
+"""Longest gap between visits (minutes) that charting or room turnover is read from; a longer one is a break."""
 LEAD_TIME_BANDS = ((0, 0, "0 days"), (1, 7, "1-7 days"), (8, 30, "8-30 days"), (31, math.inf, "31+ days"))
 """Lead-time bands (first day, last day, label) of the no-show table."""
 LATENESS_QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
@@ -580,7 +582,7 @@ class RoomTurnover:
 
 
 def room_turnover(
-    visits: pd.DataFrame, exclude: pd.Series | None = None, *, max_gap_min: float = 30, min_n: int = 30
+    visits: pd.DataFrame, exclude: pd.Series | None = None, *, max_gap_min: float = MAX_GAP_MIN, min_n: int = 30
 ) -> RoomTurnover:
     """The exam rooms' turnover (minutes) from the ``room`` column: per room and date, visits in ``roomed`` order;
     for each visit after the first, the gap from the previous visit's ``provider_out`` (when the room is left) to
@@ -641,7 +643,7 @@ def _ready_for_provider(visits: pd.DataFrame) -> pd.Series:
 
 
 def charting(
-    visits: pd.DataFrame, exclude: pd.Series | None = None, *, max_gap_min: float = 30, min_n: int = 30
+    visits: pd.DataFrame, exclude: pd.Series | None = None, *, max_gap_min: float = MAX_GAP_MIN, min_n: int = 30
 ) -> Charting:
     """Per provider and date, their visits in ``provider_in`` order; the gap from one visit's ``provider_out`` to
     the next's ``provider_in`` is time the provider spent elsewhere, charting mostly. It measures charting only when

@@ -20,6 +20,7 @@ from clinicsim.calibration.backtest import Backtest, backtest, census_hour, kpi_
 from clinicsim.calibration.calibrate import Calibration, calibrate, split_by_date
 from clinicsim.calibration.quality import check_visits
 from clinicsim.calibration.scenario_file import commented_yaml
+from clinicsim.formatting import count_of
 from clinicsim.scenario import Scenario
 
 logger = logging.getLogger(__name__)
@@ -48,8 +49,9 @@ class CalibrationRun:
         if self.calibration.inferred is not None:
             inferred = self.calibration.inferred
             scenario = inferred.scenario
-            out.append(f"base inferred from the export: {len(scenario.templates)} templates of "
-                       f"{len(scenario.providers)} providers; {len(inferred.assumed)} values assumed")  # fmt: skip
+            out.append(f"base inferred from the export: {count_of(len(scenario.templates), 'template')} of "
+                       f"{count_of(len(scenario.providers), 'provider')}; "
+                       f"{count_of(len(inferred.assumed), 'value')} assumed")  # fmt: skip
             out += [f"left out: {what}" for what in inferred.left_out]
         out += [f"not used: {what}" for what in self.calibration.not_used]
         for title, result in (("back-test, every day", self.backtest), ("hold-out back-test", self.holdout)):

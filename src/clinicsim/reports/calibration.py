@@ -35,7 +35,7 @@ import pandas as pd
 from clinicsim import __version__
 from clinicsim.calibration.backtest import Backtest, census_hour, kpi_label
 from clinicsim.calibration.calibrate import Calibration
-from clinicsim.calibration.fit import ON_TIME_MIN, DurationFit, GroupFits
+from clinicsim.calibration.fit import MAX_GAP_MIN, ON_TIME_MIN, DurationFit, GroupFits
 from clinicsim.calibration.fit_plots import plot_duration_fit
 from clinicsim.calibration.plots import plot_backtest, plot_backtest_census
 from clinicsim.calibration.quality import INTERVALS, REASONS
@@ -834,6 +834,7 @@ def render_calibration_report(
         title=f"Calibration report: {calibration.base.name}",
         generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         version=__version__,
+        max_gap_min=f"{MAX_GAP_MIN:g}",
         base=_scenario_facts(calibration.base),
         calibrated=_scenario_facts(calibration.scenario),
         export=_export_facts(calibration, source),
