@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from clinicsim.optimize.spec import (
+from clinicsim.optimization.spec import (
     OptimizeSpec,
     OptimizeSpecError,
     Variable,

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from clinicsim.metrics import FLOW_KPIS, KPI_NAMES
-from clinicsim.optimize.variables import Variable, value_label
+from clinicsim.optimization.variables import Variable, value_label
 from clinicsim.scenario import Scenario
 from clinicsim.scenario.changes import APPEND, ChangeError, resolve_path, set_path
 from clinicsim.scenario.files import Problem, ScenarioError, line_at
@@ -38,7 +38,7 @@ from clinicsim.scenario.messages import located_message
 from clinicsim.sweeps.spec import _VALUES, MAX_POINTS, Point, SweepSpec, _field, _not_produced, _same_setting, _twice
 
 if TYPE_CHECKING:
-    from clinicsim.optimize.spec import OptimizeSpec
+    from clinicsim.optimization.spec import OptimizeSpec
 
 
 class OptimizeSpecError(ScenarioError):

@@ -39,8 +39,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from clinicsim.metrics import KPI_NAMES, WORK_METRICS, find_metric, is_kpi_name
-from clinicsim.optimize.checks import OptimizeSpecError, check_optimization, refusal, scenario_problems
-from clinicsim.optimize.variables import MAX_VALUES, Variable, VariableKind
+from clinicsim.optimization.checks import OptimizeSpecError, check_optimization, refusal, scenario_problems
+from clinicsim.optimization.variables import MAX_VALUES, Variable, VariableKind
 from clinicsim.scenario import Scenario, load_scenario
 from clinicsim.scenario.changes import APPEND, resolve_path
 from clinicsim.scenario.files import ScenarioError, parse_yaml, read_text, validate_document
