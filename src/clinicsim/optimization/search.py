@@ -1,0 +1,247 @@
+"""The search: plans proposed by an Optuna sampler, evaluated generation by generation on the same simulated days.
+
+Each generation asks the sampler for ``search.population`` plans (the first generation starts with today's plan),
+makes each a validated scenario (``spec.plan_scenario``; a plan that is no valid scenario is told as failed), and
+simulates every new plan's ``search.days_per_plan`` days through the sweep machinery (``sweeps.runner.run_points``,
+on a local pool or any Executor) into the result store, where every evaluated plan stays queryable
+(``sweeps.store.open_sweep``). Plans are the store's points, one per distinct scenario: a plan proposed twice is
+simulated once. Each plan is then told its objectives' means and its constraints (Optuna's convention: a value at
+most 0 is met; a chance constraint's is the required share of days less the observed share, a constraint on the
+mean the mean's distance past its limit), so NSGA-II and TPE prefer feasible plans.
+
+The search is reproducible from its seed on any number of workers: a plan's results depend only on its scenario,
+the seed and the day, and the sampler sees them in the order it asked. An interrupted search resumes: run again on
+the same store, the sampler asks the same plans again, finds their days stored, and goes on from where it stopped.
+The generations are as many as ``search.budget_days`` pays for (days per plan x population each).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clinicsim.optimization.spec import (
+    Constraint,
+    OptimizeSpec,
+    Variable,
+    base_params,
+    plan_name,
+    plan_scenario,
+    spec_hash,
+)
+from clinicsim.scenario import Scenario
+from clinicsim.scenario.files import ScenarioError
+from clinicsim.sweeps.runner import run_points
+from clinicsim.sweeps.spec import SweepPoint
+from clinicsim.sweeps.store import ResultStore
+
+logger = logging.getLogger(__name__)
+
+SearchProgress = Callable[[int, int], None]
+"""Called as ``progress(generations_done, generations_total)`` after each generation."""
+
+
+@dataclass(frozen=True)
+class _StoreSpec:
+    """What the result store and the runner read of an optimization: its name, seed, days per plan and KPIs."""
+
+    spec: OptimizeSpec
+    access: None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def seed(self) -> int:
+        return self.spec.seed
+
+    @property
+    def replications(self) -> int:
+        return self.spec.search.days_per_plan
+
+    @property
+    def kept_kpis(self) -> list[str]:
+        return self.spec.kept_kpis
+
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]:
+        return {"optimization": self.spec.model_dump(**kwargs)}
+
+
+def _sampler(spec: OptimizeSpec):
+    """The Optuna sampler of ``spec.search``, seeded (NSGA-II and TPE read each plan's constraints off its trial)."""
+    import optuna
+
+    search = spec.search
+    if search.sampler == "nsga2":
+        return optuna.samplers.NSGAIISampler(population_size=search.population, seed=search.seed)
+    if search.sampler == "tpe":
+        return optuna.samplers.TPESampler(seed=search.seed, multivariate=True)
+    if search.sampler == "grid":
+        return optuna.samplers.GridSampler({v.path: v.parameters() or [] for v in spec.variables}, seed=search.seed)
+    return optuna.samplers.RandomSampler(seed=search.seed)
+
+
+def _suggest(trial, variable: Variable) -> Any:
+    """The trial's parameter for ``variable`` (a categorical one: the position of its value)."""
+    if variable.kind == "categorical":
+        return trial.suggest_categorical(variable.path, variable.parameters() or [])
+    low, high = float(variable.low or 0), float(variable.high or 0)  # the spec requires both for numbers
+    if variable.kind == "int":
+        return trial.suggest_int(variable.path, int(low), int(high), step=int(variable.step or 1))
+    return trial.suggest_float(variable.path, low, high, step=variable.step)
+
+
+def constraint_value(constraint: Constraint, values: np.ndarray) -> float:
+    """Optuna's constraint value of one plan's daily ``values`` (at most 0: met on the point estimate)."""
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return float("inf")
+    if constraint.on_share_of_days is not None:
+        meets = values <= constraint.limit if constraint.upper else values >= constraint.limit
+        return float(constraint.on_share_of_days - meets.mean())
+    mean = float(values.mean())
+    return mean - constraint.limit if constraint.upper else constraint.limit - mean
+
+
+@dataclass
+class SearchResult:
+    """The plans a search evaluated, the trials that proposed them, and where they are stored."""
+
+    spec: OptimizeSpec
+    store: Path
+    trials: pd.DataFrame
+    """One row per trial: trial, generation, plan (the store's point; NaN for a plan that is no valid scenario),
+    name, feasible (every constraint met on the point estimates), each objective's mean and each constraint's
+    value (columns ``constraint_<k>``), and the problem of an invalid plan."""
+    days: pd.DataFrame = field(repr=False)
+    """One row per plan and simulated day, the kept KPIs (the store's replications)."""
+
+    def plans(self) -> pd.DataFrame:
+        """One row per evaluated plan (its first trial), feasible or not."""
+        evaluated = self.trials.dropna(subset=["plan"])
+        return evaluated.drop_duplicates("plan").set_index("plan")
+
+    def pareto(self) -> pd.DataFrame:
+        """The feasible plans no other feasible plan beats on every objective's mean (the estimated Pareto set);
+        with one objective, the best plan(s)."""
+        plans = self.plans()
+        plans = plans[plans["feasible"]]
+        signs = np.array([1.0 if o.minimize else -1.0 for o in self.spec.objectives])
+        scores = plans[[o.kpi for o in self.spec.objectives]].to_numpy(dtype=float) * signs
+        keep = [not any(np.all(other <= row) and np.any(other < row) for other in scores) for row in scores]
+        return plans[np.array(keep, dtype=bool)] if len(plans) else plans
+
+
+def _read_days(store: Path) -> pd.DataFrame:
+    """Every stored day of every plan (read while the search writes: the store is in WAL mode)."""
+    connection = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    try:
+        return pd.read_sql_query("SELECT * FROM results ORDER BY point, replication", connection)
+    finally:
+        connection.close()
+
+
+class _Plans:
+    """The store's points, one per distinct scenario, with the days each still lacks."""
+
+    def __init__(self, store: ResultStore, days: int) -> None:
+        self.store, self.days = store, days
+        self.by_hash: dict[str, SweepPoint] = {}
+        rows = store.connection.execute("SELECT point, name, factors, scenario_sha256 FROM points").fetchall()
+        self.known = {sha: (point, name) for point, name, _, sha in rows}
+
+    def point(self, name: str, params: dict[str, Any], scenario: Scenario) -> SweepPoint:
+        sha = scenario.content_hash
+        if sha not in self.by_hash:
+            index = self.known.get(sha, (len(self.known), name))[0]
+            self.known.setdefault(sha, (index, name))
+            self.by_hash[sha] = SweepPoint(point=index, name=name, factors=params, scenario=scenario)
+        return self.by_hash[sha]
+
+    def run(self, points: list[SweepPoint], spec: _StoreSpec, **run: Any) -> None:
+        self.store.add_points(points)
+        done = self.store.done()
+        todo = {p.point: [r for r in range(self.days) if (p.point, r) not in done] for p in points}
+        run_points(self.store, points, todo, spec, **run)  # type: ignore[arg-type]
+
+
+def search(
+    spec: OptimizeSpec,
+    base: Scenario,
+    store_path: str | Path,
+    *,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    new: bool = False,
+    progress: SearchProgress | None = None,
+) -> SearchResult:
+    """Search the plans of ``spec`` (see the module docstring) into the store at ``store_path``; resumes a store of
+    the same optimization, refuses another's (``StoreMismatch``)."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    adapter = _StoreSpec(spec)
+    store_path = Path(store_path)
+    store = ResultStore(store_path, adapter, [], spec_hash(spec, base), new=new)  # type: ignore[arg-type]
+    study = optuna.create_study(directions=[o.direction for o in spec.objectives], sampler=_sampler(spec))
+    today = base_params(spec, base)
+    if today is not None and spec.search.sampler != "grid":
+        study.enqueue_trial(today)
+    generations = spec.search.budget_days // (spec.search.days_per_plan * spec.search.population)
+    rows: list[dict[str, Any]] = []
+    try:
+        plans = _Plans(store, spec.search.days_per_plan)
+        for generation in range(generations):
+            rows += _generation(study, spec, base, plans, adapter, generation, executor=executor, workers=workers)
+            if progress is not None:
+                progress(generation + 1, generations)
+    finally:
+        store.close()
+    days = _read_days(store_path)
+    logger.info("search %r: %d trials, %d plans", spec.name, len(rows), days["point"].nunique() if len(days) else 0)
+    return SearchResult(spec, store_path, pd.DataFrame(rows), days)
+
+
+def _generation(study, spec, base, plans: _Plans, adapter, generation: int, **run: Any) -> list[dict[str, Any]]:
+    """Ask one population of plans, simulate the new ones, tell every plan its results; one row per trial."""
+    from optuna.trial import TrialState
+
+    asked: list[tuple[Any, str, SweepPoint | None, str]] = []
+    for _ in range(spec.search.population):
+        trial = study.ask()
+        params = {v.path: _suggest(trial, v) for v in spec.variables}
+        name = plan_name(spec, params)
+        try:
+            asked.append((trial, name, plans.point(name, params, plan_scenario(spec, base, params)), ""))
+        except (ScenarioError, ValueError) as error:
+            asked.append((trial, name, None, str(error).splitlines()[0]))
+    points = list({p.point: p for _, _, p, _ in asked if p is not None}.values())
+    plans.run(points, adapter, **run)
+    days = _read_days(plans.store.path)
+    rows = []
+    for trial, name, point, problem in asked:
+        row: dict[str, Any] = {"trial": trial.number, "generation": generation, "name": name, "problem": problem}
+        if point is None:
+            study.tell(trial, state=TrialState.FAIL)
+            rows.append({**row, "plan": np.nan, "feasible": False})
+            continue
+        mine = days[days["point"] == point.point]
+        values = [float(mine[o.kpi].mean()) for o in spec.objectives]
+        constraints = [constraint_value(c, mine[c.kpi].to_numpy(dtype=float)) for c in spec.constraints]
+        for k, (constraint, value) in enumerate(zip(spec.constraints, constraints)):
+            trial.set_constraint(f"{k} {constraint.kpi}", value)
+        study.tell(trial, values)
+        row.update({"plan": point.point, "feasible": all(c <= 0 for c in constraints)})
+        row.update({o.kpi: v for o, v in zip(spec.objectives, values)})
+        row.update({f"constraint_{k}": c for k, c in enumerate(constraints)})
+        rows.append(row)
+    return rows
