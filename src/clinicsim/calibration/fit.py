@@ -558,6 +558,26 @@ def provider_visit_durations(
 # -- room turnover ---------------------------------------------------------------------------------------------
 
 
+def _gaps_to_next(
+    uses: pd.DataFrame, by: str, start: str, ready: str, unplaced: pd.DataFrame, *, zero_ok: bool, max_gap_min: float
+) -> pd.DataFrame:
+    """Per ``by`` (a provider, a room) and date, the ``uses`` (with ``provider_out`` and ``_kept``) in ``start``
+    order; for each after the first, the gap (minutes) from the previous one's ``provider_out`` to its ``start``.
+    Columns: ``by``, date, gap_min, waiting (its ``ready`` at or before that ``provider_out``), used (waiting, both
+    kept, above 0 (or 0 too with ``zero_ok``) and at most ``max_gap_min``, not on a day of ``unplaced``)."""
+    uses = uses.sort_values([by, "date", start], kind="stable")
+    previous = uses.groupby([by, "date"])[["provider_out", "_kept"]].shift()
+    pairs = uses[previous["provider_out"].notna()]
+    before = previous.loc[pairs.index]
+    gap = pairs[start] - before["provider_out"]
+    waiting = pairs[ready] <= before["provider_out"]
+    positive = gap >= 0 if zero_ok else gap > 0
+    used = waiting & pairs["_kept"] & before["_kept"].astype(bool) & positive & (gap <= max_gap_min)
+    used &= ~_on_days_with(pairs, unplaced, by)
+    return pd.DataFrame({by: pairs[by], "date": pairs["date"], "gap_min": gap, "waiting": waiting,
+                         "used": used}).reset_index(drop=True)  # fmt: skip
+
+
 def _on_days_with(pairs: pd.DataFrame, unplaced: pd.DataFrame, by: str) -> pd.Series:
     """Which pairs are on a (``by``, date) with a visit that could not be put in the sequence (a stamp missing): a
     gap there may span that visit, so it measures nothing."""
@@ -599,16 +619,8 @@ def room_turnover(
         return RoomTurnover(empty, None)
     kept = _kept(visits, exclude)
     uses = visits.loc[has, ["room", "date", "roomed", "provider_out", "checked_in"]].assign(_kept=kept[has])
-    uses = uses.sort_values(["room", "date", "roomed"], kind="stable")
-    previous = uses.groupby(["room", "date"])[["provider_out", "_kept"]].shift()
-    pairs = uses[previous["provider_out"].notna()]
-    before = previous.loc[pairs.index]
-    gap = pairs["roomed"] - before["provider_out"]
-    waiting = pairs["checked_in"] <= before["provider_out"]
-    used = waiting & pairs["_kept"] & before["_kept"].astype(bool) & (gap > 0) & (gap <= max_gap_min)
-    used &= ~_on_days_with(pairs, visits[visits["room"].notna() & visits["roomed"].isna()], "room")
-    gaps = pd.DataFrame({"room": pairs["room"], "date": pairs["date"], "gap_min": gap, "waiting": waiting,
-                         "used": used}).reset_index(drop=True)  # fmt: skip
+    unplaced = visits[visits["room"].notna() & visits["roomed"].isna()]
+    gaps = _gaps_to_next(uses, "room", "roomed", "checked_in", unplaced, zero_ok=False, max_gap_min=max_gap_min)
     values = gaps.loc[gaps["used"], "gap_min"].to_numpy()
     fitted = fit_duration(values) if len(values) >= max(min_n, 3) else None
     return RoomTurnover(gaps, fitted)
@@ -659,17 +671,9 @@ def charting(
     seen = visits.loc[has, ["provider", "date", "provider_in", "provider_out"]].assign(
         _ready=_ready_for_provider(visits.loc[has]), _kept=_kept(visits, exclude)[has]
     )
-    seen = seen.sort_values(["provider", "date", "provider_in"], kind="stable")
-    previous = seen.groupby(["provider", "date"])[["provider_out", "_kept"]].shift()
-    pairs = seen[previous["provider_out"].notna()]
-    before = previous.loc[pairs.index]
-    gap = pairs["provider_in"] - before["provider_out"]
-    waiting = pairs["_ready"] <= before["provider_out"]
-    used = waiting & pairs["_kept"] & before["_kept"].astype(bool) & (gap >= 0) & (gap <= max_gap_min)
     one_stamp = visits["provider_in"].notna() != visits["provider_out"].notna()  # seen, but not in the sequence
-    used &= ~_on_days_with(pairs, visits[one_stamp], "provider")
-    gaps = pd.DataFrame({"provider": pairs["provider"], "date": pairs["date"], "gap_min": gap, "waiting": waiting,
-                         "used": used}).reset_index(drop=True)  # fmt: skip
+    gaps = _gaps_to_next(seen, "provider", "provider_in", "_ready", visits[one_stamp], zero_ok=True,
+                         max_gap_min=max_gap_min)  # fmt: skip
     fits: dict[str, DurationFit] = {}
     for provider, group in [*gaps[gaps["used"]].groupby("provider", sort=True), ("all", gaps[gaps["used"]])]:
         values = group["gap_min"].to_numpy()
