@@ -63,6 +63,8 @@ _EXPORTS = {
     "SweepSpec": "clinicsim.sweeps.spec",
     "verdicts": "clinicsim.reports.verdict",
     "read_visits": "clinicsim.calibration.export",
+    "optimize": "clinicsim.optimization.run",
+    "Optimization": "clinicsim.optimization.run",
     "Week": "clinicsim.week",
     "wait_attribution": "clinicsim.comparison",
     "write_report": "clinicsim.reports.comparison",
@@ -96,6 +98,8 @@ if TYPE_CHECKING:  # the same names for type checkers and IDEs (``X as X``: an e
     from clinicsim.metrics import KPI_NAMES as KPI_NAMES
     from clinicsim.metrics import REGISTRY as REGISTRY
     from clinicsim.metrics import compute_kpis as compute_kpis
+    from clinicsim.optimization.run import Optimization as Optimization
+    from clinicsim.optimization.run import optimize as optimize
     from clinicsim.plan import DayPlan as DayPlan
     from clinicsim.plan import plan_day as plan_day
     from clinicsim.precision import Advice as Advice

@@ -4,6 +4,7 @@
     clinicsim compare BASELINE PLAN... [-n N | --precision P] [--out DIR]
     clinicsim sweep SPEC --store DB [--workers N | --dask ADDRESS] [--resume] [--new]
     clinicsim sweep-report DB --out DIR [--pareto KPI_X KPI_Y]
+    clinicsim optimize SPEC --store DB [--out DIR] [--workers N | --dask ADDRESS] [--resume] [--new]
     clinicsim access SCENARIO [PLAN...] [--weeks N] [--warm-up W] [--days] [--out DIR]
     clinicsim calibrate VISITS [--base SCENARIO] --out DIR [--map ours=theirs] [--holdout F]
     clinicsim validate SCENARIO...
@@ -492,28 +493,74 @@ def _checked(path: str) -> str:
 def sweep(spec, store, workers, dask_address, resume, new) -> None:
     """Run the sweep SPEC into STORE; run it again to resume after a crash or Ctrl-C."""
     from clinicsim.scenario import ScenarioError
-    from clinicsim.sweeps.runner import WorkersLost, run_sweep
+    from clinicsim.sweeps.runner import run_sweep
     from clinicsim.sweeps.spec import load_sweep
-    from clinicsim.sweeps.store import StoreError
 
+    _check_store_flags(store, workers, dask_address, resume, new)
+    try:
+        loaded, points = load_sweep(spec)
+    except ScenarioError as error:  # the sweep file, its base scenario, or points that are not valid
+        _report(error)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(f"{loaded.name}: {len(points)} points x {loaded.replications} replications -> {store}")
+    with _progress_bar("replications", unit="rep", delay=0.0) as progress:
+        results = _into_store(store, dask_address, lambda executor: run_sweep(
+            loaded, points, store, executor=executor, workers=workers, new=new, progress=progress))  # fmt: skip
+    click.echo(f"done: {len(results.replications())} (point, replication) results in {store}")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--store", required=True, type=click.Path(dir_okay=False), help="Result store (SQLite file).")
+@click.option("--out", type=click.Path(file_okay=False), help="Directory for the finalists' scenario files.")
+@click.option("--workers", type=click.IntRange(min=1), help="Local processes (default: the machine's cores).")
+@click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on an existing Dask cluster's scheduler.")
+@click.option("--resume", is_flag=True, help="Require an existing store and continue it (the default if it exists).")
+@click.option("--new", is_flag=True, help="Discard the store's results and start over.")
+def optimize(spec, store, out, workers, dask_address, resume, new) -> None:
+    """Search the plans of the optimization file SPEC into STORE, choose among the finalists with the file's
+    guarantee, and write them as scenario files extending the base; run it again to resume."""
+    from clinicsim.optimization.run import optimize as run_optimization
+    from clinicsim.optimization.spec import load_optimization
+    from clinicsim.scenario import ScenarioError
+
+    _check_store_flags(store, workers, dask_address, resume, new)
+    try:
+        loaded, _ = load_optimization(spec)
+    except ScenarioError as error:  # the optimization file or its base scenario
+        _report(error)
+        sys.exit(EXIT_BAD_INPUT)
+    if out:
+        _check_out_dir(out)
+    click.echo(f"{loaded.name}: {loaded.search.sampler}, {loaded.search.budget_days:,} simulated days -> {store}")
+    with _progress_bar("generations", unit="gen", delay=0.0) as progress:
+        result = _into_store(store, dask_address, lambda executor: run_optimization(
+            spec, store, out=out, executor=executor, workers=workers, new=new, progress=progress))  # fmt: skip
+    for line in result.lines():
+        click.echo(line)
+
+
+def _check_store_flags(store: str, workers: int | None, dask_address: str | None, resume: bool, new: bool) -> None:
+    """Refuse flags that exclude each other, and --resume without a store."""
     if workers and dask_address:
         raise click.UsageError("--workers and --dask exclude each other")
     if resume and new:
         raise click.UsageError("--resume and --new exclude each other")
     if resume and not Path(store).exists():
         _fail(f"{store}: no store to resume")
+
+
+def _into_store(store: str, dask_address: str | None, run):
+    """``run(executor)`` (a Dask cluster's executor with ``--dask``, else None: a local pool), with what a run into
+    a store does on failure: a store that cannot be used (exit 2), workers lost (exit 3), Ctrl-C or SIGTERM (the
+    finished chunks kept, exit 130)."""
+    from clinicsim.sweeps.runner import WorkersLost
+    from clinicsim.sweeps.store import StoreError
+
+    executor, client = _dask_executor(dask_address) if dask_address else (None, None)
     try:
-        loaded, points = load_sweep(spec)
-    except ScenarioError as error:  # the sweep file, its base scenario, or points that are not valid
-        _report(error)
-        sys.exit(EXIT_BAD_INPUT)
-    executor, client = None, None
-    if dask_address:
-        executor, client = _dask_executor(dask_address)
-    click.echo(f"{loaded.name}: {len(points)} points x {loaded.replications} replications -> {store}")
-    try:
-        with _terminate_as_interrupt(), _progress_bar("replications", unit="rep", delay=0.0) as progress:
-            results = run_sweep(loaded, points, store, executor=executor, workers=workers, new=new, progress=progress)
+        with _terminate_as_interrupt():
+            return run(executor)
     except StoreError as error:
         _fail(str(error))
     except WorkersLost as error:
@@ -525,7 +572,6 @@ def sweep(spec, store, workers, dask_address, resume, new) -> None:
     finally:
         if client is not None:
             client.close()
-    click.echo(f"done: {len(results.replications())} (point, replication) results in {store}")
 
 
 @main.command("sweep-report")

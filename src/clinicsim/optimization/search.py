@@ -50,7 +50,7 @@ SearchProgress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
-class _StoreSpec:
+class StoreSpec:
     """What the result store and the runner read of an optimization: its name, seed, days per plan and KPIs."""
 
     spec: OptimizeSpec
@@ -120,8 +120,9 @@ class SearchResult:
     store: Path
     trials: pd.DataFrame
     """One row per trial: trial, generation, plan (the store's point; NaN for a plan that is no valid scenario),
-    name, feasible (every constraint met on the point estimates), each objective's mean and each constraint's
-    value (columns ``constraint_<k>``), and the problem of an invalid plan."""
+    name, params (by variable path, as the trial had them), feasible (every constraint met on the point estimates),
+    each objective's mean and each constraint's value (columns ``constraint_<k>``), and the problem of an invalid
+    plan."""
     days: pd.DataFrame = field(repr=False)
     """One row per plan and simulated day, the kept KPIs (the store's replications)."""
 
@@ -141,7 +142,7 @@ class SearchResult:
         return plans[np.array(keep, dtype=bool)] if len(plans) else plans
 
 
-def _read_days(store: Path) -> pd.DataFrame:
+def read_days(store: Path) -> pd.DataFrame:
     """Every stored day of every plan (read while the search writes: the store is in WAL mode)."""
     connection = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
     try:
@@ -150,7 +151,7 @@ def _read_days(store: Path) -> pd.DataFrame:
         connection.close()
 
 
-class _Plans:
+class Plans:
     """The store's points, one per distinct scenario, with the days each still lacks."""
 
     def __init__(self, store: ResultStore, days: int) -> None:
@@ -167,10 +168,15 @@ class _Plans:
             self.by_hash[sha] = SweepPoint(point=index, name=name, factors=params, scenario=scenario)
         return self.by_hash[sha]
 
-    def run(self, points: list[SweepPoint], spec: _StoreSpec, **run: Any) -> None:
+    def run(self, points: list[SweepPoint], spec: StoreSpec, **run: Any) -> None:
+        """Simulate the search's days of ``points`` that are not stored yet."""
+        self.run_days(points, {p.point: list(range(self.days)) for p in points}, spec, **run)
+
+    def run_days(self, points: list[SweepPoint], days: dict[int, list[int]], spec: StoreSpec, **run: Any) -> None:
+        """Simulate the ``days`` of each point that are not stored yet."""
         self.store.add_points(points)
         done = self.store.done()
-        todo = {p.point: [r for r in range(self.days) if (p.point, r) not in done] for p in points}
+        todo = {p: [r for r in wanted if (p, r) not in done] for p, wanted in days.items()}
         run_points(self.store, points, todo, spec, **run)  # type: ignore[arg-type]
 
 
@@ -189,7 +195,7 @@ def search(
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    adapter = _StoreSpec(spec)
+    adapter = StoreSpec(spec)
     store_path = Path(store_path)
     store = ResultStore(store_path, adapter, [], spec_hash(spec, base), new=new)  # type: ignore[arg-type]
     study = optuna.create_study(directions=[o.direction for o in spec.objectives], sampler=_sampler(spec))
@@ -199,19 +205,19 @@ def search(
     generations = spec.search.budget_days // (spec.search.days_per_plan * spec.search.population)
     rows: list[dict[str, Any]] = []
     try:
-        plans = _Plans(store, spec.search.days_per_plan)
+        plans = Plans(store, spec.search.days_per_plan)
         for generation in range(generations):
             rows += _generation(study, spec, base, plans, adapter, generation, executor=executor, workers=workers)
             if progress is not None:
                 progress(generation + 1, generations)
     finally:
         store.close()
-    days = _read_days(store_path)
+    days = read_days(store_path)
     logger.info("search %r: %d trials, %d plans", spec.name, len(rows), days["point"].nunique() if len(days) else 0)
     return SearchResult(spec, store_path, pd.DataFrame(rows), days)
 
 
-def _generation(study, spec, base, plans: _Plans, adapter, generation: int, **run: Any) -> list[dict[str, Any]]:
+def _generation(study, spec, base, plans: Plans, adapter, generation: int, **run: Any) -> list[dict[str, Any]]:
     """Ask one population of plans, simulate the new ones, tell every plan its results; one row per trial."""
     from optuna.trial import TrialState
 
@@ -226,10 +232,11 @@ def _generation(study, spec, base, plans: _Plans, adapter, generation: int, **ru
             asked.append((trial, name, None, str(error).splitlines()[0]))
     points = list({p.point: p for _, _, p, _ in asked if p is not None}.values())
     plans.run(points, adapter, **run)
-    days = _read_days(plans.store.path)
+    days = read_days(plans.store.path)
     rows = []
     for trial, name, point, problem in asked:
-        row: dict[str, Any] = {"trial": trial.number, "generation": generation, "name": name, "problem": problem}
+        row: dict[str, Any] = {"trial": trial.number, "generation": generation, "name": name, "problem": problem,
+                               "params": trial.params}  # fmt: skip
         if point is None:
             study.tell(trial, state=TrialState.FAIL)
             rows.append({**row, "plan": np.nan, "feasible": False})

@@ -209,11 +209,12 @@ def run_points(
     finished: int = 0,
     total: int | None = None,
     progress: SweepProgress | None = None,
+    per_replication_s: float | None = None,
 ) -> None:
     """Simulate the replications ``todo`` lists per point (index of ``points``) and write each finished chunk to
     ``store`` as it arrives, on ``executor`` or a local pool of ``workers`` (restarted if a worker dies). ``spec``
     gives the seed, the KPIs kept and the access runs; ``finished`` and ``total`` are what ``progress`` counts from
-    and to."""
+    and to; ``per_replication_s`` the seconds a replication takes, to cut chunks (measured when not given)."""
     todo = {p: reps for p, reps in todo.items() if reps}
     total = total if total is not None else finished + sum(len(r) for r in todo.values())
     if progress is not None:
@@ -222,7 +223,8 @@ def run_points(
         return
     by_point = {p.point: p for p in points}
     workers = workers or default_workers()
-    chunks = plan_chunks(todo, seconds_per_replication(by_point[min(todo)], spec.seed, spec.access), workers)
+    per_replication_s = per_replication_s or seconds_per_replication(by_point[min(todo)], spec.seed, spec.access)
+    chunks = plan_chunks(todo, per_replication_s, workers)
     logger.info("%r: %d chunks for %d replications left", spec.name, len(chunks), total - finished)
     pending = {id(chunk): chunk for chunk in chunks}  # chunks not yet stored, in plan order
     for restart in range(POOL_RESTARTS + 1):

@@ -1,0 +1,187 @@
+"""The selection stage: the search's finalists re-run on more days and compared with a statistical guarantee.
+
+The finalists are the search's estimated Pareto set of feasible plans (``selection.finalists: pareto``), or the
+``k`` feasible plans best on the guarantee's KPI; when no plan met the constraints on the search's days, the ones
+nearest to meeting them (the smallest total of positive constraint values), so the report can say what the
+constraints cost. With two or more finalists, KN++ (``clinicsim.selection.kn_select``) picks the best on the
+guarantee's KPI: the search's days are its first stage, and every further day it asks for is simulated into the
+same store on the same common days (``sweeps.runner.run_points``), up to ``selection.max_days_per_plan`` per plan.
+Then every finalist's constraints are judged on all its days, with intervals (``chance_constraint``,
+``mean_constraint``): met, not met, or uncertain (never reported as met). While a constraint of the chosen plan is
+uncertain, its days are doubled (up to ``selection.max_days_per_plan``) so that its verdict is settled where the
+budget allows.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clinicsim.metrics import find_metric
+from clinicsim.optimization.search import Plans, SearchResult, StoreSpec, read_days
+from clinicsim.optimization.spec import Constraint, OptimizeSpec, plan_scenario
+from clinicsim.scenario import Scenario
+from clinicsim.selection import Selection, chance_constraint, kn_select, mean_constraint
+from clinicsim.sweeps.runner import seconds_per_replication
+from clinicsim.sweeps.spec import SweepPoint
+from clinicsim.sweeps.store import ResultStore
+
+logger = logging.getLogger(__name__)
+
+KN_BATCH = 5
+"""Days added to every plan still in contention between two looks of KN++."""
+
+
+def label_and_unit(kpi: str) -> tuple[str, str]:
+    """A KPI's label (lower case, for a sentence) and unit, from the registry."""
+    metric = find_metric(kpi)
+    if metric is None:
+        return kpi.replace("_", " "), ""
+    return metric.label[:1].lower() + metric.label[1:], metric.unit
+
+
+def finalists(result: SearchResult) -> tuple[pd.DataFrame, bool]:
+    """The plans the selection compares (rows of ``result.plans()``) and whether they are feasible ones."""
+    spec = result.spec
+    plans = result.plans()
+    feasible = plans[plans["feasible"]]
+    if feasible.empty:
+        violation = plans.filter(like="constraint_").clip(lower=0).sum(axis=1)
+        return plans.loc[violation.nsmallest(min(len(plans), 5)).index], False
+    if spec.selection.finalists == "pareto":
+        return result.pareto(), True
+    guarantee = spec.guarantee
+    means = result.days.groupby("point")[guarantee.kpi].mean().reindex(feasible.index)
+    order = means.sort_values(ascending=guarantee.minimize).index
+    return feasible.loc[order[: int(spec.selection.finalists)]], True
+
+
+@dataclass
+class Finalists:
+    """The selection stage's outcome: the finalists, KN++'s choice among them and every constraint's verdict."""
+
+    plans: pd.DataFrame
+    """One row per finalist (index: the store's plan): name, trial, the search's objective means."""
+    feasible: bool
+    """Whether the finalists met every constraint on the search's days (else they are the nearest to it)."""
+    selection: Selection | None
+    """KN++ on the guarantee's KPI (None with a single finalist)."""
+    verdicts: pd.DataFrame = field(repr=False)
+    """One row per finalist and constraint on all its days: plan, constraint (its words), verdict (met, not met,
+    uncertain), value (share of days or mean), low, high, days, sentence."""
+    best: int
+    """The chosen plan (the store's index)."""
+    sentence: str
+    """What is guaranteed, in words."""
+
+
+def _sample(spec: OptimizeSpec, plans: Plans, points: list[SweepPoint], run: dict[str, Any]):
+    """KN++'s ``sample(system, days)``: the guarantee KPI of those days of finalist ``system``, simulated into the
+    store first where missing."""
+    kpi = spec.guarantee.kpi
+    adapter = StoreSpec(spec)
+
+    def sample(system: int, days: list[int]) -> np.ndarray:
+        point = points[system]
+        done = plans.store.done()
+        missing = [d for d in days if (point.point, d) not in done]
+        if missing:
+            plans.run_days([point], {point.point: missing}, adapter, **run)
+        stored = read_days(plans.store.path)
+        mine = stored[stored["point"] == point.point].set_index("replication")[kpi]
+        return mine.reindex(days).to_numpy(dtype=float)
+
+    return sample
+
+
+def verdicts(spec: OptimizeSpec, days: pd.DataFrame, plans: list[int]) -> pd.DataFrame:
+    """Every constraint of every plan in ``plans`` judged on all its stored ``days`` (see the module docstring)."""
+    rows = []
+    for plan in plans:
+        mine = days[days["point"] == plan]
+        for constraint in spec.constraints:
+            rows.append({"plan": plan, **_verdict(constraint, mine[constraint.kpi].to_numpy(dtype=float))})
+    columns = ["plan", "constraint", "verdict", "value", "low", "high", "days", "sentence"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _verdict(constraint: Constraint, values: np.ndarray) -> dict[str, Any]:
+    label, unit = label_and_unit(constraint.kpi)
+    if constraint.on_share_of_days is not None:
+        judged = chance_constraint(values, constraint.limit, at_most=constraint.upper,
+                                   probability=constraint.on_share_of_days)  # fmt: skip
+        value, days = judged.share, judged.n_days
+    else:
+        judged = mean_constraint(values, constraint.limit, at_most=constraint.upper)  # type: ignore[assignment]
+        value, days = judged.mean, judged.n_days  # type: ignore[attr-defined]
+    return {"constraint": constraint.describe(), "verdict": judged.verdict, "value": value, "low": judged.low,
+            "high": judged.high, "days": days, "sentence": judged.sentence(label, unit)}  # fmt: skip
+
+
+def select(
+    result: SearchResult,
+    base: Scenario,
+    *,
+    executor: Executor | None = None,
+    workers: int | None = None,
+) -> Finalists:
+    """Choose among the search's finalists (see the module docstring), simulating more days into its store."""
+    from clinicsim.optimization.spec import spec_hash
+
+    spec = result.spec
+    chosen, feasible = finalists(result)
+    guarantee = spec.guarantee
+    label, unit = label_and_unit(guarantee.kpi)
+    store = ResultStore(result.store, StoreSpec(spec), [], spec_hash(spec, base), new=False)  # type: ignore[arg-type]
+    try:
+        plans = Plans(store, spec.search.days_per_plan)
+        points = [plans.point(row["name"], _params(row), plan_scenario(spec, base, _params(row)))
+                  for _, row in chosen.iterrows()]  # fmt: skip
+        selection = None
+        if len(points) >= 2:
+            run = {"executor": executor, "workers": workers,
+                   "per_replication_s": seconds_per_replication(points[0], spec.seed)}  # fmt: skip
+            selection = kn_select(
+                _sample(spec, plans, points, run), len(points), alpha=spec.selection.alpha,
+                delta=spec.selection.delta, minimize=guarantee.minimize, n0=spec.search.days_per_plan,
+                max_per_system=spec.selection.max_days_per_plan, batch=KN_BATCH,
+            )  # fmt: skip
+        best = points[selection.best] if selection is not None else points[0]
+        _settle(spec, plans, best, {"executor": executor, "workers": workers})
+    finally:
+        store.close()
+    sentence = _sentence(selection, [p.name for p in points], feasible, label, unit)
+    logger.info("selection among %d finalists: %s", len(points), sentence)
+    table = verdicts(spec, read_days(result.store), [p.point for p in points])
+    return Finalists(chosen, feasible, selection, table, best.point, sentence)
+
+
+def _sentence(selection: Selection | None, names: list[str], feasible: bool, label: str, unit: str) -> str:
+    """What the selection guarantees, in words."""
+    if selection is not None:
+        said = selection.sentence(names, label, unit)
+    else:
+        said = f"{names[0]} is the only finalist: nothing to choose between."
+    return said if feasible else f"No plan met the constraints on the search's days; these are the nearest. {said}"
+
+
+def _settle(spec: OptimizeSpec, plans: Plans, best: SweepPoint, run: dict[str, Any]) -> None:
+    """Double the chosen plan's days while one of its constraints is uncertain, up to the most days a plan gets."""
+    cap = spec.selection.max_days_per_plan
+    while True:
+        days = read_days(plans.store.path)
+        mine = days[days["point"] == best.point]
+        judged = verdicts(spec, days, [best.point])
+        if not (judged["verdict"] == "uncertain").any() or len(mine) >= cap:
+            return
+        plans.run_days([best], {best.point: list(range(min(cap, 2 * len(mine))))}, StoreSpec(spec), **run)
+
+
+def _params(row: pd.Series) -> dict[str, Any]:
+    """A finalist's parameters, as its trial was given them."""
+    return dict(row["params"])
