@@ -533,7 +533,7 @@ def optimize(spec, store, out, workers, dask_address, resume, new) -> None:
     if out:
         _check_out_dir(out)
     click.echo(f"{loaded.name}: {loaded.search.sampler}, {loaded.search.budget_days:,} simulated days -> {store}")
-    with _progress_bar("generations", unit="gen", delay=0.0) as progress:
+    with _progress_bar("simulated days", unit="day", delay=0.0) as progress:
         result = _into_store(store, dask_address, lambda executor: run_optimization(
             spec, store, out=out, executor=executor, workers=workers, new=new, progress=progress))  # fmt: skip
     for line in result.lines():

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clinicsim.optimization.search import SearchResult, constraint_value, search
+from clinicsim.optimization.search import STALLED_GENERATIONS, SearchResult, constraint_value, search
 from clinicsim.optimization.spec import Constraint, load_optimization
 from clinicsim.sweeps.store import open_sweep
 
@@ -105,3 +105,18 @@ def test_constraint_values_are_met_at_or_below_zero():
     mean = Constraint(kpi="patients_seen", at_least=20)
     assert constraint_value(mean, days) == pytest.approx(20 - 23.75)
     assert constraint_value(mean, np.array([np.nan])) == np.inf
+
+
+def test_the_budget_is_in_simulated_days_and_a_settled_search_stops(tiny):
+    spec, base, folder = tiny
+    search_spec = spec.search.model_copy(update={"budget_days": 10_000})
+    roomy = spec.model_copy(update={"search": search_spec})
+    result = search(roomy, base, folder / "roomy.db", workers=1)
+    plans = result.trials["plan"].nunique()
+    assert plans * 4 <= 10_000 and len(result.days) == plans * 4
+    # 3 slot lengths x 4 room counts: the search ends with the space simulated, or after 3 generations in a row
+    # that proposed no new plan
+    trials = result.trials
+    first_seen = trials.groupby("plan")["generation"].min()
+    last = trials["generation"].max()
+    assert plans == 12 or (first_seen <= last - STALLED_GENERATIONS).all()

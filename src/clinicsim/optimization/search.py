@@ -12,7 +12,10 @@ mean the mean's distance past its limit), so NSGA-II and TPE prefer feasible pla
 The search is reproducible from its seed on any number of workers: a plan's results depend only on its scenario,
 the seed and the day, and the sampler sees them in the order it asked. An interrupted search resumes: run again on
 the same store, the sampler asks the same plans again, finds their days stored, and goes on from where it stopped.
-The generations are as many as ``search.budget_days`` pays for (days per plan x population each).
+The budget is in simulated days: generations go on while one more (population x days per plan, if every plan were
+new) still fits in ``search.budget_days`` less the days of the plans simulated so far; a plan proposed again costs
+nothing. They stop early when the whole space has been simulated or ``STALLED_GENERATIONS`` generations in a row
+proposed no new plan (the sampler has settled).
 """
 
 from __future__ import annotations
@@ -46,7 +49,9 @@ from clinicsim.sweeps.store import ResultStore
 logger = logging.getLogger(__name__)
 
 SearchProgress = Callable[[int, int], None]
-"""Called as ``progress(generations_done, generations_total)`` after each generation."""
+"""Called as ``progress(days_spent, budget_days)`` after each generation."""
+STALLED_GENERATIONS = 3
+"""Generations in a row without a new plan after which the search stops."""
 
 
 @dataclass(frozen=True)
@@ -202,19 +207,29 @@ def search(
     today = base_params(spec, base)
     if today is not None and spec.search.sampler != "grid":
         study.enqueue_trial(today)
-    generations = spec.search.budget_days // (spec.search.days_per_plan * spec.search.population)
     rows: list[dict[str, Any]] = []
     try:
         plans = Plans(store, spec.search.days_per_plan)
-        for generation in range(generations):
+        generation, stalled = 0, 0
+        while _affordable(spec, len(plans.by_hash)) and stalled < STALLED_GENERATIONS:
+            before = len(plans.by_hash)
             rows += _generation(study, spec, base, plans, adapter, generation, executor=executor, workers=workers)
+            stalled = stalled + 1 if len(plans.by_hash) == before else 0
+            generation += 1
             if progress is not None:
-                progress(generation + 1, generations)
+                progress(len(plans.by_hash) * spec.search.days_per_plan, spec.search.budget_days)
     finally:
         store.close()
     days = read_days(store_path)
     logger.info("search %r: %d trials, %d plans", spec.name, len(rows), days["point"].nunique() if len(days) else 0)
     return SearchResult(spec, store_path, pd.DataFrame(rows), days)
+
+
+def _affordable(spec: OptimizeSpec, plans: int) -> bool:
+    """Whether one more generation fits in the budget after ``plans`` plans simulated, and plans are left."""
+    search = spec.search
+    left = search.budget_days - plans * search.days_per_plan
+    return left >= search.population * search.days_per_plan and (spec.size is None or plans < spec.size)
 
 
 def _generation(study, spec, base, plans: Plans, adapter, generation: int, **run: Any) -> list[dict[str, Any]]:
