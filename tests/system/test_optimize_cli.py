@@ -82,3 +82,14 @@ def test_a_bad_optimization_file_gets_its_line_and_exit_2(tmp_path):
 def test_resume_needs_a_store(spec_path, tmp_path):
     result = CliRunner().invoke(main, ["optimize", str(spec_path), "--store", str(tmp_path / "x.db"), "--resume"])
     assert result.exit_code == 2 and "no store to resume" in result.output
+
+
+def test_an_optimization_store_is_queryable_but_is_no_sweep_for_its_report(spec_path, tmp_path):
+    from clinicsim.sweeps.store import open_sweep
+
+    store = tmp_path / "q.db"
+    result = optimize(spec_path, store, workers=1)
+    stored = open_sweep(store)
+    assert set(stored.points()["point"]) == set(result.search.trials["plan"])
+    report = CliRunner().invoke(main, ["sweep-report", str(store), "--out", str(tmp_path / "r")])
+    assert report.exit_code == 2 and "holds an optimization" in report.output

@@ -289,6 +289,11 @@ class SweepResults:
     @property
     def spec(self) -> SweepSpec:
         meta = self._read("SELECT key, value FROM meta").set_index("key")["value"]
+        if '"optimization"' in str(meta.get("spec", ""))[:20]:
+            raise StoreError(
+                f"{self.path} holds an optimization (clinicsim optimize), not a sweep: its plans and days are in "
+                "points() and replications(), its report in clinicsim optimize --out"
+            )
         try:
             return SweepSpec.model_validate(json.loads(meta["spec"]))
         except (KeyError, ValueError) as error:  # ValidationError, JSONDecodeError
