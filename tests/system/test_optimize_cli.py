@@ -93,3 +93,15 @@ def test_an_optimization_store_is_queryable_but_is_no_sweep_for_its_report(spec_
     assert set(stored.points()["point"]) == set(result.search.trials["plan"])
     report = CliRunner().invoke(main, ["sweep-report", str(store), "--out", str(tmp_path / "r")])
     assert report.exit_code == 2 and "holds an optimization" in report.output
+
+
+def test_ocba_spreads_a_fixed_budget_and_gives_an_estimate_not_a_guarantee(tmp_path):
+    path = tmp_path / "ocba.yaml"
+    path.write_text(SPEC.replace("max_days_per_plan: 24}", "max_days_per_plan: 24, procedure: ocba, ocba_days: 30}"))
+    result = optimize(path, tmp_path / "ocba.db", workers=1)
+    ocba = result.finalists.ocba
+    assert result.finalists.selection is None and ocba is not None
+    k = len(result.finalists.plans)
+    assert int(ocba.counts.sum()) == k * 4 + 30 and ocba.counts.min() >= 4
+    assert "spread by OCBA" in result.finalists.sentence and "not a guarantee" in result.finalists.sentence
+    assert "100%" not in result.finalists.sentence  # an estimate never reads as a certainty

@@ -6,6 +6,8 @@ nearest to meeting them (the smallest total of positive constraint values), so t
 constraints cost. With two or more finalists, KN++ (``clinicsim.selection.kn_select``) picks the best on the
 guarantee's KPI: the search's days are its first stage, and every further day it asks for is simulated into the
 same store on the same common days (``sweeps.runner.run_points``), up to ``selection.max_days_per_plan`` per plan.
+With ``selection.procedure: ocba``, OCBA spreads a fixed ``selection.ocba_days`` over them instead, and says how
+likely its choice is right (an estimate, not a guarantee).
 Then every finalist's constraints are judged on all its days, with intervals (``chance_constraint``,
 ``mean_constraint``): met, not met, or uncertain (never reported as met). While a constraint of the chosen plan is
 uncertain, its days are doubled (up to ``selection.max_days_per_plan``) so that its verdict is settled where the
@@ -15,6 +17,7 @@ budget allows.
 from __future__ import annotations
 
 import logging
+import math
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +29,7 @@ from clinicsim.metrics import find_metric
 from clinicsim.optimization.search import Plans, SearchResult, StoreSpec, read_days
 from clinicsim.optimization.spec import Constraint, OptimizeSpec, plan_scenario
 from clinicsim.scenario import Scenario
-from clinicsim.selection import Selection, chance_constraint, kn_select, mean_constraint
+from clinicsim.selection import OcbaResult, Selection, chance_constraint, kn_select, mean_constraint, ocba_select
 from clinicsim.sweeps.runner import seconds_per_replication
 from clinicsim.sweeps.spec import SweepPoint
 from clinicsim.sweeps.store import ResultStore
@@ -70,7 +73,9 @@ class Finalists:
     feasible: bool
     """Whether the finalists met every constraint on the search's days (else they are the nearest to it)."""
     selection: Selection | None
-    """KN++ on the guarantee's KPI (None with a single finalist)."""
+    """KN++ on the guarantee's KPI (None with a single finalist, or with OCBA)."""
+    ocba: OcbaResult | None
+    """OCBA on the guarantee's KPI (``selection.procedure: ocba``; None otherwise)."""
     verdicts: pd.DataFrame = field(repr=False)
     """One row per finalist and constraint on all its days: plan, constraint (its words), verdict (met, not met,
     uncertain), value (share of days or mean), low, high, days, sentence."""
@@ -142,29 +147,49 @@ def select(
         plans = Plans(store, spec.search.days_per_plan)
         points = [plans.point(row["name"], _params(row), plan_scenario(spec, base, _params(row)))
                   for _, row in chosen.iterrows()]  # fmt: skip
-        selection = None
+        selection, ocba = None, None
         if len(points) >= 2:
             run = {"executor": executor, "workers": workers,
                    "per_replication_s": seconds_per_replication(points[0], spec.seed)}  # fmt: skip
-            selection = kn_select(
-                _sample(spec, plans, points, run), len(points), alpha=spec.selection.alpha,
-                delta=spec.selection.delta, minimize=guarantee.minimize, n0=spec.search.days_per_plan,
-                max_per_system=spec.selection.max_days_per_plan, batch=KN_BATCH,
-            )  # fmt: skip
-        best = points[selection.best] if selection is not None else points[0]
+            selection, ocba = _compare(spec, _sample(spec, plans, points, run), len(points))
+        best_index = selection.best if selection is not None else ocba.best if ocba is not None else 0
+        best = points[best_index]
         _settle(spec, plans, best, {"executor": executor, "workers": workers})
     finally:
         store.close()
-    sentence = _sentence(selection, [p.name for p in points], feasible, label, unit)
+    names = [p.name for p in points]
+    outcome = selection.sentence(names, label, unit) if selection is not None else ocba
+    sentence = _sentence(outcome, names, feasible, label)
     logger.info("selection among %d finalists: %s", len(points), sentence)
     table = verdicts(spec, read_days(result.store), [p.point for p in points])
-    return Finalists(chosen, feasible, selection, table, best.point, sentence)
+    return Finalists(chosen, feasible, selection, ocba, table, best.point, sentence)
 
 
-def _sentence(selection: Selection | None, names: list[str], feasible: bool, label: str, unit: str) -> str:
-    """What the selection guarantees, in words."""
-    if selection is not None:
-        said = selection.sentence(names, label, unit)
+def _compare(spec: OptimizeSpec, sample, k: int) -> tuple[Selection | None, OcbaResult | None]:
+    """KN++ or OCBA among ``k`` finalists on the guarantee's KPI, as ``selection.procedure`` says."""
+    chosen, minimize, n0 = spec.selection, spec.guarantee.minimize, spec.search.days_per_plan
+    if chosen.procedure == "ocba":
+        budget = k * n0 + chosen.ocba_days
+        return None, ocba_select(sample, k, n0=n0, budget_total=budget, per_round=k * KN_BATCH, minimize=minimize)
+    selection = kn_select(sample, k, alpha=chosen.alpha, delta=chosen.delta, minimize=minimize, n0=n0,
+                          max_per_system=chosen.max_days_per_plan, batch=KN_BATCH)  # fmt: skip
+    return selection, None
+
+
+def _share(p: float) -> str:
+    """A probability as a percentage that never rounds up to a certainty ("over 99%")."""
+    return "over 99%" if p > 0.99 else f"{math.floor(100 * p)}%"
+
+
+def _sentence(outcome: str | OcbaResult | None, names: list[str], feasible: bool, label: str) -> str:
+    """What the selection says, in words (KN++'s own sentence, OCBA's estimate, or a single finalist)."""
+    if isinstance(outcome, str):
+        said = outcome
+    elif isinstance(outcome, OcbaResult):
+        said = (f"{names[outcome.best]} has the best mean {label} among these {len(names)} after "
+                f"{int(outcome.counts.sum()):,} days spread by OCBA; the estimated probability that it is the "
+                f"best is at least {_share(outcome.apcs)} (an estimate from the normal approximation, not a "
+                "guarantee).")  # fmt: skip
     else:
         said = f"{names[0]} is the only finalist: nothing to choose between."
     return said if feasible else f"No plan met the constraints on the search's days; these are the nearest. {said}"

@@ -223,6 +223,15 @@ class Selection(Model):
     max_days_per_plan: int = Field(
         default=400, ge=2, le=MAX_REPLICATIONS, description="Most simulated days a finalist is given."
     )
+    procedure: Literal["kn", "ocba"] = Field(
+        default="kn",
+        description="kn: KN++, the best with probability at least 1 - alpha unless another is within delta (days "
+        "until it is sure, up to max_days_per_plan); ocba: a fixed budget of ocba_days spread where they tell the "
+        "finalists apart, with an estimated (not guaranteed) probability of a correct choice.",
+    )
+    ocba_days: int = Field(
+        default=200, ge=1, le=MAX_DAYS, description="Simulated days OCBA spreads over the finalists (procedure: ocba)."
+    )
 
     @field_validator("finalists", mode="before")
     @classmethod
