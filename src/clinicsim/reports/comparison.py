@@ -26,6 +26,7 @@ from clinicsim.metrics import metric as metric_of
 from clinicsim.reports.levers import lever_table
 from clinicsim.reports.page import Figure, html_template, png_data_uri
 from clinicsim.reports.verdict import VERDICT_KPIS, verdicts
+from clinicsim.scenario import Scenario
 from clinicsim.scenario.changes import diff
 
 logger = logging.getLogger(__name__)
@@ -181,14 +182,21 @@ def _wait_rows(comparison: Comparison) -> list[tuple[str, list[pd.Series | None]
     ]
 
 
+def scenario_diff(before: Scenario, after: Scenario) -> list[tuple[str, str, str]]:
+    """(setting as a dotted path, value in ``before``, value in ``after``) for every setting that differs, each
+    value as written in a scenario file."""
+    changes = diff(before.model_dump(mode="json"), after.model_dump(mode="json"))
+    return [(path, _show(a), _show(b)) for path, a, b in changes]
+
+
 def settings_diff(comparison: Comparison) -> dict[str, list[tuple[str, str, str]]]:
-    base = comparison.results[comparison.baseline].scenario.model_dump(mode="json")
-    out = {}
-    for name, results in comparison.results.items():
-        if name != comparison.baseline:
-            changes = diff(base, results.scenario.model_dump(mode="json"))
-            out[name] = [(path, _show(a), _show(b)) for path, a, b in changes]
-    return out
+    """Per plan other than the baseline, the settings it changes against the baseline (``scenario_diff``)."""
+    base = comparison.results[comparison.baseline].scenario
+    return {
+        name: scenario_diff(base, results.scenario)
+        for name, results in comparison.results.items()
+        if name != comparison.baseline
+    }
 
 
 def _show(value) -> str:
