@@ -120,3 +120,21 @@ def test_the_budget_is_in_simulated_days_and_a_settled_search_stops(tiny):
     first_seen = trials.groupby("plan")["generation"].min()
     last = trials["generation"].max()
     assert plans == 12 or (first_seen <= last - STALLED_GENERATIONS).all()
+
+
+def test_a_rerun_after_the_selection_judges_plans_on_the_search_days_only(tiny, tmp_path):
+    from clinicsim.optimization.select import select
+
+    spec, base, _ = tiny
+    first = search(spec, base, tmp_path / "r.db", workers=1)
+    select(first, base, workers=1)  # more days of the finalists in the store
+    again = search(spec, base, tmp_path / "r.db", workers=1)
+    assert len(again.days) >= len(first.days)
+    pd.testing.assert_frame_equal(again.trials, first.trials)
+
+
+def test_a_grid_search_queues_every_plan_once_and_stops_when_the_grid_is_done(tiny, tmp_path):
+    spec, base, _ = tiny
+    grid = spec.model_copy(update={"search": spec.search.model_copy(update={"sampler": "grid", "budget_days": 400})})
+    result = search(grid, base, tmp_path / "g.db", workers=1)
+    assert result.trials["plan"].nunique() == 12 == len(result.trials)  # 3 slots x 4 room counts, each once

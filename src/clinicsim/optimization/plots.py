@@ -54,8 +54,7 @@ LABELLED_FINALISTS = 8
 def search_days(result: Optimization) -> pd.DataFrame:
     """The search's days: each evaluated plan's first ``search.days_per_plan`` simulated days (the store also holds
     the finalists' later days from the selection)."""
-    days = result.search.days
-    return days[days["replication"] < result.spec.search.days_per_plan]
+    return result.search.search_days()
 
 
 def minimizes(result: Optimization, kpi: str) -> bool:

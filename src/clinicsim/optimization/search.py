@@ -20,6 +20,7 @@ proposed no new plan (the sampler has settled).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -90,9 +91,17 @@ def _sampler(spec: OptimizeSpec):
         return optuna.samplers.NSGAIISampler(population_size=search.population, seed=search.seed)
     if search.sampler == "tpe":
         return optuna.samplers.TPESampler(seed=search.seed, multivariate=True)
-    if search.sampler == "grid":
-        return optuna.samplers.GridSampler({v.path: v.parameters() or [] for v in spec.variables}, seed=search.seed)
-    return optuna.samplers.RandomSampler(seed=search.seed)
+    return optuna.samplers.RandomSampler(seed=search.seed)  # a grid's plans are queued (``_queue_grid``)
+
+
+def _queue_grid(study, spec: OptimizeSpec) -> None:
+    """Queue every plan of the grid, in an order shuffled by the search's seed (so that a budget smaller than the
+    grid samples it evenly). Optuna's GridSampler stops the study from inside a trial when the grid runs out, which
+    ask-and-tell cannot take."""
+    grid = list(itertools.product(*(v.parameters() or [] for v in spec.variables)))
+    order = np.random.default_rng(spec.search.seed).permutation(len(grid))
+    for index in order:
+        study.enqueue_trial({v.path: value for v, value in zip(spec.variables, grid[index])})
 
 
 def _suggest(trial, variable: Variable) -> Any:
@@ -129,7 +138,12 @@ class SearchResult:
     each objective's mean and each constraint's value (columns ``constraint_<k>``), and the problem of an invalid
     plan."""
     days: pd.DataFrame = field(repr=False)
-    """One row per plan and simulated day, the kept KPIs (the store's replications)."""
+    """One row per plan and simulated day, the kept KPIs (the store's replications; a rerun's store also holds the
+    selection's later days: ``search_days`` keeps the search's own)."""
+
+    def search_days(self) -> pd.DataFrame:
+        """The days the search judged each plan on (its first ``days_per_plan``)."""
+        return self.days[self.days["replication"] < self.spec.search.days_per_plan]
 
     def plans(self) -> pd.DataFrame:
         """One row per evaluated plan (its first trial), feasible or not."""
@@ -205,7 +219,9 @@ def search(
     store = ResultStore(store_path, adapter, [], spec_hash(spec, base), new=new)  # type: ignore[arg-type]
     study = optuna.create_study(directions=[o.direction for o in spec.objectives], sampler=_sampler(spec))
     today = base_params(spec, base)
-    if today is not None and spec.search.sampler != "grid":
+    if spec.search.sampler == "grid":
+        _queue_grid(study, spec)
+    elif today is not None:
         study.enqueue_trial(today)
     rows: list[dict[str, Any]] = []
     try:
@@ -256,7 +272,7 @@ def _generation(study, spec, base, plans: Plans, adapter, generation: int, **run
             study.tell(trial, state=TrialState.FAIL)
             rows.append({**row, "plan": np.nan, "feasible": False})
             continue
-        mine = days[days["point"] == point.point]
+        mine = days[(days["point"] == point.point) & (days["replication"] < spec.search.days_per_plan)]
         values = [float(mine[o.kpi].mean()) for o in spec.objectives]
         constraints = [constraint_value(c, mine[c.kpi].to_numpy(dtype=float)) for c in spec.constraints]
         for k, (constraint, value) in enumerate(zip(spec.constraints, constraints)):

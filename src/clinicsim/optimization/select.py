@@ -59,7 +59,7 @@ def finalists(result: SearchResult) -> tuple[pd.DataFrame, bool]:
     if spec.selection.finalists == "pareto":
         return result.pareto(), True
     guarantee = spec.guarantee
-    means = result.days.groupby("point")[guarantee.kpi].mean().reindex(feasible.index)
+    means = result.search_days().groupby("point")[guarantee.kpi].mean().reindex(feasible.index)
     order = means.sort_values(ascending=guarantee.minimize).index
     return feasible.loc[order[: int(spec.selection.finalists)]], True
 
