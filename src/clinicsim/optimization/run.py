@@ -66,7 +66,7 @@ class Optimization:
         chosen = self.finalists.verdicts[self.finalists.verdicts["plan"] == self.best]
         out += [f"  {sentence}" for sentence in chosen["sentence"]]
         if self.files:
-            out.append(f"plans written: {', '.join(str(p) for p in self.files)}")
+            out.append(f"written: {', '.join(str(p) for p in self.files)}")
         return out
 
 
@@ -81,15 +81,18 @@ def optimize(
     progress: SearchProgress | None = None,
 ) -> Optimization:
     """Search the plans of the optimization file at ``spec_path`` into ``store`` (resuming it if it holds this
-    optimization), select among the finalists with the file's guarantee, and with ``out`` write the finalists as
-    scenario files there (``write_plans``)."""
+    optimization), select among the finalists with the file's guarantee, and with ``out`` write there the finalists
+    as scenario files (``write_plans``) and the report (``optimization_report.html`` with its CSVs)."""
     spec, base = load_optimization(spec_path)
     base_path = (Path(spec_path).resolve().parent / spec.base).resolve()
     searched = search(spec, base, store, executor=executor, workers=workers, new=new, progress=progress)
     chosen = select(searched, base, executor=executor, workers=workers)
     result = Optimization(spec, base, base_path, searched, chosen)
     if out is not None:
+        from clinicsim.reports.optimization import write_optimization_report
+
         result.files = write_plans(result, Path(out))
+        result.files.append(write_optimization_report(result, out))
     return result
 
 

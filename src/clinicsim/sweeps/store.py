@@ -189,8 +189,8 @@ class ResultStore:
         if stored is not None and stored != spec_hash:
             self.connection.close()
             raise StoreMismatch(
-                f"{self.path} holds the results of a different sweep (its spec or a point's scenario changed); "
-                "use --new to start over, or another --store"
+                f"{self.path} holds the results of a different sweep or optimization (its file or a scenario "
+                "changed); use --new to start over, or another --store"
             )
 
     def _meta(self, key: str) -> str | None:
