@@ -503,9 +503,8 @@ def sweep(spec, store, workers, dask_address, resume, new) -> None:
         _report(error)
         sys.exit(EXIT_BAD_INPUT)
     click.echo(f"{loaded.name}: {len(points)} points x {loaded.replications} replications -> {store}")
-    with _progress_bar("replications", unit="rep", delay=0.0) as progress:
-        results = _into_store(store, dask_address, lambda executor: run_sweep(
-            loaded, points, store, executor=executor, workers=workers, new=new, progress=progress))  # fmt: skip
+    results = _into_store(store, dask_address, ("replications", "rep"), lambda executor, progress: run_sweep(
+        loaded, points, store, executor=executor, workers=workers, new=new, progress=progress))  # fmt: skip
     click.echo(f"done: {len(results.replications())} (point, replication) results in {store}")
 
 
@@ -533,9 +532,8 @@ def optimize(spec, store, out, workers, dask_address, resume, new) -> None:
     if out:
         _check_out_dir(out)
     click.echo(f"{loaded.name}: {loaded.search.sampler}, {loaded.search.budget_days:,} simulated days -> {store}")
-    with _progress_bar("simulated days", unit="day", delay=0.0) as progress:
-        result = _into_store(store, dask_address, lambda executor: run_optimization(
-            spec, store, out=out, executor=executor, workers=workers, new=new, progress=progress))  # fmt: skip
+    result = _into_store(store, dask_address, ("simulated days", "day"), lambda executor, progress: run_optimization(
+        spec, store, out=out, executor=executor, workers=workers, new=new, progress=progress))  # fmt: skip
     for line in result.lines():
         click.echo(line)
 
@@ -550,17 +548,18 @@ def _check_store_flags(store: str, workers: int | None, dask_address: str | None
         _fail(f"{store}: no store to resume")
 
 
-def _into_store(store: str, dask_address: str | None, run):
-    """``run(executor)`` (a Dask cluster's executor with ``--dask``, else None: a local pool), with what a run into
-    a store does on failure: a store that cannot be used (exit 2), workers lost (exit 3), Ctrl-C or SIGTERM (the
-    finished chunks kept, exit 130)."""
+def _into_store(store: str, dask_address: str | None, bar: tuple[str, str], run):
+    """``run(executor, progress)`` (a Dask cluster's executor with ``--dask``, else None: a local pool; a progress
+    bar of ``bar``'s what and unit), with what a run into a store does on failure, said after the bar is closed: a
+    store that cannot be used (exit 2), workers lost (exit 3), Ctrl-C or SIGTERM (the finished chunks kept, exit
+    130)."""
     from clinicsim.sweeps.runner import WorkersLost
     from clinicsim.sweeps.store import StoreError
 
     executor, client = _dask_executor(dask_address) if dask_address else (None, None)
     try:
-        with _terminate_as_interrupt():
-            return run(executor)
+        with _terminate_as_interrupt(), _progress_bar(bar[0], unit=bar[1], delay=0.0) as progress:
+            return run(executor, progress)
     except StoreError as error:
         _fail(str(error))
     except WorkersLost as error:
