@@ -64,11 +64,16 @@ def test_optimize_searches_selects_and_writes_the_finalists(spec_path, tmp_path)
         )
 
 
-def test_a_staff_group_changed_by_name_is_written_as_the_whole_list(spec_path, tmp_path):
+def test_a_plan_file_writes_what_changes_and_a_staff_group_changed_by_name_as_the_whole_list(spec_path, tmp_path):
     result = optimize(spec_path, tmp_path / "s.db", out=tmp_path / "plans", workers=1)
-    text = result.files[0].read_text()  # the chosen plan first
-    assert text.count("extends:") == 1 and "templates:\n  fm_20:\n    slot_min:" in text
-    assert "staff:\n- name: Front desk" in text and "name: MA Hughes" in text  # the list whole
+    for plan, row in result.finalists.plans.iterrows():
+        text = (tmp_path / "plans" / f"plan_{plan}.yaml").read_text()
+        params = dict(row["params"])
+        assert ("slot_min:" in text) == (params["templates.fm_20.slot_min"] != 20)  # today's 20 is not written
+        front_desk = params["staff.Front desk.count"]
+        assert ("staff:" in text) == (front_desk != 2)
+        if front_desk != 2:  # the list whole: every group, the changed one with its new count
+            assert "name: MA Hughes" in text and "count: 2" not in text
 
 
 def test_a_bad_optimization_file_gets_its_line_and_exit_2(tmp_path):

@@ -18,7 +18,7 @@ import pandas as pd
 from ruamel.yaml import YAML
 
 from clinicsim.optimization.search import SearchProgress, SearchResult, read_days, search
-from clinicsim.optimization.select import Finalists, label_and_unit, select
+from clinicsim.optimization.select import Finalists, select
 from clinicsim.optimization.spec import OptimizeSpec, load_optimization, plan_changes
 from clinicsim.scenario import Scenario
 from clinicsim.scenario.changes import APPEND, resolve_path
@@ -56,7 +56,6 @@ class Optimization:
     def lines(self) -> list[str]:
         """A short account for the command line."""
         trials, plans = self.search.trials, self.search.plans()
-        label, unit = label_and_unit(self.spec.guarantee.kpi)
         out = [
             f"search: {len(trials)} trials, {len(plans)} plans simulated ({int(plans['feasible'].sum())} feasible on "
             f"the search's days), {len(self.search.days):,} days",
@@ -67,7 +66,15 @@ class Optimization:
         out += [f"  {sentence}" for sentence in chosen["sentence"]]
         if self.files:
             out.append(f"written: {', '.join(str(p) for p in self.files)}")
+            out.append(f"check the chosen plan on days it was not chosen on: clinicsim compare {self.base_path} "
+                       f"{self.files[0]} --seed {self.fresh_seed}")  # fmt: skip
         return out
+
+    @property
+    def fresh_seed(self) -> int:
+        """A seed whose days the search and the selection did not use (a plan is flattered by the days it was
+        chosen on)."""
+        return self.spec.seed + 1
 
 
 def optimize(
@@ -111,11 +118,13 @@ def write_plans(result: Optimization, out: Path) -> list[Path]:
 
 
 def variant_yaml(result: Optimization, params: dict[str, Any], name: str, path: Path, *, chosen: bool) -> str:
-    """A scenario file extending the base with one plan's changes. A change inside a list item (a staff group by
-    name) writes that list whole, as the file format merges mappings key by key but replaces lists."""
+    """A scenario file extending the base with one plan's changes (a setting the plan leaves as the base has it is
+    not written). A change inside a list item (a staff group by name) writes that list whole, as the file format
+    merges mappings key by key but replaces lists."""
     spec, base = result.spec, result.base
-    changed = base.with_changes(plan_changes(spec, params)).model_dump(mode="json", exclude_defaults=True)
-    base_data = base.model_dump(mode="json")
+    after = base.with_changes(plan_changes(spec, params))
+    changed = after.model_dump(mode="json", exclude_defaults=True)
+    base_data, after_data = base.model_dump(mode="json"), after.model_dump(mode="json")
     document: dict[str, Any] = {
         "extends": os.path.relpath(result.base_path, path.parent.resolve()),
         "name": f"{base.name} [{name}]",
@@ -124,7 +133,8 @@ def variant_yaml(result: Optimization, params: dict[str, Any], name: str, path: 
         + result.finalists.sentence,
     }
     for dotted, value in plan_changes(spec, params).items():
-        _put(document, base_data, changed, dotted, value)
+        if not _same(base_data, after_data, dotted):
+            _put(document, base_data, changed, dotted, value)
     yaml = YAML(typ="rt")
     yaml.version = (1, 2)
     buffer = io.StringIO()
@@ -148,6 +158,19 @@ def _put(document: dict, base_data: dict, changed: dict, dotted: str, value: Any
             return
         node_base = node_base.get(key) if isinstance(node_base, dict) else None
     _nested(document, parts[:-1])[parts[-1]] = value
+
+
+def _same(base_data: dict, after_data: dict, dotted: str) -> bool:
+    """Whether the setting at ``dotted`` is the base's own in the plan (an append of nothing included)."""
+    if dotted.endswith(APPEND):
+        return False
+    keys = resolve_path(base_data, dotted)
+    if len(keys) < len(dotted.split(".")):
+        return False  # not in the base: set by the plan
+    before, after = base_data, after_data
+    for key in keys:
+        before, after = before[key], after[key]
+    return before == after
 
 
 def _nested(document: dict, parts: list[str]) -> dict:

@@ -23,8 +23,9 @@ from __future__ import annotations
 import itertools
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ from clinicsim.optimization.spec import (
 )
 from clinicsim.scenario import Scenario
 from clinicsim.scenario.files import ScenarioError
-from clinicsim.sweeps.runner import run_points
+from clinicsim.sweeps.runner import default_workers, local_pool, run_points, seconds_per_replication
 from clinicsim.sweeps.spec import SweepPoint
 from clinicsim.sweeps.store import ResultStore
 
@@ -161,11 +162,13 @@ class SearchResult:
         return plans[np.array(keep, dtype=bool)] if len(plans) else plans
 
 
-def read_days(store: Path) -> pd.DataFrame:
-    """Every stored day of every plan (read while the search writes: the store is in WAL mode)."""
+def read_days(store: Path, points: list[int] | None = None) -> pd.DataFrame:
+    """The stored days of ``points`` (every plan's when None), read while the search writes (the store is in WAL
+    mode)."""
+    where = f"WHERE point IN ({', '.join(str(int(p)) for p in points)})" if points is not None else ""
     connection = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
     try:
-        return pd.read_sql_query("SELECT * FROM results ORDER BY point, replication", connection)
+        return pd.read_sql_query(f"SELECT * FROM results {where} ORDER BY point, replication", connection)
     finally:
         connection.close()
 
@@ -176,6 +179,7 @@ class Plans:
     def __init__(self, store: ResultStore, days: int) -> None:
         self.store, self.days = store, days
         self.by_hash: dict[str, SweepPoint] = {}
+        self.per_replication_s: float | None = None  # measured once, on the first plan run
         rows = store.connection.execute("SELECT point, name, factors, scenario_sha256 FROM points").fetchall()
         self.known = {sha: (point, name) for point, name, _, sha in rows}
 
@@ -196,7 +200,24 @@ class Plans:
         self.store.add_points(points)
         done = self.store.done()
         todo = {p: [r for r in wanted if (p, r) not in done] for p, wanted in days.items()}
-        run_points(self.store, points, todo, spec, **run)  # type: ignore[arg-type]
+        if any(todo.values()) and self.per_replication_s is None:
+            self.per_replication_s = seconds_per_replication(points[0], spec.seed)
+        run_points(self.store, points, todo, spec, per_replication_s=self.per_replication_s, **run)  # type: ignore[arg-type]
+
+
+@contextmanager
+def pool_for(executor: Executor | None, workers: int | None) -> Iterator[Executor | None]:
+    """The executor to run on: the one given, else one local pool of ``workers`` processes (the machine's cores)
+    for the whole run, rather than one per generation, else (one worker) None: in this process."""
+    workers = workers or default_workers()
+    if executor is not None or workers == 1:
+        yield executor
+        return
+    pool = local_pool(workers)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def search(
@@ -225,15 +246,16 @@ def search(
         study.enqueue_trial(today)
     rows: list[dict[str, Any]] = []
     try:
-        plans = Plans(store, spec.search.days_per_plan)
-        generation, stalled = 0, 0
-        while _affordable(spec, len(plans.by_hash)) and stalled < STALLED_GENERATIONS:
-            before = len(plans.by_hash)
-            rows += _generation(study, spec, base, plans, adapter, generation, executor=executor, workers=workers)
-            stalled = stalled + 1 if len(plans.by_hash) == before else 0
-            generation += 1
-            if progress is not None:
-                progress(len(plans.by_hash) * spec.search.days_per_plan, spec.search.budget_days)
+        with pool_for(executor, workers) as pool:
+            plans = Plans(store, spec.search.days_per_plan)
+            generation, stalled = 0, 0
+            while _affordable(spec, len(plans.by_hash)) and stalled < STALLED_GENERATIONS:
+                before = len(plans.by_hash)
+                rows += _generation(study, spec, base, plans, adapter, generation, executor=pool, workers=workers)
+                stalled = stalled + 1 if len(plans.by_hash) == before else 0
+                generation += 1
+                if progress is not None:
+                    progress(len(plans.by_hash) * spec.search.days_per_plan, spec.search.budget_days)
     finally:
         store.close()
     days = read_days(store_path)
@@ -263,7 +285,7 @@ def _generation(study, spec, base, plans: Plans, adapter, generation: int, **run
             asked.append((trial, name, None, str(error).splitlines()[0]))
     points = list({p.point: p for _, _, p, _ in asked if p is not None}.values())
     plans.run(points, adapter, **run)
-    days = read_days(plans.store.path)
+    days = read_days(plans.store.path, [p.point for p in points])
     rows = []
     for trial, name, point, problem in asked:
         row: dict[str, Any] = {"trial": trial.number, "generation": generation, "name": name, "problem": problem,

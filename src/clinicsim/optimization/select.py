@@ -26,11 +26,10 @@ import numpy as np
 import pandas as pd
 
 from clinicsim.metrics import find_metric
-from clinicsim.optimization.search import Plans, SearchResult, StoreSpec, read_days
+from clinicsim.optimization.search import Plans, SearchResult, StoreSpec, pool_for, read_days
 from clinicsim.optimization.spec import Constraint, OptimizeSpec, plan_scenario
 from clinicsim.scenario import Scenario
 from clinicsim.selection import OcbaResult, Selection, chance_constraint, kn_select, mean_constraint, ocba_select
-from clinicsim.sweeps.runner import seconds_per_replication
 from clinicsim.sweeps.spec import SweepPoint
 from clinicsim.sweeps.store import ResultStore
 
@@ -40,12 +39,21 @@ KN_BATCH = 5
 """Days added to every plan still in contention between two looks of KN++."""
 
 
-def label_and_unit(kpi: str) -> tuple[str, str]:
-    """A KPI's label (lower case, for a sentence) and unit, from the registry."""
+def label_and_unit(kpi: str, currency: str = "") -> tuple[str, str]:
+    """A KPI's label as a sentence says it ("Provider overtime, mean" -> "mean provider overtime") and its unit,
+    from the registry; money in ``currency`` when it is given (the base scenario's, e.g. USD)."""
     metric = find_metric(kpi)
     if metric is None:
         return kpi.replace("_", " "), ""
-    return metric.label[:1].lower() + metric.label[1:], metric.unit
+    label = metric.label[:1].lower() + metric.label[1:]
+    name, _, qualifier = label.partition(", ")
+    unit = currency if metric.unit == "currency" and currency else metric.unit
+    return (f"{qualifier} {name}" if qualifier else label), unit
+
+
+def currency_of(base: Scenario) -> str:
+    """The base scenario's currency ("" without finance)."""
+    return base.finance.currency if base.finance is not None else ""
 
 
 def finalists(result: SearchResult) -> tuple[pd.DataFrame, bool]:
@@ -97,26 +105,27 @@ def _sample(spec: OptimizeSpec, plans: Plans, points: list[SweepPoint], run: dic
         missing = [d for d in days if (point.point, d) not in done]
         if missing:
             plans.run_days([point], {point.point: missing}, adapter, **run)
-        stored = read_days(plans.store.path)
+        stored = read_days(plans.store.path, [point.point])
         mine = stored[stored["point"] == point.point].set_index("replication")[kpi]
         return mine.reindex(days).to_numpy(dtype=float)
 
     return sample
 
 
-def verdicts(spec: OptimizeSpec, days: pd.DataFrame, plans: list[int]) -> pd.DataFrame:
+def verdicts(spec: OptimizeSpec, days: pd.DataFrame, plans: list[int], currency: str = "") -> pd.DataFrame:
     """Every constraint of every plan in ``plans`` judged on all its stored ``days`` (see the module docstring)."""
     rows = []
     for plan in plans:
         mine = days[days["point"] == plan]
         for constraint in spec.constraints:
-            rows.append({"plan": plan, **_verdict(constraint, mine[constraint.kpi].to_numpy(dtype=float))})
+            values = mine[constraint.kpi].to_numpy(dtype=float)
+            rows.append({"plan": plan, **_verdict(constraint, values, currency)})
     columns = ["plan", "constraint", "verdict", "value", "low", "high", "days", "sentence"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def _verdict(constraint: Constraint, values: np.ndarray) -> dict[str, Any]:
-    label, unit = label_and_unit(constraint.kpi)
+def _verdict(constraint: Constraint, values: np.ndarray, currency: str) -> dict[str, Any]:
+    label, unit = label_and_unit(constraint.kpi, currency)
     if constraint.on_share_of_days is not None:
         judged = chance_constraint(values, constraint.limit, at_most=constraint.upper,
                                    probability=constraint.on_share_of_days)  # fmt: skip
@@ -141,32 +150,33 @@ def select(
     spec = result.spec
     chosen, feasible = finalists(result)
     guarantee = spec.guarantee
-    label, unit = label_and_unit(guarantee.kpi)
+    label, unit = label_and_unit(guarantee.kpi, currency_of(base))
     store = ResultStore(result.store, StoreSpec(spec), [], spec_hash(spec, base), new=False)  # type: ignore[arg-type]
     try:
-        plans = Plans(store, spec.search.days_per_plan)
-        points = [plans.point(row["name"], _params(row), plan_scenario(spec, base, _params(row)))
-                  for _, row in chosen.iterrows()]  # fmt: skip
-        selection, ocba = None, None
-        if len(points) >= 2:
-            run = {"executor": executor, "workers": workers,
-                   "per_replication_s": seconds_per_replication(points[0], spec.seed)}  # fmt: skip
+        with pool_for(executor, workers) as pool:
+            plans = Plans(store, spec.search.days_per_plan)
+            points = [plans.point(row["name"], _params(row), plan_scenario(spec, base, _params(row)))
+                      for _, row in chosen.iterrows()]  # fmt: skip
+            run = {"executor": pool, "workers": workers}
             selection, ocba = _compare(spec, _sample(spec, plans, points, run), len(points))
-        best_index = selection.best if selection is not None else ocba.best if ocba is not None else 0
-        best = points[best_index]
-        _settle(spec, plans, best, {"executor": executor, "workers": workers})
+            best_index = selection.best if selection is not None else ocba.best if ocba is not None else 0
+            best = points[best_index]
+            _settle(spec, plans, best, run)
     finally:
         store.close()
     names = [p.name for p in points]
     outcome = selection.sentence(names, label, unit) if selection is not None else ocba
     sentence = _sentence(outcome, names, feasible, label)
     logger.info("selection among %d finalists: %s", len(points), sentence)
-    table = verdicts(spec, read_days(result.store), [p.point for p in points])
+    table = verdicts(spec, read_days(result.store), [p.point for p in points], currency_of(base))
     return Finalists(chosen, feasible, selection, ocba, table, best.point, sentence)
 
 
 def _compare(spec: OptimizeSpec, sample, k: int) -> tuple[Selection | None, OcbaResult | None]:
-    """KN++ or OCBA among ``k`` finalists on the guarantee's KPI, as ``selection.procedure`` says."""
+    """KN++ or OCBA among ``k`` finalists on the guarantee's KPI, as ``selection.procedure`` says (neither with
+    one finalist)."""
+    if k < 2:
+        return None, None
     chosen, minimize, n0 = spec.selection, spec.guarantee.minimize, spec.search.days_per_plan
     if chosen.procedure == "ocba":
         budget = k * n0 + chosen.ocba_days
@@ -199,9 +209,9 @@ def _settle(spec: OptimizeSpec, plans: Plans, best: SweepPoint, run: dict[str, A
     """Double the chosen plan's days while one of its constraints is uncertain, up to the most days a plan gets."""
     cap = spec.selection.max_days_per_plan
     while True:
-        days = read_days(plans.store.path)
+        days = read_days(plans.store.path, [best.point])
         mine = days[days["point"] == best.point]
-        judged = verdicts(spec, days, [best.point])
+        judged = verdicts(spec, days, [best.point])  # (the verdicts only; their words are said later)
         if not (judged["verdict"] == "uncertain").any() or len(mine) >= cap:
             return
         plans.run_days([best], {best.point: list(range(min(cap, 2 * len(mine))))}, StoreSpec(spec), **run)

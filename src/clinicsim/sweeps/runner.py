@@ -99,7 +99,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _local_pool(workers: int) -> ProcessPoolExecutor:
+def local_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes that end with this one, however it ends."""
     return ProcessPoolExecutor(max_workers=workers, initializer=_exit_with_parent, initargs=(os.getpid(),))
 
 
@@ -229,7 +230,7 @@ def run_points(
     pending = {id(chunk): chunk for chunk in chunks}  # chunks not yet stored, in plan order
     for restart in range(POOL_RESTARTS + 1):
         own_pool = executor is None and workers > 1
-        pool = _local_pool(workers) if own_pool else executor
+        pool = local_pool(workers) if own_pool else executor
         try:
             for chunk, rows in _results(pool, list(pending.values()), by_point, spec):
                 store.write(chunk.point, rows)

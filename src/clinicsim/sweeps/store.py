@@ -146,6 +146,10 @@ class _Lock:
             raise _unusable(self.path, error) from None
 
     def release(self) -> None:
+        """Let go of the store: unlocked explicitly, since a process forked while it was held (a pool's worker)
+        shares the lock and would keep it after this one closes its file."""
+        if fcntl is not None and not self.file.closed:
+            fcntl.flock(self.file, fcntl.LOCK_UN)
         self.file.close()
 
 
