@@ -64,6 +64,7 @@ _EXPORTS = {
     "verdicts": "clinicsim.reports.verdict",
     "read_visits": "clinicsim.calibration.export",
     "optimize": "clinicsim.optimization.run",
+    "load_optimization": "clinicsim.optimization.spec",
     "Optimization": "clinicsim.optimization.run",
     "Week": "clinicsim.week",
     "wait_attribution": "clinicsim.comparison",
@@ -100,6 +101,7 @@ if TYPE_CHECKING:  # the same names for type checkers and IDEs (``X as X``: an e
     from clinicsim.metrics import compute_kpis as compute_kpis
     from clinicsim.optimization.run import Optimization as Optimization
     from clinicsim.optimization.run import optimize as optimize
+    from clinicsim.optimization.spec import load_optimization as load_optimization
     from clinicsim.plan import DayPlan as DayPlan
     from clinicsim.plan import plan_day as plan_day
     from clinicsim.precision import Advice as Advice
