@@ -531,7 +531,7 @@ def optimize(spec, store, out, workers, dask_address, resume, new) -> None:
         sys.exit(EXIT_BAD_INPUT)
     if out:
         _check_out_dir(out)
-    click.echo(f"{loaded.name}: {loaded.search.sampler}, {loaded.search.budget_days:,} simulated days -> {store}")
+    click.echo(f"{loaded.name}: {loaded.sampler}, {loaded.search.budget_days:,} simulated days -> {store}")
     result = _into_store(store, dask_address, ("simulated days", "day"), lambda executor, progress: run_optimization(
         spec, store, out=out, executor=executor, workers=workers, new=new, progress=progress))  # fmt: skip
     for line in result.lines():

@@ -266,7 +266,7 @@ def _search_fits(spec: OptimizeSpec) -> list[Refusal]:
     than the search's."""
     refused: list[Refusal] = []
     search = spec.search
-    if search.sampler == "grid":
+    if spec.sampler == "grid":
         continuous = [i for i, v in enumerate(spec.variables) if not v.finite]
         refused += [
             (("variables", i, "step"), "the grid sampler needs every variable finite: give this float a step")

@@ -88,9 +88,9 @@ def _sampler(spec: OptimizeSpec):
     import optuna
 
     search = spec.search
-    if search.sampler == "nsga2":
+    if spec.sampler == "nsga2":
         return optuna.samplers.NSGAIISampler(population_size=search.population, seed=search.seed)
-    if search.sampler == "tpe":
+    if spec.sampler == "tpe":
         return optuna.samplers.TPESampler(seed=search.seed, multivariate=True)
     return optuna.samplers.RandomSampler(seed=search.seed)  # a grid's plans are queued (``_queue_grid``)
 
@@ -240,7 +240,7 @@ def search(
     store = ResultStore(store_path, adapter, [], spec_hash(spec, base), new=new)  # type: ignore[arg-type]
     study = optuna.create_study(directions=[o.direction for o in spec.objectives], sampler=_sampler(spec))
     today = base_params(spec, base)
-    if spec.search.sampler == "grid":
+    if spec.sampler == "grid":
         _queue_grid(study, spec)
     elif today is not None:
         study.enqueue_trial(today)

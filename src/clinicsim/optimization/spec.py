@@ -163,10 +163,12 @@ class Constraint(Model):
 class Search(Model):
     """How the space of plans is searched, and with how many simulated days."""
 
-    sampler: Sampler = Field(
-        default="nsga2",
+    sampler: Sampler | None = Field(
+        default=None,
         description="nsga2 (a multi-objective evolutionary search), tpe (Bayesian, tree-structured Parzen "
-        "estimators), random, or grid (every plan; only when every variable is finite).",
+        "estimators), random, or grid (every plan; only when every variable is finite). By default tpe with one "
+        "objective (NSGA-II missed the best of 64 plans on 40 plans' budget with 13-25% of seeds, TPE with 0-0.2%) "
+        "and nsga2 with several.",
     )
     days_per_plan: int = Field(
         default=20, ge=2, le=MAX_REPLICATIONS, description="Simulated days (replications) per plan during the search."
@@ -185,7 +187,7 @@ class Search(Model):
     @field_validator("population")
     @classmethod
     def _pairs(cls, value: int, info: ValidationInfo) -> int:
-        if info.data.get("sampler") == "nsga2" and value < 2:
+        if info.data.get("sampler") in ("nsga2", None) and value < 2:
             raise ValueError("NSGA-II breeds plans from pairs: a population of 2 or more")
         return value
 
@@ -286,6 +288,11 @@ class OptimizeSpec(Model):
         metric = find_metric(kpi)
         lower = metric is None or metric.lower_is_better
         return Objective(kpi=kpi, direction="minimize" if lower else "maximize")
+
+    @property
+    def sampler(self) -> Sampler:
+        """The search's sampler: the one named, else tpe for one objective and nsga2 for several."""
+        return self.search.sampler or ("tpe" if len(self.objectives) == 1 else "nsga2")
 
     @property
     def kept_kpis(self) -> list[str]:
