@@ -138,3 +138,19 @@ def test_a_grid_search_queues_every_plan_once_and_stops_when_the_grid_is_done(ti
     grid = spec.model_copy(update={"search": spec.search.model_copy(update={"sampler": "grid", "budget_days": 400})})
     result = search(grid, base, tmp_path / "g.db", workers=1)
     assert result.trials["plan"].nunique() == 12 == len(result.trials)  # 3 slots x 4 room counts, each once
+
+
+def test_a_longer_budget_resumes_the_store_and_another_sampler_reuses_its_plans(tiny, tmp_path):
+    spec, base, _ = tiny
+    store = tmp_path / "longer.db"
+    first = search(spec, base, store, workers=1)
+    longer = spec.model_copy(update={"search": spec.search.model_copy(update={"budget_days": 96})})
+    more = search(longer, base, store, workers=1)
+    pd.testing.assert_frame_equal(more.trials.head(len(first.trials)), first.trials)  # the same start, then more
+    assert more.trials["plan"].nunique() > first.trials["plan"].nunique()
+    other = spec.model_copy(update={"search": spec.search.model_copy(update={"sampler": "random", "seed": 99})})
+    before = len(more.days)
+    reused = search(other, base, store, workers=1)
+    known = set(more.trials["plan"])
+    new = set(reused.trials["plan"]) - known
+    assert len(reused.days) == before + 4 * len(new)  # only the plans not simulated before cost days

@@ -210,6 +210,8 @@ def test_the_hash_follows_what_results_depend_on(loaded):
     assert spec_hash(spec.model_copy(update={"name": "renamed"}), base) == key
     another_guarantee = spec.selection.model_copy(update={"alpha": 0.1, "delta": 2.0})
     assert spec_hash(spec.model_copy(update={"selection": another_guarantee}), base) == key  # the search is reused
+    bigger = spec.search.model_copy(update={"budget_days": 2 * spec.search.budget_days, "sampler": "random"})
+    assert spec_hash(spec.model_copy(update={"search": bigger}), base) == key  # a longer search resumes
     new_kpi = spec.selection.model_copy(update={"objective": "patients_seen"})  # a KPI the store does not keep
     assert spec_hash(spec.model_copy(update={"selection": new_kpi}), base) != key
     assert spec_hash(spec.model_copy(update={"seed": 8}), base) != key

@@ -403,10 +403,10 @@ def base_params(spec: OptimizeSpec, base: Scenario) -> dict[str, Any] | None:
 
 
 def spec_hash(spec: OptimizeSpec, base: Scenario) -> str:
-    """What the search depends on: the spec (less its name, description, the base's path and the selection, which
-    only adds days of plans already in the store, every day the same whatever is chosen) and the base scenario's
-    content, and the KPIs the store keeps; a store of an optimization resumes only under the same hash, so a new
-    guarantee (alpha, delta, or another objective the store keeps) reuses the search."""
-    dumped = spec.model_dump(mode="json", exclude={"name", "description", "base", "selection"})
+    """What the store's days depend on and what names the optimization: the variables, objectives, constraints and
+    seed, the base scenario's content and the KPIs the store keeps. A day of a plan is the same whatever searched
+    or selected it, so the search and selection settings are left out: a larger budget, another sampler or a new
+    guarantee (alpha, delta, or another objective the store keeps) resumes the store and reuses its plans."""
+    dumped = spec.model_dump(mode="json", exclude={"name", "description", "base", "search", "selection"})
     payload = {"spec": dumped, "base": base.content_hash, "kpis": spec.kept_kpis}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
