@@ -260,20 +260,7 @@ def plot_pareto(
                 fontweight="bold",
                 zorder=5,
             )
-    corner = (0.04 if lower_is_better(kpi_x) else 0.96, 0.04 if lower_is_better(kpi_y) else 0.96)
-    start = (corner[0] + (0.14 if corner[0] < 0.5 else -0.14), corner[1] + (0.14 if corner[1] < 0.5 else -0.14))
-    ax.annotate(
-        "better",
-        xy=corner,
-        xytext=start,
-        xycoords="axes fraction",
-        textcoords="axes fraction",
-        ha="center",
-        va="center",
-        fontsize="small",
-        color="0.3",
-        arrowprops={"arrowstyle": "->", "color": "0.3"},
-    )
+    better_arrow(ax, lower_is_better(kpi_x), lower_is_better(kpi_y))
     ax.set_xlabel(f"{axis_label(kpi_x)}, {_better(kpi_x)}")
     ax.set_ylabel(f"{axis_label(kpi_y)}, {_better(kpi_y)}")
     _format_axis(ax.xaxis, kpi_x)
@@ -326,3 +313,21 @@ def plot_ranking(
         title = f"The best {len(shown)} of {len(ranked)} plans. {title}"
     ax.set_title(title, fontsize="small")
     return ax
+
+
+def better_arrow(ax, minimize_x: bool, minimize_y: bool) -> None:
+    """An arrow marked "better" pointing to the corner of a front's axes where the better plans lie."""
+    corner = (0.04 if minimize_x else 0.96, 0.04 if minimize_y else 0.96)
+    start = (corner[0] + (0.14 if corner[0] < 0.5 else -0.14), corner[1] + (0.14 if corner[1] < 0.5 else -0.14))
+    ax.annotate(
+        "better",
+        xy=corner,
+        xytext=start,
+        xycoords="axes fraction",
+        textcoords="axes fraction",
+        ha="center",
+        va="center",
+        fontsize="small",
+        color="0.3",
+        arrowprops={"arrowstyle": "->", "color": "0.3"},
+    )

@@ -24,7 +24,7 @@ from clinicsim.metrics import lower_is_better
 from clinicsim.optimization.search import constraint_value
 from clinicsim.optimization.spec import base_params, plan_name
 from clinicsim.statistics import t_interval
-from clinicsim.sweep_plots import _format_axis, axis_label
+from clinicsim.sweep_plots import _format_axis, axis_label, better_arrow
 
 if TYPE_CHECKING:
     from clinicsim.optimization.run import Optimization
@@ -188,23 +188,6 @@ def _legend(ax: Axes, *, front: bool) -> None:
     ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.01), ncols=3, fontsize="small", frameon=False)
 
 
-def _better_arrow(ax: Axes, minimize_x: bool, minimize_y: bool) -> None:
-    corner = (0.04 if minimize_x else 0.96, 0.04 if minimize_y else 0.96)
-    start = (corner[0] + (0.14 if corner[0] < 0.5 else -0.14), corner[1] + (0.14 if corner[1] < 0.5 else -0.14))
-    ax.annotate(
-        "better",
-        xy=corner,
-        xytext=start,
-        xycoords="axes fraction",
-        textcoords="axes fraction",
-        ha="center",
-        va="center",
-        fontsize="small",
-        color="0.3",
-        arrowprops={"arrowstyle": "->", "color": "0.3"},
-    )
-
-
 # -- the figures ------------------------------------------------------------------------------------------
 
 
@@ -246,7 +229,7 @@ def plot_pareto(result: Optimization, *, kpis: Sequence[str] | None = None, ax: 
             fontweight="bold" if row["chosen"] else "normal",
             zorder=6,
         )
-    _better_arrow(ax, minimizes(result, kpi_x), minimizes(result, kpi_y))
+    better_arrow(ax, minimizes(result, kpi_x), minimizes(result, kpi_y))
     ax.set_xlabel(f"{axis_label(kpi_x)}, {_better(result, kpi_x)}")
     ax.set_ylabel(f"{axis_label(kpi_y)}, {_better(result, kpi_y)}")
     _format_axis(ax.xaxis, kpi_x)
