@@ -21,6 +21,7 @@ proposed no new plan (the sampler has settled).
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -179,6 +180,7 @@ class Plans:
     def __init__(self, store: ResultStore, days: int) -> None:
         self.store, self.days = store, days
         self.by_hash: dict[str, SweepPoint] = {}
+        self.by_params: dict[str, tuple[SweepPoint | None, str]] = {}
         self.per_replication_s: float | None = None  # measured once, on the first plan run
         rows = store.connection.execute("SELECT point, name, factors, scenario_sha256 FROM points").fetchall()
         self.known = {sha: (point, name) for point, name, _, sha in rows}
@@ -190,6 +192,19 @@ class Plans:
             self.known.setdefault(sha, (index, name))
             self.by_hash[sha] = SweepPoint(point=index, name=name, factors=params, scenario=scenario)
         return self.by_hash[sha]
+
+    def proposed(
+        self, spec: OptimizeSpec, base: Scenario, name: str, params: dict[str, Any]
+    ) -> tuple[SweepPoint | None, str]:
+        """The plan of ``params`` (None, and the problem, when it is no valid scenario); a plan proposed again is
+        looked up, not built and validated again (2.9 ms a time for the family-medicine practice)."""
+        key = json.dumps(params, sort_keys=True)
+        if key not in self.by_params:
+            try:
+                self.by_params[key] = (self.point(name, params, plan_scenario(spec, base, params)), "")
+            except (ScenarioError, ValueError) as error:
+                self.by_params[key] = (None, str(error).splitlines()[0])
+        return self.by_params[key]
 
     def run(self, points: list[SweepPoint], spec: StoreSpec, **run: Any) -> None:
         """Simulate the search's days of ``points`` that are not stored yet."""
@@ -279,10 +294,8 @@ def _generation(study, spec, base, plans: Plans, adapter, generation: int, **run
         trial = study.ask()
         params = {v.path: _suggest(trial, v) for v in spec.variables}
         name = plan_name(spec, params)
-        try:
-            asked.append((trial, name, plans.point(name, params, plan_scenario(spec, base, params)), ""))
-        except (ScenarioError, ValueError) as error:
-            asked.append((trial, name, None, str(error).splitlines()[0]))
+        point, problem = plans.proposed(spec, base, name, params)
+        asked.append((trial, name, point, problem))
     points = list({p.point: p for _, _, p, _ in asked if p is not None}.values())
     plans.run(points, adapter, **run)
     days = read_days(plans.store.path, [p.point for p in points])
