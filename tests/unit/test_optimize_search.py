@@ -12,6 +12,7 @@ import pytest
 
 from clinicsim.optimization.search import STALLED_GENERATIONS, SearchResult, constraint_value, search
 from clinicsim.optimization.spec import Constraint, load_optimization
+from clinicsim.scenario import ScenarioError
 from clinicsim.sweeps.store import open_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,3 +155,30 @@ def test_a_longer_budget_resumes_the_store_and_another_sampler_reuses_its_plans(
     known = set(more.trials["plan"])
     new = set(reused.trials["plan"]) - known
     assert len(reused.days) == before + 4 * len(new)  # only the plans not simulated before cost days
+
+
+def test_an_optimization_over_weeks_of_booking_searches_on_access_kpis(tmp_path):
+    path = tmp_path / "access.yaml"
+    path.write_text(f"""\
+name: access
+base: {ROOT / "scenarios" / "family_medicine_access.yaml"}
+variables:
+  - {{path: templates.fm_20.slot_min, kind: int, low: 15, high: 20, step: 5, label: slot}}
+objectives:
+  - {{kpi: third_next_available_days, direction: minimize}}
+constraints:
+  - {{kpi: lead_time_mean_days, at_most: 30}}
+search: {{sampler: grid, budget_days: 8, days_per_plan: 2, population: 2, seed: 1}}
+selection: {{finalists: 2, alpha: 0.05, delta: 1, max_days_per_plan: 4}}
+access: {{weeks: 2, warm_up: 0}}
+""")
+    spec, base = load_optimization(path)
+    result = search(spec, base, tmp_path / "access.db", workers=1)
+    assert result.trials["plan"].nunique() == 2 and len(result.days) == 4
+    assert result.days["third_next_available_days"].notna().all()
+    slots = {row.name: row.third_next_available_days for row in result.trials.itertuples()}
+    assert slots["slot 15"] <= slots["slot 20"]  # more slots a day: the third open one is sooner
+    bad = path.read_text().replace("access: {weeks: 2, warm_up: 0}\n", "")
+    path.write_text(bad)
+    with pytest.raises(ScenarioError, match="third_next_available_days"):  # no booking runs: not computed
+        load_optimization(path)

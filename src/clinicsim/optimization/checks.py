@@ -230,6 +230,7 @@ def _not_computed(spec: OptimizeSpec, base: Scenario) -> list[Refusal]:
             points=[Point(name="base")],
             kpis=names,
             seed=spec.seed,
+            access=spec.access,
         )
         missing = {names[at[1]]: message for at, message in _not_produced(sweep, base)}
         refused += [(where, missing[kpi]) for where, kpi in other if kpi in missing]

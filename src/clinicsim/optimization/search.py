@@ -46,7 +46,7 @@ from clinicsim.optimization.spec import (
 from clinicsim.scenario import Scenario
 from clinicsim.scenario.files import ScenarioError
 from clinicsim.sweeps.runner import default_workers, local_pool, run_points, seconds_per_replication
-from clinicsim.sweeps.spec import SweepPoint
+from clinicsim.sweeps.spec import AccessRuns, SweepPoint
 from clinicsim.sweeps.store import ResultStore
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,10 @@ class StoreSpec:
     """What the result store and the runner read of an optimization: its name, seed, days per plan and KPIs."""
 
     spec: OptimizeSpec
-    access: None = None
+
+    @property
+    def access(self) -> AccessRuns | None:
+        return self.spec.access
 
     @property
     def name(self) -> str:
@@ -216,7 +219,7 @@ class Plans:
         done = self.store.done()
         todo = {p: [r for r in wanted if (p, r) not in done] for p, wanted in days.items()}
         if any(todo.values()) and self.per_replication_s is None:
-            self.per_replication_s = seconds_per_replication(points[0], spec.seed)
+            self.per_replication_s = seconds_per_replication(points[0], spec.seed, spec.access)
         run_points(self.store, points, todo, spec, per_replication_s=self.per_replication_s, **run)  # type: ignore[arg-type]
 
 

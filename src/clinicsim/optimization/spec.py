@@ -45,7 +45,7 @@ from clinicsim.scenario import Scenario, load_scenario
 from clinicsim.scenario.changes import APPEND, resolve_path
 from clinicsim.scenario.files import ScenarioError, parse_yaml, read_text, validate_document
 from clinicsim.scenario.model import Model
-from clinicsim.sweeps.spec import MAX_DAYS, MAX_REPLICATIONS
+from clinicsim.sweeps.spec import MAX_DAYS, MAX_REPLICATIONS, AccessRuns
 
 __all__ = [
     "MAX_VALUES",
@@ -274,6 +274,12 @@ class OptimizeSpec(Model):
     search: Search = Field(description="How the plans are searched.")
     selection: Selection = Field(description="How the best is chosen among the finalists.")
     seed: int = Field(default=20261126, ge=0, description="Base seed; every plan runs on the same days (CRN).")
+    access: AccessRuns | None = Field(
+        default=None,
+        description="Book over weeks instead of simulating clinic days (the base scenario needs an access: section): "
+        "each day of a plan is one booking run of this many weeks, so the access KPIs can be objectives and "
+        "constraints.",
+    )
 
     @property
     def guarantee(self) -> Objective:
