@@ -370,17 +370,14 @@ _SAID = {"met": "met", "not met": "not met", "uncertain": "not established; more
 
 
 @dataclass(frozen=True)
-class ChanceConstraint:
-    """ "KPI <= limit on at least ``probability`` of days": the share of days meeting the limit, its Wilson
-    interval, and the verdict ("met" only when the whole interval is at or above the required share)."""
+class Judged:
+    """A constraint judged on one value per day: its limit and side, the interval of what is judged and the verdict
+    ("met" only when the whole interval is on the allowed side)."""
 
     limit: float
     at_most: bool
-    probability: float
     confidence: float
     n_days: int
-    n_meeting: int
-    share: float
     low: float
     high: float
     verdict: Verdict
@@ -388,6 +385,21 @@ class ChanceConstraint:
     @property
     def met(self) -> bool:
         return self.verdict == "met"
+
+
+@dataclass(frozen=True)
+class ChanceConstraint(Judged):
+    """ "KPI <= limit on at least ``probability`` of days": the share of days meeting the limit, its Wilson
+    interval, and the verdict ("met" only when the whole interval is at or above the required share)."""
+
+    probability: float
+    n_meeting: int
+    share: float
+
+    @property
+    def value(self) -> float:
+        """What is judged: the share of days meeting the limit."""
+        return self.share
 
     def sentence(self, label: str, unit: str) -> str:
         """E.g. "provider overtime ≤ 30 min on 91% of 200 days (95% CI 86% to 94%) against the 90% required: not
@@ -419,26 +431,21 @@ def chance_constraint(
     low, high = wilson_interval(meeting, len(days), confidence=confidence)
     verdict = _verdict(low >= probability, high < probability)
     share = meeting / len(days) if len(days) else math.nan
-    return ChanceConstraint(limit, at_most, probability, confidence, len(days), meeting, share, low, high, verdict)
+    return ChanceConstraint(limit=limit, at_most=at_most, confidence=confidence, n_days=len(days), low=low, high=high,
+                            verdict=verdict, probability=probability, n_meeting=meeting, share=share)  # fmt: skip
 
 
 @dataclass(frozen=True)
-class MeanConstraint:
+class MeanConstraint(Judged):
     """ "Mean KPI <= limit": the mean over days, its Student-t interval, and the verdict ("met" only when the whole
     interval is on the right side of the limit)."""
 
-    limit: float
-    at_most: bool
-    confidence: float
-    n_days: int
     mean: float
-    low: float
-    high: float
-    verdict: Verdict
 
     @property
-    def met(self) -> bool:
-        return self.verdict == "met"
+    def value(self) -> float:
+        """What is judged: the mean over days."""
+        return self.mean
 
     def sentence(self, label: str, unit: str) -> str:
         """E.g. "mean provider wait p90 18.2 min (95% CI 16.9 to 19.5 min) over 200 days against the limit of at
@@ -463,7 +470,8 @@ def mean_constraint(
         verdict = _verdict(stat.high <= limit, stat.low > limit)
     else:
         verdict = _verdict(stat.low >= limit, stat.high < limit)
-    return MeanConstraint(limit, at_most, confidence, stat.n, stat.mean, stat.low, stat.high, verdict)
+    return MeanConstraint(limit=limit, at_most=at_most, confidence=confidence, n_days=stat.n, low=stat.low,
+                          high=stat.high, verdict=verdict, mean=stat.mean)  # fmt: skip
 
 
 def _verdict(met: bool, not_met: bool) -> Verdict:

@@ -50,8 +50,10 @@ __all__ = [
 """The figures, and the analysis functions they draw (re-exported from ``clinicsim.sweeps.analysis``)."""
 
 
-def _better(kpi: str) -> str:
-    return "lower is better" if lower_is_better(kpi) else "higher is better"
+def _better(kpi: str, minimize: bool | None = None) -> str:
+    """ "lower is better" or "higher is better": ``minimize`` when given, else the KPI's own better way."""
+    lower = lower_is_better(kpi) if minimize is None else minimize
+    return "lower is better" if lower else "higher is better"
 
 
 # -- drawing ----------------------------------------------------------------------------------------------
@@ -260,13 +262,7 @@ def plot_pareto(
                 fontweight="bold",
                 zorder=5,
             )
-    better_arrow(ax, lower_is_better(kpi_x), lower_is_better(kpi_y))
-    ax.set_xlabel(f"{axis_label(kpi_x)}, {_better(kpi_x)}")
-    ax.set_ylabel(f"{axis_label(kpi_y)}, {_better(kpi_y)}")
-    _format_axis(ax.xaxis, kpi_x)
-    _format_axis(ax.yaxis, kpi_y)
-    ax.grid(color="0.92")
-    ax.set_axisbelow(True)
+    front_axes(ax, kpi_x, kpi_y, lower_is_better(kpi_x), lower_is_better(kpi_y))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2, fontsize="small", frameon=False)
     return ax
 
@@ -315,8 +311,9 @@ def plot_ranking(
     return ax
 
 
-def better_arrow(ax, minimize_x: bool, minimize_y: bool) -> None:
-    """An arrow marked "better" pointing to the corner of a front's axes where the better plans lie."""
+def front_axes(ax, kpi_x: str, kpi_y: str, minimize_x: bool, minimize_y: bool) -> None:
+    """Dress the axes of a front of ``kpi_x`` against ``kpi_y``: labels saying which way is better, the KPIs'
+    number formats, a light grid, and an arrow marked "better" to the corner where the better plans lie."""
     corner = (0.04 if minimize_x else 0.96, 0.04 if minimize_y else 0.96)
     start = (corner[0] + (0.14 if corner[0] < 0.5 else -0.14), corner[1] + (0.14 if corner[1] < 0.5 else -0.14))
     ax.annotate(
@@ -331,3 +328,9 @@ def better_arrow(ax, minimize_x: bool, minimize_y: bool) -> None:
         color="0.3",
         arrowprops={"arrowstyle": "->", "color": "0.3"},
     )
+    ax.set_xlabel(f"{axis_label(kpi_x)}, {_better(kpi_x, minimize_x)}")
+    ax.set_ylabel(f"{axis_label(kpi_y)}, {_better(kpi_y, minimize_y)}")
+    _format_axis(ax.xaxis, kpi_x)
+    _format_axis(ax.yaxis, kpi_y)
+    ax.grid(color="0.92")
+    ax.set_axisbelow(True)

@@ -24,7 +24,7 @@ from clinicsim.metrics import lower_is_better
 from clinicsim.optimization.search import constraint_value
 from clinicsim.optimization.spec import base_params, plan_name
 from clinicsim.statistics import t_interval
-from clinicsim.sweep_plots import _format_axis, axis_label, better_arrow
+from clinicsim.sweep_plots import _format_axis, axis_label, front_axes
 
 if TYPE_CHECKING:
     from clinicsim.optimization.run import Optimization
@@ -229,13 +229,7 @@ def plot_pareto(result: Optimization, *, kpis: Sequence[str] | None = None, ax: 
             fontweight="bold" if row["chosen"] else "normal",
             zorder=6,
         )
-    better_arrow(ax, minimizes(result, kpi_x), minimizes(result, kpi_y))
-    ax.set_xlabel(f"{axis_label(kpi_x)}, {_better(result, kpi_x)}")
-    ax.set_ylabel(f"{axis_label(kpi_y)}, {_better(result, kpi_y)}")
-    _format_axis(ax.xaxis, kpi_x)
-    _format_axis(ax.yaxis, kpi_y)
-    ax.grid(color="0.92")
-    ax.set_axisbelow(True)
+    front_axes(ax, kpi_x, kpi_y, minimizes(result, kpi_x), minimizes(result, kpi_y))
     _legend(ax, front=len(front) > 1)
     return ax
 

@@ -29,7 +29,16 @@ from clinicsim.metrics import find_metric
 from clinicsim.optimization.search import Plans, SearchResult, StoreSpec, pool_for, read_days
 from clinicsim.optimization.spec import Constraint, OptimizeSpec, plan_scenario
 from clinicsim.scenario import Scenario
-from clinicsim.selection import OcbaResult, Selection, chance_constraint, kn_select, mean_constraint, ocba_select
+from clinicsim.selection import (
+    ChanceConstraint,
+    MeanConstraint,
+    OcbaResult,
+    Selection,
+    chance_constraint,
+    kn_select,
+    mean_constraint,
+    ocba_select,
+)
 from clinicsim.sweeps.spec import SweepPoint
 from clinicsim.sweeps.store import ResultStore
 
@@ -126,15 +135,14 @@ def verdicts(spec: OptimizeSpec, days: pd.DataFrame, plans: list[int], currency:
 
 def _verdict(constraint: Constraint, values: np.ndarray, currency: str) -> dict[str, Any]:
     label, unit = label_and_unit(constraint.kpi, currency)
+    judged: ChanceConstraint | MeanConstraint
     if constraint.on_share_of_days is not None:
         judged = chance_constraint(values, constraint.limit, at_most=constraint.upper,
                                    probability=constraint.on_share_of_days)  # fmt: skip
-        value, days = judged.share, judged.n_days
     else:
-        judged = mean_constraint(values, constraint.limit, at_most=constraint.upper)  # type: ignore[assignment]
-        value, days = judged.mean, judged.n_days  # type: ignore[attr-defined]
-    return {"constraint": constraint.describe(), "verdict": judged.verdict, "value": value, "low": judged.low,
-            "high": judged.high, "days": days, "sentence": judged.sentence(label, unit)}  # fmt: skip
+        judged = mean_constraint(values, constraint.limit, at_most=constraint.upper)
+    return {"constraint": constraint.describe(), "verdict": judged.verdict, "value": judged.value, "low": judged.low,
+            "high": judged.high, "days": judged.n_days, "sentence": judged.sentence(label, unit)}  # fmt: skip
 
 
 def select(
