@@ -6,7 +6,6 @@ changes, so ``clinicsim compare BASE plan_1.yaml ...`` checks them on days of it
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 from concurrent.futures import Executor
@@ -15,13 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from ruamel.yaml import YAML
 
 from clinicsim.optimization.search import SearchProgress, SearchResult, read_days, search
 from clinicsim.optimization.select import Finalists, select
 from clinicsim.optimization.spec import OptimizeSpec, load_optimization, plan_changes
 from clinicsim.scenario import Scenario
-from clinicsim.scenario.changes import APPEND, resolve_path
+from clinicsim.scenario.variant_files import variant_yaml as variant_file
 from clinicsim.statistics import summarize
 
 logger = logging.getLogger(__name__)
@@ -118,70 +116,14 @@ def write_plans(result: Optimization, out: Path) -> list[Path]:
 
 
 def variant_yaml(result: Optimization, params: dict[str, Any], name: str, path: Path, *, chosen: bool) -> str:
-    """A scenario file extending the base with one plan's changes (a setting the plan leaves as the base has it is
-    not written). A change inside a list item (a staff group by name) writes that list whole, as the file format
-    merges mappings key by key but replaces lists."""
+    """A scenario file extending the base with one plan's changes (``clinicsim.scenario.variant_files``)."""
     spec, base = result.spec, result.base
-    after = base.with_changes(plan_changes(spec, params))
-    changed = after.model_dump(mode="json", exclude_defaults=True)
-    base_data, after_data = base.model_dump(mode="json"), after.model_dump(mode="json")
-    document: dict[str, Any] = {
-        "extends": os.path.relpath(result.base_path, path.parent.resolve()),
-        "name": f"{base.name} [{name}]",
-        "description": ("Chosen" if chosen else "A finalist")
+    return variant_file(
+        base,
+        os.path.relpath(result.base_path, path.parent.resolve()),
+        plan_changes(spec, params),
+        name=f"{base.name} [{name}]",
+        description=("Chosen" if chosen else "A finalist")
         + f" by clinicsim optimize ({spec.name}). "
         + result.finalists.sentence,
-    }
-    for dotted, value in plan_changes(spec, params).items():
-        if not _same(base_data, after_data, dotted):
-            _put(document, base_data, changed, dotted, value)
-    yaml = YAML(typ="rt")
-    yaml.version = (1, 2)
-    buffer = io.StringIO()
-    yaml.dump(document, buffer)
-    return buffer.getvalue()
-
-
-def _put(document: dict, base_data: dict, changed: dict, dotted: str, value: Any) -> None:
-    """Write one change into ``document``: nested mappings down to the setting, or the whole list the path runs
-    through, or an append (``staff+``) as it is."""
-    parts = dotted.split(".")
-    if parts[-1].endswith(APPEND):
-        if value not in (None, []):
-            _nested(document, parts[:-1])[parts[-1]] = value
-        return
-    keys = resolve_path(base_data, dotted)
-    node_base: Any = base_data
-    for depth, key in enumerate(keys):
-        if isinstance(node_base, list):  # the path runs through a list: write that list whole
-            _nested(document, parts[: depth - 1])[parts[depth - 1]] = _at(changed, parts[:depth])
-            return
-        node_base = node_base.get(key) if isinstance(node_base, dict) else None
-    _nested(document, parts[:-1])[parts[-1]] = value
-
-
-def _same(base_data: dict, after_data: dict, dotted: str) -> bool:
-    """Whether the setting at ``dotted`` is the base's own in the plan (an append of nothing included)."""
-    if dotted.endswith(APPEND):
-        return False
-    keys = resolve_path(base_data, dotted)
-    if len(keys) < len(dotted.split(".")):
-        return False  # not in the base: set by the plan
-    before, after = base_data, after_data
-    for key in keys:
-        before, after = before[key], after[key]
-    return before == after
-
-
-def _nested(document: dict, parts: list[str]) -> dict:
-    node = document
-    for part in parts:
-        node = node.setdefault(part, {})
-    return node
-
-
-def _at(data: dict, parts: list[str]) -> Any:
-    node: Any = data
-    for part in parts:
-        node = node[part]
-    return node
+    )

@@ -19,7 +19,9 @@ import csv
 import io
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -39,6 +41,26 @@ from clinicsim.scenario.plausibility import find_warnings
 from clinicsim.scenario.problems import Problem, ScenarioError
 
 M = TypeVar("M", bound=BaseModel)
+
+_CONFINED_TO: ContextVar[Path | None] = ContextVar("confined_to", default=None)
+
+
+@contextmanager
+def confined_to(folder: Path) -> Iterator[None]:
+    """Within this block, a scenario may name no file outside ``folder`` (``extends:``, CSV files): for files a
+    stranger uploaded, which must not read the machine's other files."""
+    token = _CONFINED_TO.set(folder.resolve())
+    try:
+        yield
+    finally:
+        _CONFINED_TO.reset(token)
+
+
+def _check_allowed(path: Path, source: str | Path, line: int | None, field: str) -> None:
+    """ScenarioError if ``path`` is outside the folder files are confined to (see ``confined_to``)."""
+    folder = _CONFINED_TO.get()
+    if folder is not None and not path.resolve().is_relative_to(folder):
+        _fail(source, "only files uploaded with this one can be named here", line, field)
 
 
 class ScenarioWarning(UserWarning):
@@ -300,6 +322,7 @@ def _layers(text: str, source: str, directory: Path, seen: tuple[Path, ...] = ()
             source, [Problem(line=line, field="extends", message="must be the path of a scenario file")]
         )
     path = (directory / base).resolve()
+    _check_allowed(path, source, line, "extends")
     if path in seen:
         raise ScenarioError(
             source, [Problem(line=line, field="extends", message=f"{base} extends this file again: a loop")]
@@ -457,6 +480,7 @@ def read_csv_rows(
     problem for the first one that is not, the CSV's first line for a bad header, or ``source`` at ``line`` and
     ``field`` (where the scenario names the file) when there is no such file.
     """
+    _check_allowed(path, source, line, field)
     if not path.is_file():
         _fail(source, f"no CSV file at {path}", line, field)
     rows = list(csv.reader(_read(path).removeprefix("\ufeff").splitlines()))  # a spreadsheet's byte-order mark
