@@ -656,6 +656,46 @@ def _fail(message: str) -> NoReturn:
 
 
 @main.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (localhost only by default)."
+)
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False),
+    help="Folder of workspaces and cached runs (default: ~/.cache/clinicsim/app).",
+)
+@click.option(
+    "--scenarios", type=click.Path(file_okay=False, exists=True), help="Folder of scenarios offered on Start."
+)
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes for runs (default: the machine's cores).")
+def app(host: str, port: int, data: str | None, scenarios: str | None, workers: int | None) -> None:
+    """Start the web app (needs the ``app`` extra) and print its address; Ctrl-C stops it."""
+    import os
+
+    try:
+        from clinicsim.app.server import is_local, serve
+        from clinicsim.app.state import data_root
+    except ImportError as error:  # streamlit is an optional extra
+        _fail(f"the app needs Streamlit: pip install 'clinicsim[app]' ({error})")
+    if not is_local(host):
+        click.echo(
+            f"warning: listening on {host}: anyone who can reach this machine can use the app and upload files; "
+            "put it behind your group's sign-on (see the README) rather than exposing it as it is",
+            err=True,
+        )
+    folder = Path(data) if data else data_root()
+    click.echo(f"clinicsim app: http://{'localhost' if host == '127.0.0.1' else host}:{port}  (data in {folder})")
+    serve(
+        host=host,
+        port=port,
+        data=folder,
+        scenarios=Path(scenarios) if scenarios else None,
+        workers=workers or os.cpu_count() or 1,
+    )
+
+
+@main.command()
 @click.option("--sweep", is_flag=True, help="The schema of sweep files instead.")
 def schema(sweep: bool) -> None:
     """Print the JSON Schema of scenario files, or of sweep files (for editors and validators)."""

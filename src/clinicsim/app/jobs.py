@@ -18,8 +18,11 @@ import logging
 import multiprocessing
 import os
 import shutil
-from collections.abc import Callable
+import sys
+import types
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
@@ -86,7 +89,8 @@ class Jobs:
             folder = self.path(key)
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
-            self._live[key] = self._executor().submit(_execute, task, str(folder), arguments)
+            with _plain_main():
+                self._live[key] = self._executor().submit(_execute, task, str(folder), arguments)
             logger.info("job %s: %s started", key, getattr(task, "__name__", task))
             return JobStatus("queued")
 
@@ -124,6 +128,19 @@ class Jobs:
         if self._pool is None:  # spawned, not forked: the web server has threads of its own
             self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"))
         return self._pool
+
+
+@contextmanager
+def _plain_main() -> Iterator[None]:
+    """While worker processes may be started: a ``__main__`` without a file. A spawned worker runs the parent's
+    ``__main__`` file again, and in Streamlit that is the page script being run, not a program meant to be run
+    twice."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def _read_progress(folder: Path) -> tuple[int, int]:

@@ -1,0 +1,1 @@
+"""The app's pages, each a ``page()`` function drawing it with Streamlit."""

@@ -1,0 +1,56 @@
+"""Pieces the pages share: the base scenario or a pointer to Start, problems shown where they are, figures."""
+
+from __future__ import annotations
+
+import base64
+
+import streamlit as st
+from matplotlib.figure import Figure
+
+from clinicsim.app.state import workspace
+from clinicsim.reports import page as report_page
+from clinicsim.scenario import Scenario
+from clinicsim.scenario.problems import Problem, ScenarioError
+
+
+def base_or_stop() -> Scenario:
+    """The workspace's base scenario; without one, a pointer to Start and the page stops here."""
+    base = workspace().base()
+    if base is None:
+        st.info("Choose a scenario on **Start** first.")
+        st.page_link("app/start", label="Start", icon=":material/home:")
+        st.stop()
+    return base
+
+
+def show_problem(problem: Problem, *, text: str | None = None) -> None:
+    """One problem as an error box: the line and field it concerns, the message, and the file's line itself."""
+    where = " · ".join(part for part in (f"line {problem.line}" if problem.line else "", problem.field) if part)
+    st.error(f"**{where}**: {problem.message}" if where else problem.message, icon=":material/error:")
+    if text is not None and problem.line:
+        lines = text.splitlines()
+        first = max(problem.line - 3, 0)
+        shown = [
+            f"{'>' if n == problem.line else ' '} {n:4d} | {lines[n - 1]}"
+            for n in range(first + 1, min(problem.line + 2, len(lines)) + 1)
+        ]
+        st.code("\n".join(shown), language=None)
+
+
+def show_error(error: ScenarioError, *, text: str | None = None) -> None:
+    """Every problem of ``error``, each at its line and field."""
+    for problem in error.problems:
+        show_problem(problem, text=text if problem.source is None else None)
+
+
+def figure(fig: Figure) -> None:
+    """A matplotlib figure at the page's width."""
+    st.pyplot(fig, clear_figure=False, width="stretch")
+
+
+def report_figure(fig: report_page.Figure) -> None:
+    """A report's figure (title, PNG, caption) as the report shows it."""
+    st.markdown(f"**{fig.title}**")
+    st.image(base64.b64decode(fig.data_uri.split(",", 1)[1]))
+    if fig.caption:
+        st.caption(fig.caption)
