@@ -71,7 +71,7 @@ def _choose_variant() -> str | None:
 
 def _variant_header(name: str, base: Scenario, scenario: Scenario) -> None:
     ws = workspace()
-    changed = scenario_diff(base, scenario)
+    changed = [row for row in scenario_diff(base, scenario) if row[0] not in ("name", "description")]
     with st.container(key="plan_changes"):
         if changed:
             st.markdown(f"**{name}** changes {len(changed)} setting{'s' if len(changed) != 1 else ''} of the base:")
