@@ -87,8 +87,12 @@ def test_a_tab_finds_its_workspace_again_by_id_and_another_tab_has_its_own(tmp_p
 
 @pytest.mark.parametrize(
     ("name", "saved"),
-    [("clinic.yaml", "clinic.yaml"), ("../../etc/passwd", "passwd"), ("C:\\Users\\a\\my plan.yaml", "my_plan.yaml"),
-     (".hidden.yaml", "hidden.yaml")],
+    [
+        ("clinic.yaml", "clinic.yaml"),
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\a\\my plan.yaml", "my_plan.yaml"),
+        (".hidden.yaml", "hidden.yaml"),
+    ],
 )
 def test_uploads_are_saved_under_a_safe_name_inside_the_workspace(workspace, name, saved):
     path = workspace.save_upload(name, b"x")

@@ -68,7 +68,7 @@ def comparison_status(jobs: Jobs, run: ComparisonRun) -> JobStatus:
     for state in ("failed", "cancelled", "interrupted", "missing", "running", "queued"):
         if any(s.state == state for s in statuses):
             message = next((s.message for s in statuses if s.message), "")
-            return JobStatus(state, done, total, message)  # type: ignore[arg-type]  # one of State
+            return JobStatus(state, done, total, message)
     return JobStatus("done", total, total)
 
 

@@ -18,7 +18,6 @@ def base_or_stop() -> Scenario:
     base = workspace().base()
     if base is None:
         st.info("Choose a scenario on **Start** first.")
-        st.page_link("app/start", label="Start", icon=":material/home:")
         st.stop()
     return base
 

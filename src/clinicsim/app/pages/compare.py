@@ -136,7 +136,8 @@ def _results(run: ComparisonRun) -> None:
     for warning in comparison.pairing_warnings():
         st.warning(warning)
     st.subheader("Differences from the base, with 95% confidence intervals")
-    st.dataframe(_differences(comparison), hide_index=True, key="compare_differences")
+    with st.container(key="compare_differences"):
+        st.dataframe(_differences(comparison), hide_index=True)
     st.subheader("Where the waiting happens")
     for sentence in wait_sentences(comparison):
         st.markdown(f"- {sentence}")

@@ -105,9 +105,15 @@ def _section(variant: str, items: list[Control], problems: list[Problem]) -> Non
             value = _widget(variant, control)
             if _differs(control, value):
                 _apply(variant, control, value, problems)
+            else:  # back to what the variant has: nothing wrong with it
+                problems[:] = [p for p in problems if not _concerns(p, control)]
             for problem in problems:
-                if problem.field == control.path or problem.field.startswith(control.path + "."):
+                if _concerns(problem, control):
                     show_problem(problem)
+
+
+def _concerns(problem: Problem, control: Control) -> bool:
+    return problem.field == control.path or problem.field.startswith(control.path + ".")
 
 
 def _key(variant: str, control: Control, part: str = "") -> str:
@@ -124,12 +130,12 @@ def _apply(variant: str, control: Control, value: Any, problems: list[Problem]) 
     """Keep the edit if the variant stays valid; else show why under the control."""
     ws = workspace()
     changes = {**ws.variants()[variant].changes, **change(control, value)}
-    problems[:] = [p for p in problems if not p.field.startswith(control.path)]
+    problems[:] = [p for p in problems if not _concerns(p, control)]
     try:
         ws.save_variant(variant, changes)
     except ScenarioError as error:
         problems.extend(
-            p if p.field.startswith(control.path) else Problem(p.line, control.path, f"{p.field}: {p.message}")
+            p if _concerns(p, control) else Problem(p.line, control.path, f"{p.field}: {p.message}")
             for p in error.problems
         )
         return
