@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import base64
+from typing import TYPE_CHECKING
 
 import streamlit as st
-from matplotlib.figure import Figure
 
 from clinicsim.app.state import workspace
-from clinicsim.reports import page as report_page
 from clinicsim.scenario import Scenario
 from clinicsim.scenario.problems import Problem, ScenarioError
+
+if TYPE_CHECKING:  # matplotlib and the reports are imported by the pages that draw figures
+    from matplotlib.figure import Figure
+
+    from clinicsim.reports import page as report_page
 
 
 def base_or_stop() -> Scenario:

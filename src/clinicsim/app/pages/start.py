@@ -6,21 +6,21 @@ from pathlib import Path
 
 import streamlit as st
 
-from clinicsim.app import summary
 from clinicsim.app.pages.common import figure, show_error
 from clinicsim.app.state import scenarios_folder, workspace
 from clinicsim.app.workspace import UploadError
-from clinicsim.scenario import Scenario, load_scenario
+from clinicsim.scenario import Scenario
+from clinicsim.scenario.files import parse_yaml, read_text
 from clinicsim.scenario.problems import ScenarioError
 
 
 @st.cache_data(show_spinner=False)
 def _bundled(folder: str) -> dict[str, str]:
-    """Bundled scenario files that load, by file name, with the scenario's name."""
+    """Bundled scenario files by file name, with the scenario's name (read, not validated: choosing one does)."""
     found = {}
     for path in sorted(Path(folder).glob("*.yaml")):
         try:
-            found[path.name] = load_scenario(path).name
+            found[path.name] = str(parse_yaml(read_text(path), str(path)).get("name", path.stem))
         except ScenarioError:
             continue
     return found
@@ -97,6 +97,8 @@ def _upload() -> None:
 
 
 def _summary(base: Scenario, path: Path | None) -> None:
+    from clinicsim.app import summary  # matplotlib and the engine's planning: not needed for the first screen
+
     clinic = summary.summarize_clinic(base)
     st.header(base.name)
     if base.description:
