@@ -160,3 +160,19 @@ def test_a_second_tab_has_its_own_workspace_and_a_reload_keeps_the_results(page,
     other.get_by_text("Choose a scenario on").wait_for()  # no base, no variants: nothing of the first tab's
     page.reload()
     assert words(read_verdict(page)) == words(verdict)
+
+
+def test_a_long_comparison_shows_its_progress_and_stops_on_cancel(page, shots):
+    choose_family_medicine(page)
+    add_variant_with_15_minute_slots(page)
+    page.get_by_role("link", name="Compare").click()
+    days = by_key(page, "compare_days").locator("input")
+    days.fill("1000")
+    days.press("Tab")
+    page.get_by_role("button", name="Run the comparison").click()
+    progress = by_key(page, "compare_progress")
+    progress.get_by_text("plan-days simulated").wait_for()
+    shots(page, "5_progress")
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("The comparison was cancelled").wait_for()
+    assert not by_key(page, "compare_verdict").count()

@@ -14,7 +14,7 @@ testing = pytest.importorskip("streamlit.testing.v1")
 
 ROOT = Path(__file__).resolve().parents[2]
 FAMILY = ROOT / "scenarios" / "family_medicine.yaml"
-SLOT = "plan:15_minute_slots:templates.fm_20.slot_min"
+SLOT = "plan:{}:templates.fm_20.slot_min"
 
 
 def pages() -> None:
@@ -49,20 +49,24 @@ def go(app, page: str):
     return app
 
 
-def with_variant(app, slot_min: float = 15):
+def with_variant(app, slot_min: int = 15):
     app.button(key="start_use").click().run()
     go(app, "plan")
-    app.text_input(key="plan_new_name").input("15-minute slots").run()
+    app.text_input(key="plan_new_name").input(f"{slot_min}-minute slots").run()
     app.button(key="plan_add").click().run()
-    app.number_input(key=SLOT).set_value(slot_min).run()
+    app.number_input(key=SLOT.format(f"{slot_min}_minute_slots")).set_value(slot_min).run()
     assert not app.exception, app.exception
     return app
 
 
-def compared(app, days: int = 3):
+def started(app, days: int = 3):
     go(app, "compare")
     app.number_input(key="compare_days").set_value(days)
     app.button(key="FormSubmitter:compare_form-Run the comparison").click().run()
+    return app
+
+
+def finished(app):
     end = time.monotonic() + 120
     while not app.get("download_button") and not app.exception:  # AppTest runs no timers: rerun until drawn
         assert time.monotonic() < end, "the comparison did not finish"
@@ -70,6 +74,10 @@ def compared(app, days: int = 3):
         app.run()
     assert not app.exception, app.exception
     return app
+
+
+def compared(app, days: int = 3):
+    return finished(started(app, days))
 
 
 def text(app) -> str:
@@ -92,7 +100,7 @@ def test_pages_after_start_point_there_until_a_scenario_is_chosen():
 def test_an_edit_is_kept_as_the_variant_file_and_a_bad_one_is_shown_at_its_control():
     app = with_variant(open_app())
     assert "changes 1 setting" in text(app)
-    assert app.number_input(key=SLOT).value == 15
+    assert app.number_input(key=SLOT.format("15_minute_slots")).value == 15
     app.number_input(key="plan:15_minute_slots:clinic.exam_rooms").set_value(0).run()
     errors = [e.value for e in app.error]
     assert errors and all("clinic.exam_rooms" in e for e in errors) and "no exam room" in errors[0]
@@ -126,3 +134,29 @@ def test_a_tab_finds_its_workspace_and_last_comparison_again_and_a_new_tab_start
     other = go(open_app(), "plan")
     assert other.query_params["w"] != workspace_id
     assert "Choose a scenario on **Start** first." in [i.value for i in other.info]
+
+
+def expected_verdict(slot_min: int, days: int = 3):
+    base = clinicsim.load_scenario(FAMILY)
+    plans = {base.name: base, f"{slot_min}-minute slots": base.with_changes({"templates.fm_20.slot_min": slot_min})}
+    [verdict] = clinicsim.verdicts(clinicsim.compare(plans, replications=days, seed=clinicsim.DEFAULT_SEED))
+    return verdict
+
+
+def test_two_tabs_comparing_at_once_each_get_their_own_results():
+    shorter, longer = started(with_variant(open_app(), 15)), started(with_variant(open_app(), 25))
+    finished(shorter), finished(longer)
+    assert expected_verdict(15).headline() in text(shorter) and "25-minute" not in text(shorter)
+    assert expected_verdict(25).headline() in text(longer) and "15-minute" not in text(longer)
+
+
+def test_variants_are_shown_side_by_side():
+    app = with_variant(open_app(), 15)
+    app.text_input(key="plan_new_name").input("More rooms").run()
+    app.button(key="plan_add").click().run()
+    app.number_input(key="plan:more_rooms:clinic.exam_rooms").set_value(10).run()
+    [table] = [
+        frame.value for frame in app.dataframe if list(frame.value.columns) == ["base", "15-minute slots", "More rooms"]
+    ]
+    assert table.loc["clinic.exam_rooms"].tolist() == ["8", "8", "10"]
+    assert table.loc["templates.fm_20.slot_min"].tolist() == ["20.0", "15.0", "20.0"]

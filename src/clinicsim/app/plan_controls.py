@@ -9,9 +9,11 @@ clinic with a triage nurse or a lab room gets controls for them without code her
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import pandas as pd
 
 from clinicsim.scenario import BLOCKED, Scenario, format_clock
 from clinicsim.scenario.limits import MAX_EXTRA_PER_SESSION, MAX_STAFF_PER_GROUP, MIN_SLOT_MIN
@@ -343,3 +345,19 @@ def _access_controls(scenario: Scenario) -> Iterator[Control]:
                 step=0.05,
                 group=demand.name,
             )
+
+
+def side_by_side(base: Scenario, variants: Mapping[str, Scenario]) -> pd.DataFrame:
+    """Every setting some variant changes (rows, dotted paths), as the base and each variant have it (columns),
+    values as a scenario file writes them; a variant's name is not a setting."""
+    from clinicsim.reports.comparison import scenario_diff
+
+    rows: dict[str, dict[str, str]] = {}
+    for name, scenario in variants.items():
+        for path, before, after in scenario_diff(base, scenario):
+            if path not in ("name", "description"):
+                rows.setdefault(path, {"base": before})[name] = after
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=["base", *variants]).sort_index()
+    for name in variants:  # a variant that leaves the setting as the base has it
+        table[name] = table[name].where(table[name].notna(), table["base"])
+    return table.rename_axis("setting")

@@ -46,6 +46,15 @@ def show_error(error: ScenarioError, *, text: str | None = None) -> None:
         show_problem(problem, text=text if problem.source is None else None)
 
 
+def show_warnings(scenario: Scenario) -> None:
+    """What is legal in ``scenario`` but probably a mistake (the command line's warnings), one box each."""
+    from clinicsim.scenario.plausibility import find_warnings
+
+    for location, message in find_warnings(scenario):
+        field = ".".join(str(part) for part in location)
+        st.warning(f"**{field}**: {message}" if field else message, icon=":material/warning:")
+
+
 def figure(fig: Figure) -> None:
     """A matplotlib figure at the page's width."""
     st.pyplot(fig, clear_figure=False, width="stretch")

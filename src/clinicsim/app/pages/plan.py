@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from clinicsim.app.pages.common import base_or_stop, show_problem
-from clinicsim.app.plan_controls import RULES, SECTIONS, Control, change, controls
+from clinicsim.app.pages.common import base_or_stop, show_problem, show_warnings
+from clinicsim.app.plan_controls import RULES, SECTIONS, Control, change, controls, side_by_side
 from clinicsim.app.state import workspace
 from clinicsim.app.workspace import slug
 from clinicsim.reports.comparison import scenario_diff
@@ -33,6 +33,7 @@ def page() -> None:
     if name is None:
         return
     scenario = ws.variant_scenario(name)
+    _side_by_side(base)
     _variant_header(name, base, scenario)
     problems: list[Problem] = st.session_state.setdefault(f"plan_problems:{name}", [])
     by_section: dict[str, list[Control]] = defaultdict(list)
@@ -69,6 +70,15 @@ def _choose_variant() -> str | None:
         return st.selectbox("Variant", variants, key="plan_variant")
 
 
+def _side_by_side(base: Scenario) -> None:
+    ws = workspace()
+    names = list(ws.variants())
+    if len(names) < 2:
+        return
+    with st.expander(f"All {len(names)} variants side by side"), st.container(key="plan_side_by_side"):
+        st.dataframe(side_by_side(base, {name: ws.variant_scenario(name) for name in names}))
+
+
 def _variant_header(name: str, base: Scenario, scenario: Scenario) -> None:
     ws = workspace()
     changed = [row for row in scenario_diff(base, scenario) if row[0] not in ("name", "description")]
@@ -78,6 +88,7 @@ def _variant_header(name: str, base: Scenario, scenario: Scenario) -> None:
             st.dataframe(pd.DataFrame(changed, columns=["setting", "base", name]), hide_index=True)
         else:
             st.markdown(f"**{name}** is the base as it is: change a setting below.")
+        show_warnings(scenario)
     left, right = st.columns(2)
     with left:
         st.download_button(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from clinicsim.app.pages.common import figure, show_error
+from clinicsim.app.pages.common import figure, show_error, show_warnings
 from clinicsim.app.state import scenarios_folder, workspace
 from clinicsim.app.workspace import UploadError
 from clinicsim.scenario import Scenario
@@ -106,6 +106,7 @@ def _summary(base: Scenario, path: Path | None) -> None:
     with st.container(key="start_summary"):
         for fact in clinic.facts:
             st.markdown(f"- {fact}")
+    show_warnings(base)
     st.subheader("Providers and their templates")
     figure(summary.template_figure(base))
     st.dataframe(clinic.providers, hide_index=True)
