@@ -1,7 +1,7 @@
-"""The Explore page's logic (``clinicsim.app.explore``) without a browser: a sweep made from two factors runs
-through its job task into a store that opens with its table and figures; a wrong factor is refused naming its field;
-an optimization's store is recognised and shows its finalists; other files are refused; an EHR export is calibrated
-into a report and a scenario file, and an unreadable one is said plainly."""
+"""The Explore page's logic (``clinicsim.app.stores`` and ``analyses``) without a browser: a sweep made from two
+factors runs through its job task into a store that opens with its table and figures; a wrong factor is refused
+naming its field; an optimization's store is recognised and shows its finalists; other files are refused; an EHR
+export is calibrated into a report and a scenario file, and an unreadable one is said plainly."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-from clinicsim.app.explore import (
+from clinicsim.app.analyses import calibrate_export, calibration_outcome
+from clinicsim.app.stores import (
     SWEEP_STORE,
     StoreProblem,
     allowed_store_path,
-    calibrate_export,
-    calibration_outcome,
     factor_choices,
     open_store,
     parse_levels,
@@ -174,8 +173,8 @@ def test_an_export_that_cannot_be_read_is_said_plainly(tmp_path):
 
 
 def test_stores_made_in_a_tab_are_found_there(tmp_path, swept):
-    from clinicsim.app.explore import found_stores, remember
     from clinicsim.app.jobs import Jobs
+    from clinicsim.app.stores import found_stores, remember
 
     jobs = Jobs(tmp_path / "jobs")
     workspace = Workspace(tmp_path / "workspaces")

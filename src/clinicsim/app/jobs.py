@@ -17,6 +17,7 @@ import json
 import logging
 import multiprocessing
 import os
+import pickle
 import shutil
 import sys
 import types
@@ -149,6 +150,14 @@ def _read_progress(folder: Path) -> tuple[int, int]:
         return int(data["done"]), int(data["total"])
     except (OSError, ValueError, KeyError):
         return 0, 0
+
+
+def write_pickle(path: Path, value: Any) -> None:
+    """Keep a job's result (``value``) whole at ``path``: written aside, then renamed into place. Results are read
+    back only by this app, from its own data folder; nothing a browser sends is ever unpickled."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    os.replace(partial, path)
 
 
 def _write(path: Path, text: str) -> None:

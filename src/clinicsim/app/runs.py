@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from clinicsim.app.jobs import Jobs, JobStatus, Progress, job_key
+from clinicsim.app.jobs import Jobs, JobStatus, Progress, job_key, write_pickle
 from clinicsim.comparison import Comparison
 from clinicsim.experiment import Results, simulate
 from clinicsim.scenario import Scenario
@@ -30,9 +30,7 @@ def plan_key(scenario: Scenario, days: int, seed: int) -> str:
 def simulate_plan(folder: Path, progress: Progress, *, scenario: dict, days: int, seed: int) -> None:
     """Job task: ``days`` clinic days of the scenario (its settings as JSON data), kept as ``results.pickle``."""
     results = simulate(Scenario.model_validate(scenario), replications=days, seed=seed, progress=progress)
-    partial = folder / (RESULTS_FILE + ".partial")
-    partial.write_bytes(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
-    partial.replace(folder / RESULTS_FILE)
+    write_pickle(folder / RESULTS_FILE, results)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import streamlit as st
 
-from clinicsim.app import explore as ex
+from clinicsim.app import analyses, stores
 from clinicsim.app.pages.common import figure
 from clinicsim.app.state import data_root, jobs, workspace
 from clinicsim.app.workspace import MAX_EXPORT_UPLOAD_BYTES, UploadError, Workspace
@@ -47,14 +47,14 @@ def _job(name: str) -> str | None:
     """This tab's current job of kind ``name`` (sweeps, access, work, calibration)."""
     key = st.session_state.get(f"explore_{name}_job")
     if key is None:
-        found = ex.remembered(workspace()).get(name)
+        found = stores.remembered(workspace()).get(name)
         key = found[-1] if isinstance(found, list) and found else found
     return key if isinstance(key, str) else None
 
 
 def _started(name: str, key: str) -> None:
     st.session_state[f"explore_{name}_job"] = key
-    ex.remember(workspace(), name, key)
+    stores.remember(workspace(), name, key)
 
 
 @st.fragment(run_every=0.5)
@@ -116,19 +116,19 @@ def _sweep_tab() -> None:
     if key is None:
         return
     done = _finished("sweep", key, "simulated days")
-    store = jobs().path(key) / ex.SWEEP_STORE
+    store = jobs().path(key) / stores.SWEEP_STORE
     if store.is_file() and (done or jobs().status(key).state in ("cancelled", "interrupted")):
         _show_store(store, "explore_sweep")
 
 
-def _levels_default(number: int, choices: dict[str, ex.FactorChoice]) -> None:
+def _levels_default(number: int, choices: dict[str, stores.FactorChoice]) -> None:
     """When factor ``number`` changes, start its levels from the setting's own."""
     choice = choices.get(st.session_state.get(f"explore_factor_{number}", ""))
     if choice is not None:
         st.session_state[f"explore_levels_{number}"] = ", ".join(str(v) for v in choice.levels)
 
 
-def _factor(number: int, choices: dict[str, ex.FactorChoice]) -> tuple[str, str] | None:
+def _factor(number: int, choices: dict[str, stores.FactorChoice]) -> tuple[str, str] | None:
     """One factor's inputs: (path, levels text), None when left out."""
     options = ([NONE] if number > 1 else []) + list(choices) + [OTHER]
     left, right = st.columns([3, 2])
@@ -152,7 +152,7 @@ def _sweep_form(ws: Workspace, base: Scenario) -> None:
     if chosen is None:
         return
     scenario, path = chosen
-    choices = {c.label: c for c in ex.factor_choices(scenario)}
+    choices = {c.label: c for c in stores.factor_choices(scenario)}
     factors = [f for f in (_factor(1, choices), _factor(2, choices)) if f is not None]
     left, right = st.columns(2)
     days = left.number_input("Simulated days per plan", min_value=2, max_value=500, value=10, key="explore_days",
@@ -161,19 +161,19 @@ def _sweep_form(ws: Workspace, base: Scenario) -> None:
     if not st.button("Run the sweep", type="primary", key="explore_run_sweep", icon=":material/play_arrow:"):
         return
     try:
-        grid = [(p, ex.parse_levels(text)) for p, text in factors]
+        grid = [(p, stores.parse_levels(text)) for p, text in factors]
         if any(not p for p, _ in grid):
             raise ValueError("type the dotted path of the setting to vary")
-        confine = ex.confinement(ws, path)
-        text = ex.sweep_spec_text(path, grid, days=int(days), seed=int(seed), confine=confine)
+        confine = stores.confinement(ws, path)
+        text = stores.sweep_spec_text(path, grid, days=int(days), seed=int(seed), confine=confine)
     except ScenarioError as error:
-        for line in ex.problem_lines(error):
+        for line in stores.problem_lines(error):
             st.error(line, icon=":material/error:")
         return
     except ValueError as error:
         st.error(str(error), icon=":material/error:")
         return
-    _started("sweeps", ex.start_sweep(jobs(), text, scenario, confine=confine))
+    _started("sweeps", stores.start_sweep(jobs(), text, scenario, confine=confine))
 
 
 # -- stores -------------------------------------------------------------------------------------------------
@@ -186,8 +186,8 @@ def _stamp(path: Path) -> tuple[int, int]:
 
 
 @st.cache_resource(max_entries=8, show_spinner="Reading the store")
-def _view(path: str, stamp: tuple[int, int]) -> ex.StoreView:
-    return ex.open_store(path)
+def _view(path: str, stamp: tuple[int, int]) -> stores.StoreView:
+    return stores.open_store(path)
 
 
 @st.cache_resource(max_entries=32, show_spinner="Drawing")
@@ -216,7 +216,7 @@ def _show_store(path: Path, prefix: str) -> None:
     try:
         stamp = _stamp(path)
         view = _view(str(path), stamp)
-    except ex.StoreProblem as error:
+    except stores.StoreProblem as error:
         st.error(str(error))
         return
     for fact in view.facts:
@@ -253,7 +253,7 @@ def _show_store(path: Path, prefix: str) -> None:
     _store_downloads(view, path, stamp, prefix, (kpi_x, kpi_y))
 
 
-def _store_downloads(view: ex.StoreView, path: Path, stamp: tuple[int, int], prefix: str, pareto: tuple) -> None:
+def _store_downloads(view: stores.StoreView, path: Path, stamp: tuple[int, int], prefix: str, pareto: tuple) -> None:
     left, right = st.columns(2)
     left.download_button("Download the store", path.read_bytes(), file_name=path.name,
                          mime="application/vnd.sqlite3", key=f"{prefix}_download_store",
@@ -268,21 +268,21 @@ def _store_downloads(view: ex.StoreView, path: Path, stamp: tuple[int, int], pre
 
 def _store_tab() -> None:
     ws = workspace()
-    found = ex.found_stores(jobs(), ws)
+    found = stores.found_stores(jobs(), ws)
     upload = st.file_uploader(
         "Upload a store (.db)",
-        type=[s.lstrip(".") for s in ex.STORE_SUFFIXES],
+        type=[s.lstrip(".") for s in stores.STORE_SUFFIXES],
         key="explore_store_upload",
-        help=f"A sweep's or an optimization's result store, up to {ex.MAX_STORE_UPLOAD_BYTES // 2**20} MB.",
+        help=f"A sweep's or an optimization's result store, up to {stores.MAX_STORE_UPLOAD_BYTES // 2**20} MB.",
     )
     if upload is not None and st.session_state.get("explore_store_saved") != (upload.name, upload.size):
         try:
-            saved = ex.save_store_upload(ws, upload.name, upload.getvalue())
-        except (UploadError, ex.StoreProblem) as error:
+            saved = stores.save_store_upload(ws, upload.name, upload.getvalue())
+        except (UploadError, stores.StoreProblem) as error:
             st.error(str(error))
         else:
             st.session_state["explore_store_saved"] = (upload.name, upload.size)
-            found = ex.found_stores(jobs(), ws)
+            found = stores.found_stores(jobs(), ws)
             st.session_state["explore_store_found"] = next(k for k, v in found.items() if v == saved)
     placeholder = "Choose a store" if found else "Run a sweep or upload a store first"
     chosen = st.selectbox("A store made or uploaded here", list(found), index=None, key="explore_store_found",
@@ -295,8 +295,8 @@ def _store_tab() -> None:
     path: Path | None = found.get(chosen) if chosen else None
     if typed.strip():
         try:
-            path = ex.allowed_store_path(typed, [data_root(), ws.folder, Path.cwd()])
-        except ex.StoreProblem as error:
+            path = stores.allowed_store_path(typed, [data_root(), ws.folder, Path.cwd()])
+        except stores.StoreProblem as error:
             st.error(str(error))
             return
     if path is not None:
@@ -336,14 +336,15 @@ def _access(scenario: Scenario, seed: int) -> None:
                                       key="explore_access_warm_up")  # fmt: skip
     runs = columns[2].number_input("Runs", min_value=2, max_value=100, value=5, key="explore_access_runs")
     if st.button("Book the weeks", key="explore_access_run", icon=":material/play_arrow:"):
-        started = ex.start_access(jobs(), scenario, weeks=int(weeks), warm_up=int(warm_up), replications=int(runs),
-                                  seed=seed)  # fmt: skip
+        started = analyses.start_access(
+            jobs(), scenario, weeks=int(weeks), warm_up=int(warm_up), replications=int(runs), seed=seed
+        )
         _started("access", started)
     key = _job("access")
     if key is None or not _finished("access", key, "runs"):
         return
     results = _access_results(key)
-    st.dataframe(ex.access_table(results), key="explore_access_table")
+    st.dataframe(analyses.access_table(results), key="explore_access_table")
     for title, fig in _access_figures(key):
         st.markdown(f"**{title}**")
         figure(fig)
@@ -351,12 +352,12 @@ def _access(scenario: Scenario, seed: int) -> None:
 
 @st.cache_resource(max_entries=2, show_spinner="Reading the runs")
 def _access_results(key: str) -> Any:
-    return ex.load_access(jobs().path(key))
+    return analyses.load_access(jobs().path(key))
 
 
 @st.cache_resource(max_entries=2, show_spinner="Drawing")
 def _access_figures(key: str) -> list:
-    drawn = ex.access_figures(_access_results(key))
+    drawn = analyses.access_figures(_access_results(key))
     for _, fig in drawn:
         plt.close(fig)
     return drawn
@@ -365,12 +366,12 @@ def _access_figures(key: str) -> list:
 def _work(scenario: Scenario, seed: int) -> None:
     days = st.number_input("Simulated days", min_value=2, max_value=100, value=5, key="explore_work_days")
     if st.button("Simulate the days", key="explore_work_run", icon=":material/play_arrow:"):
-        _started("work", ex.start_work_days(jobs(), scenario, days=int(days), seed=seed))
+        _started("work", analyses.start_work_days(jobs(), scenario, days=int(days), seed=seed))
     key = _job("work")
     if key is None or not _finished("work", key, "days"):
         return
     st.markdown("**Minutes of work per day, by stream and who did it**")
-    st.dataframe(ex.work_table(_work_results(key)), key="explore_work_table")
+    st.dataframe(analyses.work_table(_work_results(key)), key="explore_work_table")
     for title, fig in _work_figures(key):
         st.markdown(f"**{title}**")
         figure(fig)
@@ -378,12 +379,12 @@ def _work(scenario: Scenario, seed: int) -> None:
 
 @st.cache_resource(max_entries=2, show_spinner="Reading the days")
 def _work_results(key: str) -> Any:
-    return ex.load_days(jobs().path(key))
+    return analyses.load_days(jobs().path(key))
 
 
 @st.cache_resource(max_entries=2, show_spinner="Drawing")
 def _work_figures(key: str) -> list:
-    drawn = ex.work_figures(_work_results(key))
+    drawn = analyses.work_figures(_work_results(key))
     for _, fig in drawn:
         plt.close(fig)
     return drawn
@@ -421,16 +422,16 @@ def _calibrate_tab() -> None:
         except UploadError as error:
             st.error(str(error))
             return
-        started = ex.start_calibration(jobs(), saved, base if into and base else None, holdout=float(holdout),
+        started = analyses.start_calibration(jobs(), saved, base if into and base else None, holdout=float(holdout),
                                        replications=int(replications), seed=DEFAULT_SEED)  # fmt: skip
         _started("calibration", started)
     key = _job("calibration")
     if key is None or not _finished("calibration", key, "steps"):
         return
-    _calibration_results(ex.calibration_outcome(jobs().path(key)))
+    _calibration_results(analyses.calibration_outcome(jobs().path(key)))
 
 
-def _calibration_results(outcome: ex.CalibrationOutcome) -> None:
+def _calibration_results(outcome: analyses.CalibrationOutcome) -> None:
     if outcome.problem is not None:
         st.error(outcome.problem, icon=":material/error:")
         return
@@ -446,10 +447,15 @@ def _calibration_results(outcome: ex.CalibrationOutcome) -> None:
         st.dataframe(outcome.backtest, hide_index=True, key="explore_calibration_backtest")
     left, right = st.columns(2)
     if outcome.report is not None:
-        left.download_button("Download calibration.html", outcome.report.read_bytes(), file_name=ex.CALIBRATION_REPORT,
-                             mime="text/html", key="explore_calibration_report",
-                             icon=":material/download:")  # fmt: skip
+        left.download_button(
+            "Download calibration.html",
+            outcome.report.read_bytes(),
+            file_name=analyses.CALIBRATION_REPORT,
+            mime="text/html",
+            key="explore_calibration_report",
+            icon=":material/download:",
+        )
     if outcome.scenario_file is not None:
         right.download_button("Download the calibrated scenario", outcome.scenario_file.read_bytes(),
-                              file_name=ex.CALIBRATED_FILE, mime="application/yaml",
+                              file_name=analyses.CALIBRATED_FILE, mime="application/yaml",
                               key="explore_calibration_scenario", icon=":material/download:")  # fmt: skip

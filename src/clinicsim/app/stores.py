@@ -1,21 +1,17 @@
-"""Explore in the web app: sweeps of one or two factors, result stores opened, access and work views, calibration.
+"""Explore in the web app: sweeps of one or two factors, and result stores (sweep or optimization) opened.
 
-Everything here is the library's own work put in a job's folder: a sweep is a sweep file (``sweeps.spec``) run by
-``sweeps.runner.run_sweep`` into ``sweep.db``; a store, sweep or optimization, is read as the sweep report reads it
-(``reports.sweep``) and drawn with ``sweep_plots``; access is ``simulate_access`` and its plots, the work between
-visits ``work_plots`` over days simulated as Compare simulates them (``runs.simulate_plan``); a calibration is
-``calibration.output.run_calibration``, which writes ``calibration.html`` and ``calibrated.yaml``. Each job's key is
-a hash of what its result depends on, so asking again is instant. Nothing here imports Streamlit.
+A sweep is a sweep file (``sweeps.spec``) run by ``sweeps.runner.run_sweep`` into ``sweep.db`` in a job's folder
+(``app.jobs``; its key a hash of the sweep file and the base, so asking again is instant); a store is read as the
+sweep report reads it (``reports.sweep``) and drawn with ``sweep_plots``. Stores are opened only from this app's
+own folders, the working folder, or an upload. Nothing here imports Streamlit.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import logging
 import math
-import pickle
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -28,7 +24,6 @@ import pandas as pd
 from ruamel.yaml import YAML
 
 from clinicsim.app.jobs import Jobs, Progress, job_key
-from clinicsim.app.runs import RESULTS_FILE, plan_key, simulate_plan
 from clinicsim.app.workspace import Workspace
 from clinicsim.reports.sweep import DEFAULT_KPIS, DEFAULT_PARETO, SweepSnapshot, front_sentences, read_snapshot
 from clinicsim.reports.sweep import snapshot_of as sweep_snapshot_of
@@ -42,19 +37,12 @@ from clinicsim.sweeps.store import StoreError, open_sweep
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from clinicsim.access import AccessResults
-    from clinicsim.experiment import Results
     from clinicsim.optimization.spec import OptimizeSpec
 
 logger = logging.getLogger(__name__)
 
 SWEEP_FILE = "sweep.yaml"
 SWEEP_STORE = "sweep.db"
-ACCESS_FILE = "access.pickle"
-CALIBRATION_SUMMARY = "summary.json"
-CALIBRATION_PROBLEM = "problem.txt"
-CALIBRATION_REPORT = "calibration.html"
-CALIBRATED_FILE = "calibrated.yaml"
 MAX_FACTORS = 2
 """Factors a sweep made on the page varies (more is the command line's ``clinicsim sweep``)."""
 MAX_STORE_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -320,7 +308,7 @@ class StoreView:
             return None
         from clinicsim.sweep_plots import plot_main_effects
 
-        return _figure_of(plot_main_effects(self.snapshot.labelled, kpi)[0])
+        return figure_of(plot_main_effects(self.snapshot.labelled, kpi)[0])
 
     def heatmap_figure(self, kpi: str, x: str | None = None, y: str | None = None) -> Figure | None:
         """``kpi`` over two factors (the first two varying by default; ``sweep_plots.plot_factor_heatmap``)."""
@@ -329,7 +317,7 @@ class StoreView:
         from clinicsim.sweep_plots import plot_factor_heatmap
 
         x, y = x or self.factors[0], y or self.factors[1]
-        return _figure_of(plot_factor_heatmap(self.snapshot.labelled, kpi, x, y))
+        return figure_of(plot_factor_heatmap(self.snapshot.labelled, kpi, x, y))
 
     def pareto_figure(self, kpi_x: str, kpi_y: str) -> Figure | None:
         """Every plan's means of ``kpi_x`` against ``kpi_y`` with the Pareto front (``sweep_plots.plot_pareto``)."""
@@ -337,7 +325,7 @@ class StoreView:
             return None
         from clinicsim.sweep_plots import plot_pareto
 
-        return _figure_of(plot_pareto(self.snapshot.labelled, kpi_x, kpi_y, labels=self.snapshot.labels))
+        return figure_of(plot_pareto(self.snapshot.labelled, kpi_x, kpi_y, labels=self.snapshot.labels))
 
     def pareto_sentences(self, kpi_x: str, kpi_y: str) -> list[str]:
         """The front in words, as the sweep report says it (``front_sentences``)."""
@@ -350,7 +338,8 @@ class StoreView:
         return said
 
 
-def _figure_of(axes: Any) -> Figure:
+def figure_of(axes: Any) -> Figure:
+    """The figure a plotting function drew its axes on."""
     return axes.figure
 
 
@@ -542,185 +531,3 @@ def _sweep_name(path: Path) -> str:
     yaml = YAML(typ="safe", pure=True)
     data = yaml.load(path.read_text())
     return str(data.get("name", path.parent.name)) if isinstance(data, dict) else path.parent.name
-
-
-# -- access and work between visits -------------------------------------------------------------------------
-
-
-def access_key(scenario: Scenario, *, weeks: int, warm_up: int, replications: int, seed: int) -> str:
-    return job_key("explore access", scenario.model_dump(mode="json"), weeks, warm_up, replications, seed)
-
-
-def simulate_access_view(
-    folder: Path, progress: Progress, *, scenario: dict, weeks: int, warm_up: int, replications: int, seed: int
-) -> None:
-    """Job task: ``replications`` runs of booking ``weeks`` weeks after ``warm_up`` (``simulate_access``), kept as
-    ``access.pickle``."""
-    from clinicsim.access import simulate_access
-
-    results = simulate_access(Scenario.model_validate(scenario), weeks=weeks, warm_up=warm_up,
-                              replications=replications, seed=seed, progress=progress)  # fmt: skip
-    _write_pickle(folder / ACCESS_FILE, results)
-
-
-def start_access(jobs: Jobs, scenario: Scenario, *, weeks: int, warm_up: int, replications: int, seed: int) -> str:
-    """Submit the access runs of ``scenario`` (it needs an ``access:`` section); their key."""
-    options = {"weeks": weeks, "warm_up": warm_up, "replications": replications, "seed": seed}
-    key = access_key(scenario, **options)
-    jobs.submit(key, simulate_access_view, scenario=scenario.model_dump(mode="json"), **options)
-    return key
-
-
-def load_access(folder: Path) -> AccessResults:
-    return pickle.loads((folder / ACCESS_FILE).read_bytes())  # noqa: S301 (written by this app's own job)
-
-
-def access_table(results: AccessResults) -> pd.DataFrame:
-    """Each access KPI's mean with its 95% interval over the runs (``AccessResults.summary``)."""
-    summary = results.summary()
-    return summary[[c for c in ("label", "unit", "mean", "ci_low", "ci_high", "n") if c in summary.columns]]
-
-
-def access_figures(results: AccessResults) -> list[tuple[str, Figure]]:
-    """(title, figure) of ``access.plots``: third-next-available and backlog over weeks, lead times, demand
-    against capacity by weekday."""
-    from clinicsim.access import plots
-
-    return [
-        ("Third-next-available and backlog over the weeks", plots.tnaa_and_backlog_over_weeks(results)),
-        ("How long requests wait for their appointment", plots.lead_time_distribution_plot(results)),
-        ("Demand against capacity by weekday", plots.demand_vs_capacity_by_weekday(results)),
-    ]
-
-
-def start_work_days(jobs: Jobs, scenario: Scenario, *, days: int, seed: int) -> str:
-    """Submit ``days`` clinic days of ``scenario`` as Compare simulates a plan (shared with it); their key."""
-    key = plan_key(scenario, days, seed)
-    jobs.submit(key, simulate_plan, scenario=scenario.model_dump(mode="json"), days=days, seed=seed)
-    return key
-
-
-def load_days(folder: Path) -> Results:
-    return pickle.loads((folder / RESULTS_FILE).read_bytes())  # noqa: S301 (written by this app's own job)
-
-
-def work_figures(results: Results) -> list[tuple[str, Figure]]:
-    """(title, figure) of ``work_plots``: open items over the day and response times against targets."""
-    from clinicsim import work_plots
-
-    return [
-        ("Work waiting over the day", _figure_of(work_plots.plot_open_items(results))),
-        ("How fast work is done", _figure_of(work_plots.plot_response_times(results))),
-    ]
-
-
-def work_table(results: Results) -> pd.DataFrame:
-    """Minutes of work per simulated day by stream and role (``work_plots.work_shares``)."""
-    from clinicsim import work_plots
-
-    return work_plots.work_shares(results)
-
-
-# -- calibration ----------------------------------------------------------------------------------------------
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks (an export may be large)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def calibration_key(export: Path, base: Scenario | None, *, holdout: float, replications: int, seed: int) -> str:
-    base_data = base.model_dump(mode="json") if base is not None else None
-    return job_key("explore calibration", file_digest(export), base_data, holdout, replications, seed)
-
-
-def calibrate_export(
-    folder: Path,
-    progress: Progress,
-    *,
-    export: str,
-    base: dict | None,
-    holdout: float,
-    replications: int,
-    seed: int,
-    source: str,
-) -> None:
-    """Job task: calibrate the visit export at ``export`` into ``base`` (a scenario's settings; None: inferred from
-    the export) and back-test it (``run_calibration``): ``calibration.html``, ``calibrated.yaml`` and the CSVs in
-    ``folder``, and ``summary.json`` (the account ``clinicsim calibrate`` prints). An export that cannot be read,
-    or whose templates cannot be inferred, is said in ``problem.txt`` (the job itself succeeds)."""
-    from clinicsim.calibration.export import ExportError, read_visits
-    from clinicsim.calibration.infer import CannotInfer
-    from clinicsim.calibration.output import run_calibration
-
-    progress(0, 1)
-    try:
-        visits = read_visits(export)
-        scenario = Scenario.model_validate(base) if base is not None else None
-        run = run_calibration(visits, scenario, folder, holdout=holdout, replications=replications, seed=seed,
-                              source=source)  # fmt: skip
-    except (ExportError, CannotInfer) as error:
-        (folder / CALIBRATION_PROBLEM).write_text(str(error).replace(str(Path(export).parent) + "/", ""))
-        return
-    lines = [line for line in run.lines() if not line.startswith("written to ")]  # the server's folders: not said
-    (folder / CALIBRATION_SUMMARY).write_text(json.dumps(lines))
-    progress(1, 1)
-
-
-def start_calibration(
-    jobs: Jobs, export: Path, base: Scenario | None, *, holdout: float, replications: int, seed: int
-) -> str:
-    """Submit the calibration of the uploaded ``export`` (inside the workspace's uploads); its key."""
-    key = calibration_key(export, base, holdout=holdout, replications=replications, seed=seed)
-    jobs.submit(key, calibrate_export, export=str(export), base=base.model_dump(mode="json") if base else None,
-                holdout=holdout, replications=replications, seed=seed, source=export.name)  # fmt: skip
-    return key
-
-
-@dataclass(frozen=True)
-class CalibrationOutcome:
-    """A finished calibration job: the problem that stopped it, or its account, tables and files."""
-
-    problem: str | None
-    lines: list[str]
-    data_problems: pd.DataFrame
-    """One row per kind of data problem: sentence, rows (``problems.csv``)."""
-    backtest: pd.DataFrame
-    """The back-test's verdict per KPI (``backtest_summary.csv``)."""
-    report: Path | None
-    scenario_file: Path | None
-
-
-def calibration_outcome(folder: Path) -> CalibrationOutcome:
-    """What a finished calibration job left in ``folder``."""
-    problem = folder / CALIBRATION_PROBLEM
-    if problem.exists():
-        return CalibrationOutcome(problem.read_text(), [], pd.DataFrame(), pd.DataFrame(), None, None)
-    summary = folder / CALIBRATION_SUMMARY
-    lines = json.loads(summary.read_text()) if summary.exists() else []
-    return CalibrationOutcome(
-        None,
-        lines,
-        _csv(folder / "problems.csv"),
-        _csv(folder / "backtest_summary.csv"),
-        _existing(folder / CALIBRATION_REPORT),
-        _existing(folder / CALIBRATED_FILE),
-    )
-
-
-def _csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path) if path.exists() and path.stat().st_size else pd.DataFrame()
-
-
-def _existing(path: Path) -> Path | None:
-    return path if path.exists() else None
-
-
-def _write_pickle(path: Path, value: Any) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-    partial.replace(path)
