@@ -55,7 +55,8 @@ def test_with_a_base_the_sweep_offers_its_factors_and_a_wrong_path_is_said_with_
     app = _app(_with_base(data))
     assert not app.exception and [tab.label for tab in app.tabs] == TABS
     factor = app.selectbox(key="explore_factor_1")
-    assert factor.value.startswith("Exam rooms") and app.text_input(key="explore_levels_1").value == "6, 8, 10"
+    assert factor.value == "fm_20: Slot length (min)" and app.text_input(key="explore_levels_1").value == "15, 20, 25"
+    assert "Exam rooms" in factor.options and "Front desk: People" in factor.options
     factor.set_value("Another setting (type its dotted path)").run()
     app.text_input(key="explore_factor_1_path").set_value("clinic.exam_roomz")
     app.text_input(key="explore_levels_1").set_value("6, 8")
@@ -74,9 +75,9 @@ def test_access_and_work_say_what_the_plan_lacks(data):
 
 def test_a_small_sweep_runs_as_a_job_and_shows_its_plans(data):
     app = _app(_with_base(data))
-    app.selectbox(key="explore_factor_2").set_value(app.selectbox(key="explore_factor_2").options[2]).run()
-    app.text_input(key="explore_levels_1").set_value("7, 8")
-    app.text_input(key="explore_levels_2").set_value("15, 20")
+    app.selectbox(key="explore_factor_2").set_value("Exam rooms").run()
+    app.text_input(key="explore_levels_1").set_value("15, 20")
+    app.text_input(key="explore_levels_2").set_value("7, 8")
     app.number_input(key="explore_days").set_value(2)
     app.button(key="explore_run_sweep").click().run()
     deadline = time.monotonic() + 60

@@ -24,6 +24,7 @@ import pandas as pd
 from ruamel.yaml import YAML
 
 from clinicsim.app.jobs import Jobs, Progress, job_key
+from clinicsim.app.plan_controls import Control, controls
 from clinicsim.app.workspace import Workspace
 from clinicsim.reports.sweep import DEFAULT_KPIS, DEFAULT_PARETO, SweepSnapshot, front_sentences, read_snapshot
 from clinicsim.reports.sweep import snapshot_of as sweep_snapshot_of
@@ -73,33 +74,26 @@ class FactorChoice:
     levels: list[Any]
 
 
-def _near(value: float, step: float, low: float) -> list[Any]:
-    """Three levels around ``value``: one ``step`` below (not under ``low``), the value, one above."""
-    below = value - step
-    return [*([below] if below >= low else []), value, value + step]
+def _levels(control: Control) -> list[Any]:
+    """Three levels around a number control's value: a quarter of it (at least one step, rounded to steps) below
+    (if within the control's bounds), the value, and above."""
+    value, step = control.value, control.step
+    spread = max(step, round(abs(value) / 4 / step) * step)
+    levels = [value - spread, value, value + spread]
+    low = -math.inf if control.low is None else control.low
+    high = math.inf if control.high is None else control.high
+    whole = control.integer or (step >= 1 and all(float(v).is_integer() for v in levels))
+    return [int(v) if whole else round(float(v), 6) for v in levels if low <= v <= high]
 
 
 def factor_choices(scenario: Scenario) -> list[FactorChoice]:
-    """The settings offered as factors: exam rooms, each template's slot length, each staff group's head count
-    and each visit type's no-show probability, with the scenario's values."""
-    choices = []
-    rooms = scenario.clinic.exam_rooms
-    if isinstance(rooms, int):
-        choices.append(FactorChoice("clinic.exam_rooms", f"Exam rooms (now {rooms})", _near(rooms, 2, 1)))
-    for name, template in scenario.templates.items():
-        slot = template.slot_min
-        slot = int(slot) if float(slot).is_integer() else slot
-        choices.append(FactorChoice(f"templates.{name}.slot_min", f"Slot length of {name}, min (now {slot:g})",
-                                    _near(slot, 5, 5)))  # fmt: skip
-    for group in scenario.staff:
-        choices.append(FactorChoice(f"staff.{group.name}.count", f"People in {group.name} (now {group.count})",
-                                    _near(group.count, 1, 1)))  # fmt: skip
-    for name, visit in scenario.visit_types.items():
-        p = visit.p_no_show
-        levels = sorted({round(max(p - 0.05, 0.0), 3), round(p, 3), round(min(p + 0.05, 1.0), 3)})
-        choices.append(FactorChoice(f"visit_types.{name}.p_no_show", f"No-show probability of {name} (now {p:g})",
-                                    levels))  # fmt: skip
-    return choices
+    """The settings offered as factors: every number the plan page offers as a control (rooms, slot lengths,
+    staff counts, no-show rates, visit durations, speed factors, access demand), with levels around its value."""
+    return [
+        FactorChoice(c.path, f"{c.group}: {c.label}" if c.group else c.label, _levels(c))
+        for c in controls(scenario)
+        if c.kind == "number"
+    ]
 
 
 def parse_levels(text: str) -> list[Any]:
