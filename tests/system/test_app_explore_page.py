@@ -93,3 +93,27 @@ def test_a_small_sweep_runs_as_a_job_and_shows_its_plans(data):
 def _plans(app: AppTest) -> list:
     """The tables of plans the page shows (AppTest gives a table's values, not its key)."""
     return [frame.value for frame in app.dataframe if "plan" in frame.value.columns]
+
+
+def _until(app: AppTest, drawn, seconds: float = 90) -> AppTest:
+    deadline = time.monotonic() + seconds
+    while not drawn(app) and not app.exception and time.monotonic() < deadline:  # the job's polling, by hand
+        time.sleep(0.3)
+        app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_the_work_between_visits_and_the_booking_weeks_are_drawn_once_simulated(data):
+    app = _app(_with_base(data, ROOT / "scenarios" / "family_medicine_inbox.yaml"))
+    app.number_input(key="explore_work_days").set_value(2)
+    app.button(key="explore_work_run").click().run()
+    _until(app, lambda a: any("Minutes of work per day" in m.value for m in a.markdown))
+    assert any("Work waiting over the day" in m.value for m in app.markdown)
+
+    app = _app(_with_base(data, ROOT / "scenarios" / "family_medicine_access.yaml"))
+    app.number_input(key="explore_access_weeks").set_value(2)
+    app.number_input(key="explore_access_warm_up").set_value(0)
+    app.number_input(key="explore_access_runs").set_value(2)
+    app.button(key="explore_access_run").click().run()
+    _until(app, lambda a: any("Third-next-available" in m.value for m in a.markdown))

@@ -343,24 +343,8 @@ def _access(scenario: Scenario, seed: int) -> None:
     key = _job("access")
     if key is None or not _finished("access", key, "runs"):
         return
-    results = _access_results(key)
-    st.dataframe(analyses.access_table(results), key="explore_access_table")
-    for title, fig in _access_figures(key):
-        st.markdown(f"**{title}**")
-        figure(fig)
-
-
-@st.cache_resource(max_entries=2, show_spinner="Reading the runs")
-def _access_results(key: str) -> Any:
-    return analyses.load_access(jobs().path(key))
-
-
-@st.cache_resource(max_entries=2, show_spinner="Drawing")
-def _access_figures(key: str) -> list:
-    drawn = analyses.access_figures(_access_results(key))
-    for _, fig in drawn:
-        plt.close(fig)
-    return drawn
+    st.dataframe(analyses.access_table(_results("access", key)), key="explore_access_table")
+    _figures("access", key)
 
 
 def _work(scenario: Scenario, seed: int) -> None:
@@ -371,23 +355,34 @@ def _work(scenario: Scenario, seed: int) -> None:
     if key is None or not _finished("work", key, "days"):
         return
     st.markdown("**Minutes of work per day, by stream and who did it**")
-    st.dataframe(analyses.work_table(_work_results(key)), key="explore_work_table")
-    for title, fig in _work_figures(key):
-        st.markdown(f"**{title}**")
-        figure(fig)
+    st.dataframe(analyses.work_table(_results("work", key)), key="explore_work_table")
+    _figures("work", key)
 
 
-@st.cache_resource(max_entries=2, show_spinner="Reading the days")
-def _work_results(key: str) -> Any:
-    return analyses.load_days(jobs().path(key))
+_VIEWS: dict[str, tuple[Callable[[Path], Any], Callable[[Any], list]]] = {
+    "access": (analyses.load_access, analyses.access_figures),
+    "work": (analyses.load_days, analyses.work_figures),
+}
+"""How a finished access or work job is read, and drawn as (title, figure) pairs."""
 
 
-@st.cache_resource(max_entries=2, show_spinner="Drawing")
-def _work_figures(key: str) -> list:
-    drawn = analyses.work_figures(_work_results(key))
+@st.cache_resource(max_entries=4, show_spinner="Reading the results")
+def _results(kind: str, key: str) -> Any:
+    return _VIEWS[kind][0](jobs().path(key))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Drawing")
+def _drawn_views(kind: str, key: str) -> list:
+    drawn = _VIEWS[kind][1](_results(kind, key))
     for _, fig in drawn:
         plt.close(fig)
     return drawn
+
+
+def _figures(kind: str, key: str) -> None:
+    for title, fig in _drawn_views(kind, key):
+        st.markdown(f"**{title}**")
+        figure(fig)
 
 
 # -- calibration --------------------------------------------------------------------------------------------
