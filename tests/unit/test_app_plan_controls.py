@@ -34,6 +34,11 @@ def test_controls_come_from_the_scenario_not_from_names_in_the_code():
     assert any(p.startswith("work.phone_calls.stages.0.by") for p in inbox)
     assert "access.demand.video.per_day" in access and "access.demand.routine.panel.size" in access
     assert any(c.section == "Staff" and "nurse" in c.help for c in nurse.values())
+    urgent_care = clinicsim.load_scenario(ROOT / "scenarios" / "urgent_care.yaml")
+    x_ray = by_path(urgent_care)["visit_types.urgent.pathway.3.options.x_ray.steps.0.duration_min.mean"]
+    assert x_ray.label == "x ray (workup: x ray): mean (min)" and x_ray.value == 12
+    step = urgent_care.with_changes(change(x_ray, 20)).visit_types["urgent"].pathway[3].options["x_ray"].steps[0]
+    assert step.duration_min.mean == 20 and step.duration_min.sd == 4  # the spread kept
 
 
 def test_edits_make_the_settings_meant():

@@ -243,13 +243,17 @@ def _no_show_controls(scenario: Scenario) -> Iterator[Control]:
 
 
 def _duration_controls(scenario: Scenario) -> Iterator[Control]:
+    """The mean of every duration given by its mean: the default pathway's steps, or each step of a visit type's
+    own pathway (within branches too)."""
     for name, visit_type in scenario.visit_types.items():
-        if visit_type.durations_min is None:
-            continue
-        for step, duration in visit_type.durations_min.model_dump(mode="json").items():
+        data = visit_type.model_dump(mode="json")
+        steps = (data["durations_min"] or {}).items()
+        found = [(f"durations_min.{step}", step, duration) for step, duration in steps]
+        found += list(_pathway_durations(data["pathway"] or [], "pathway", ""))
+        for at, step, duration in found:
             if isinstance(duration, dict) and "mean" in duration:
                 yield Control(
-                    f"visit_types.{name}.durations_min.{step}.mean",
+                    f"visit_types.{name}.{at}.mean",
                     "Visit durations",
                     f"{step.replace('_', ' ')}: mean (min)",
                     "number",
@@ -260,6 +264,18 @@ def _duration_controls(scenario: Scenario) -> Iterator[Control]:
                     group=name,
                     help=f"A {duration['kind']} distribution; its spread is kept.",
                 )
+
+
+def _pathway_durations(items: list[dict], at: str, within: str) -> Iterator[tuple[str, str, Any]]:
+    """(dotted path of the step, its name as shown, its duration) for each step of a pathway, branches' included
+    (named "x-ray (workup: x_ray)")."""
+    for i, item in enumerate(items):
+        if "step" in item:
+            yield f"{at}.{i}.duration_min", item["step"] + within, item["duration_min"]
+            continue
+        for option, branch in item["options"].items():
+            inside = f" ({item['choose']}: {option})"
+            yield from _pathway_durations(branch["steps"], f"{at}.{i}.options.{option}.steps", inside)
 
 
 # work between visits and access ------------------------------------------------------------------------------------
