@@ -47,7 +47,8 @@ def browser():
 
 @pytest.fixture
 def page(browser, app_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    # tall, so that a screenshot holds the whole page (Streamlit scrolls inside its own container)
+    context = browser.new_context(viewport={"width": 1280, "height": 2400}, accept_downloads=True)
     context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
     tab.goto(app_url)
@@ -70,6 +71,7 @@ def by_key(tab, key: str):
 def choose_family_medicine(tab) -> None:
     tab.get_by_role("button", name="Use this scenario").click()
     by_key(tab, "start_summary").get_by_text("4 providers").wait_for()
+    tab.get_by_role("heading", name="Visit types").wait_for()  # the summary's last part: all of it drawn
 
 
 def add_variant_with_15_minute_slots(tab) -> None:

@@ -12,14 +12,19 @@ import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clinicsim.app.jobs import Jobs, JobStatus, Progress, job_key, write_pickle
 from clinicsim.comparison import Comparison
 from clinicsim.experiment import Results, simulate
 from clinicsim.scenario import Scenario
 
+if TYPE_CHECKING:
+    from clinicsim.reports.page import Figure
+
 RESULTS_FILE = "results.pickle"
 REPORT_FOLDER = "report"
+FIGURES_FILE = "figures.pickle"
 
 
 def plan_key(scenario: Scenario, days: int, seed: int) -> str:
@@ -87,14 +92,23 @@ def load_comparison(jobs: Jobs, run: ComparisonRun) -> Comparison:
 def write_comparison_report(
     folder: Path, progress: Progress, *, plan_folders: list[tuple[str, str]], seed: int
 ) -> None:
-    """Job task: ``report.html`` and the CSVs of a finished comparison (plan name, folder of its days)."""
-    from clinicsim.reports.comparison import write_report
+    """Job task: ``report.html`` and the CSVs of a finished comparison (plan name, folder of its days), and its
+    figures (``figures.pickle``: the report's, drawn once, for the page too)."""
+    from clinicsim.reports.comparison import figures, write_report
 
     results = {name: pickle.loads((Path(path) / RESULTS_FILE).read_bytes()) for name, path in plan_folders}
     comparison = Comparison(results=results, baseline=plan_folders[0][0], crn=True, seed=seed)
-    progress(0, 1)
-    write_report(comparison, folder / REPORT_FOLDER)
-    progress(1, 1)
+    progress(0, 2)
+    drawn = figures(comparison)
+    write_pickle(folder / FIGURES_FILE, drawn)
+    progress(1, 2)
+    write_report(comparison, folder / REPORT_FOLDER, drawn=drawn)
+    progress(2, 2)
+
+
+def load_figures(jobs: Jobs, report_key: str) -> list[Figure]:
+    """The figures of a finished report job (title, caption, PNG)."""
+    return pickle.loads((jobs.path(report_key) / FIGURES_FILE).read_bytes())
 
 
 def start_report(jobs: Jobs, run: ComparisonRun) -> str:

@@ -311,10 +311,11 @@ def render_report(
     *,
     working_days_per_year: float | None = None,
     decomposition: Decomposition | None = None,
+    drawn: list[Figure] | None = None,
 ) -> str:
     """The report as one self-contained HTML document; it opens with each plan's verdict (money per month and year
     over ``working_days_per_year`` clinic days, by default the baseline scenario's) and, given a
-    ``decomposition``, which of the plan's changes buys what."""
+    ``decomposition``, which of the plan's changes buys what. ``drawn``: its ``figures`` if already drawn."""
     comparison = as_comparison(subject)
     template = html_template("report.html.j2")
     any_results = comparison.results[comparison.baseline]
@@ -340,7 +341,7 @@ def render_report(
         difference_rows=_differences_table(comparison),
         settings_diff=settings_diff(comparison),
         wait_rows=_wait_rows(comparison),
-        figures=figures(comparison),
+        figures=figures(comparison) if drawn is None else drawn,
         work=work_section(comparison),
     )
 
@@ -351,9 +352,10 @@ def write_report(
     *,
     working_days_per_year: float | None = None,
     decomposition: Decomposition | None = None,
+    drawn: list[Figure] | None = None,
 ) -> Path:
     """Write ``report.html`` and CSVs of every table to the directory ``out`` (with ``decomposition``, also
-    ``decomposition.csv``); return the report's path."""
+    ``decomposition.csv``); return the report's path. ``drawn``: the report's ``figures`` if already drawn."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     comparison = as_comparison(subject)
@@ -365,7 +367,9 @@ def write_report(
     path = out / "report.html"
     if decomposition is not None:
         decomposition.table([k for k in comparison.kpis.columns]).to_csv(out / "decomposition.csv")
-    html = render_report(comparison, working_days_per_year=working_days_per_year, decomposition=decomposition)
+    html = render_report(
+        comparison, working_days_per_year=working_days_per_year, decomposition=decomposition, drawn=drawn
+    )
     path.write_text(html, encoding="utf-8")
     logger.info("report written to %s", path)
     return path

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 import streamlit as st
 
 from clinicsim.app.state import workspace
@@ -53,6 +54,26 @@ def show_warnings(scenario: Scenario) -> None:
     for location, message in find_warnings(scenario):
         field = ".".join(str(part) for part in location)
         st.warning(f"**{field}**: {message}" if field else message, icon=":material/warning:")
+
+
+SHARES = ("share", "p_no_show")
+"""Columns of fractions, shown as percentages."""
+
+
+def table(frame: pd.DataFrame) -> None:
+    """A table as administrators read it: its index as a column, words for column names (``slot_min`` -> "slot
+    min"), shares as percentages, other numbers to one decimal."""
+    frame = frame.reset_index() if frame.index.name else frame
+    config: dict[str, Any] = {}
+    for column in frame.columns:
+        label = str(column).replace("_", " ")
+        if column in SHARES:
+            config[column] = st.column_config.NumberColumn(label, format="percent")
+        elif pd.api.types.is_float_dtype(frame[column]):
+            config[column] = st.column_config.NumberColumn(label, format="%.1f")
+        else:
+            config[column] = st.column_config.Column(label)
+    st.dataframe(frame, hide_index=True, column_config=config)
 
 
 def figure(fig: Figure) -> None:

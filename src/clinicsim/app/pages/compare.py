@@ -23,6 +23,7 @@ from clinicsim.app.runs import (
     cancel_comparison,
     comparison_status,
     load_comparison,
+    load_figures,
     start_comparison,
     start_report,
 )
@@ -30,7 +31,7 @@ from clinicsim.app.state import jobs, workspace
 from clinicsim.comparison import Comparison
 from clinicsim.experiment import DEFAULT_SEED
 from clinicsim.formatting import format_difference, format_value
-from clinicsim.reports.comparison import figures, wait_sentences
+from clinicsim.reports.comparison import wait_sentences
 from clinicsim.reports.verdict import verdicts
 from clinicsim.scenario import Scenario
 from clinicsim.scenario.problems import ScenarioError
@@ -141,10 +142,7 @@ def _results(run: ComparisonRun) -> None:
     st.subheader("Where the waiting happens")
     for sentence in wait_sentences(comparison):
         st.markdown(f"- {sentence}")
-    with st.expander("Figures", expanded=True):
-        for fig in _figures(run.key, run):
-            report_figure(fig)
-    _downloads(run)
+    _report(run)
 
 
 def _differences(comparison: Comparison) -> pd.DataFrame:
@@ -166,39 +164,26 @@ def _differences(comparison: Comparison) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Drawing the figures")
-def _figures(key: str, _run: ComparisonRun) -> list:
-    return figures(_comparison(key, _run))
-
-
-def _downloads(run: ComparisonRun) -> None:
+def _report(run: ComparisonRun) -> None:
+    """The report's figures and downloads, drawn by a job of their own (the page stays responsive meanwhile)."""
     key = start_report(jobs(), run)
     status = jobs().status(key)
     if not status.finished:
-        st.caption("Writing report.html and the CSVs…")
+        st.caption("Drawing the figures and writing report.html and the CSVs…")
         _wait_for_report(key)
         return
-    folder: Path = jobs().path(key) / REPORT_FOLDER
     if status.state != "done":
         st.error(f"The report could not be written: {status.message}")
         return
+    folder: Path = jobs().path(key) / REPORT_FOLDER
     left, right = st.columns(2)
-    left.download_button(
-        "Download report.html",
-        (folder / "report.html").read_bytes(),
-        file_name="report.html",
-        mime="text/html",
-        key="compare_report",
-        icon=":material/download:",
-    )
-    right.download_button(
-        "Download the CSVs (zip)",
-        _zip(folder),
-        file_name="comparison_csv.zip",
-        mime="application/zip",
-        key="compare_csvs",
-        icon=":material/download:",
-    )
+    left.download_button("Download report.html", (folder / "report.html").read_bytes(), file_name="report.html",
+                         mime="text/html", key="compare_report", icon=":material/download:")  # fmt: skip
+    right.download_button("Download the CSVs (zip)", _zip(folder), file_name="comparison_csv.zip",
+                          mime="application/zip", key="compare_csvs", icon=":material/download:")  # fmt: skip
+    st.subheader("Figures")
+    for fig in load_figures(jobs(), key):
+        report_figure(fig)
 
 
 @st.fragment(run_every=0.5)

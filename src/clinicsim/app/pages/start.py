@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from clinicsim.app.pages.common import figure, show_error, show_warnings
+from clinicsim.app.pages.common import figure, show_error, show_warnings, table
 from clinicsim.app.state import scenarios_folder, workspace
 from clinicsim.app.workspace import UploadError
 from clinicsim.scenario import Scenario
@@ -109,7 +109,7 @@ def _summary(base: Scenario, path: Path | None) -> None:
     show_warnings(base)
     st.subheader("Providers and their templates")
     figure(summary.template_figure(base))
-    st.dataframe(clinic.providers, hide_index=True)
+    table(clinic.providers)
     left, right = st.columns(2)
     with left:
         st.subheader("Staff on duty by hour")
@@ -120,9 +120,9 @@ def _summary(base: Scenario, path: Path | None) -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Rooms")
-        st.dataframe(clinic.rooms, hide_index=True)
+        table(clinic.rooms)
     with right:
         st.subheader("Visit types")
-        st.dataframe(clinic.visit_mix, hide_index=True)
+        table(clinic.visit_mix)
     if path is not None:
         st.caption(f"From {path.name}. Next: **Change the plan** to make variants of it.")
