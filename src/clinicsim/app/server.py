@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
 import logging
 import os
-import threading
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
 MAIN_SCRIPT = Path(__file__).with_name("main.py")
-WARM_UP = ("clinicsim.app.summary", "clinicsim.app.pages.plan", "clinicsim.app.pages.compare")
-"""Modules imported while the server waits for its first visitor, so that later pages open at once."""
 MAX_UPLOAD_MB = 200
 """The server's own cap on one upload (MB); each kind of file has a smaller limit of its own (see workspace)."""
 
@@ -57,11 +53,5 @@ def serve(*, host: str, port: int, data: Path, scenarios: Path | None, workers: 
         os.environ["CLINICSIM_APP_SCENARIOS"] = str(scenarios.resolve())
     flags = settings(host, port)
     bootstrap.load_config_options(flag_options=flags)
-    threading.Thread(target=_warm_up, name="clinicsim-warm-up", daemon=True).start()
     logger.info("clinicsim app on http://%s:%d (data in %s)", host, port, data)
     bootstrap.run(str(MAIN_SCRIPT), False, [], flags)
-
-
-def _warm_up() -> None:
-    for module in WARM_UP:
-        importlib.import_module(module)

@@ -7,13 +7,18 @@ the folder of workspaces and job results; ``CLINICSIM_APP_SCENARIOS``: the bundl
 
 from __future__ import annotations
 
+import importlib
 import os
+import threading
 from pathlib import Path
 
 import streamlit as st
 
 from clinicsim.app.jobs import Jobs
 from clinicsim.app.workspace import Workspace
+
+WARM_UP = ("clinicsim.app.summary", "clinicsim.app.pages.plan", "clinicsim.app.pages.compare")
+"""Modules imported in the background once the first screen is drawn, so that the next pages open at once."""
 
 WORKSPACE_PARAM = "w"
 """The query parameter of the page's address that names the tab's workspace (a reload keeps it)."""
@@ -54,3 +59,11 @@ def workspace() -> Workspace:
     if st.query_params.get(WORKSPACE_PARAM) != found.id:
         st.query_params[WORKSPACE_PARAM] = found.id
     return found
+
+
+@st.cache_resource
+def warm_up() -> threading.Thread:
+    """Import ``WARM_UP`` in the background, once per server (call it after the first screen is drawn)."""
+    thread = threading.Thread(target=lambda: [importlib.import_module(m) for m in WARM_UP], daemon=True)
+    thread.start()
+    return thread

@@ -5,14 +5,14 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import streamlit as st
 
 from clinicsim.app.state import workspace
 from clinicsim.scenario import Scenario
 from clinicsim.scenario.problems import Problem, ScenarioError
 
-if TYPE_CHECKING:  # matplotlib and the reports are imported by the pages that draw figures
+if TYPE_CHECKING:  # pandas, matplotlib and the reports are imported by the pages that draw tables and figures
+    import pandas as pd
     from matplotlib.figure import Figure
 
     from clinicsim.reports import page as report_page
@@ -63,6 +63,8 @@ SHARES = ("share", "p_no_show")
 def table(frame: pd.DataFrame) -> None:
     """A table as administrators read it: its index as a column, words for column names (``slot_min`` -> "slot
     min"), shares as percentages, other numbers to one decimal."""
+    import pandas as pd
+
     frame = frame.reset_index() if frame.index.name else frame
     config: dict[str, Any] = {}
     for column in frame.columns:

@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from clinicsim.app.pages.common import figure, show_error, show_warnings, table
-from clinicsim.app.state import scenarios_folder, workspace
+from clinicsim.app.state import scenarios_folder, warm_up, workspace
 from clinicsim.app.workspace import UploadError
 from clinicsim.scenario import Scenario
 from clinicsim.scenario.files import parse_yaml, read_text
@@ -38,6 +38,7 @@ def page() -> None:
     base = ws.base()
     if base is not None:
         _summary(base, ws.base_path)
+    warm_up()
 
 
 def _choose_bundled() -> None:
