@@ -176,5 +176,5 @@ def test_a_long_comparison_shows_its_progress_and_stops_on_cancel(page, shots):
     progress.get_by_text("plan-days simulated").wait_for()
     shots(page, "5_progress")
     page.get_by_role("button", name="Cancel").click()
-    page.get_by_text("The comparison was cancelled").wait_for()
+    page.get_by_text("The run was cancelled").wait_for()
     assert not by_key(page, "compare_verdict").count()

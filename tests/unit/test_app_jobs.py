@@ -104,3 +104,24 @@ def test_a_comparison_of_plan_jobs_is_clinicsim_compare_and_a_plan_run_once_is_n
     assert again.plans[0] == run.plans[0]  # the same days of the base ...
     assert (jobs.path(plan_key(base, 4, 11)) / "done").stat().st_mtime_ns == done_at  # ... not simulated again
     assert plan_key(base, 4, 12) != plan_key(base, 4, 11) != plan_key(base, 5, 11)
+
+
+def die(folder: Path, progress) -> None:
+    """A task whose worker process dies (as when it is killed or runs out of memory)."""
+    import os
+
+    os._exit(1)
+
+
+def test_a_worker_that_dies_leaves_its_job_interrupted_and_the_next_job_a_new_pool(tmp_path):
+    pool = Jobs(tmp_path, workers=1)
+    try:
+        pool.submit("dies", die)
+        end = time.monotonic() + 60
+        while pool.status("dies").state not in ("interrupted",) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert pool.status("dies").state == "interrupted"
+        pool.submit("after", count_to, n=2)
+        assert wait(pool, "after").state == "done"
+    finally:
+        pool.shutdown()

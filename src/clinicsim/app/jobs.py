@@ -23,6 +23,7 @@ import sys
 import types
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +92,13 @@ class Jobs:
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
             with _plain_main():
-                self._live[key] = self._executor().submit(_execute, task, str(folder), arguments)
+                try:
+                    future = self._executor().submit(_execute, task, str(folder), arguments)
+                except BrokenProcessPool:  # a worker died (killed, out of memory): a new pool for new jobs
+                    logger.warning("the worker pool broke; starting a new one")
+                    self._pool = None
+                    future = self._executor().submit(_execute, task, str(folder), arguments)
+                self._live[key] = future
             logger.info("job %s: %s started", key, getattr(task, "__name__", task))
             return JobStatus("queued")
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from clinicsim.app.jobs import JobStatus
 from clinicsim.app.state import workspace
 from clinicsim.scenario import Scenario
 from clinicsim.scenario.problems import Problem, ScenarioError
@@ -89,3 +91,30 @@ def report_figure(fig: report_page.Figure) -> None:
     st.image(base64.b64decode(fig.data_uri.split(",", 1)[1]))
     if fig.caption:
         st.caption(fig.caption)
+
+
+def finished(name: str, status: Callable[[], JobStatus], cancel: Callable[[], None], unit: str) -> bool:
+    """Whether a run (one job or several) is done; if not, its progress bar and Cancel button (in the container
+    keyed ``{name}_progress``), or why it stopped. ``unit``: what its progress counts, e.g. "simulated days"."""
+    now = status()
+    if now.state in ("queued", "running"):
+        _progress(name, status, cancel, unit)
+    elif now.state == "failed":
+        st.error(f"The run failed: {now.message}")
+    elif now.state in ("cancelled", "interrupted", "missing"):
+        why = "was cancelled" if now.state == "cancelled" else "was stopped when the app restarted"
+        st.warning(f"The run {why} after {now.done:,} of {now.total:,} {unit}; run it again to finish it (what is "
+                   "done is kept).")  # fmt: skip
+    return now.state == "done"
+
+
+@st.fragment(run_every=0.5)
+def _progress(name: str, status: Callable[[], JobStatus], cancel: Callable[[], None], unit: str) -> None:
+    now = status()
+    if now.finished or now.state not in ("queued", "running"):
+        st.rerun(scope="app")
+    with st.container(key=f"{name}_progress"):
+        st.progress(now.fraction, text=f"{now.done:,} of {now.total:,} {unit}" if now.total else "Starting…")
+        if st.button("Cancel", key=f"{name}_cancel", icon=":material/stop:"):
+            cancel()
+            st.rerun(scope="app")

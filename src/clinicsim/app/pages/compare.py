@@ -15,8 +15,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from clinicsim.app.jobs import JobStatus
-from clinicsim.app.pages.common import base_or_stop, report_figure
+from clinicsim.app.pages.common import base_or_stop, finished, report_figure
 from clinicsim.app.runs import (
     REPORT_FOLDER,
     ComparisonRun,
@@ -47,14 +46,10 @@ def page() -> None:
     if run is None:
         st.info("Add a variant on **Change the plan**, then compare it with the base here.")
         return
-    status = comparison_status(jobs(), run)
-    if not status.finished:
-        _progress(run)
-        return
-    if status.state != "done":
-        _not_done(status)
-        return
-    _results(run)
+    if finished(
+        "compare", lambda: comparison_status(jobs(), run), lambda: cancel_comparison(jobs(), run), "plan-days simulated"
+    ):
+        _results(run)
 
 
 def _form(base: Scenario) -> ComparisonRun | None:
@@ -93,28 +88,6 @@ def _last_run() -> ComparisonRun | None:
         return None
     data = json.loads(path.read_text())
     return ComparisonRun(tuple(tuple(plan) for plan in data["plans"]), data["days"], data["seed"])
-
-
-@st.fragment(run_every=0.5)
-def _progress(run: ComparisonRun) -> None:
-    status = comparison_status(jobs(), run)
-    if status.finished:
-        st.rerun(scope="app")
-    with st.container(key="compare_progress"):
-        st.progress(status.fraction, text=f"{status.done} of {status.total} plan-days simulated")
-        if st.button("Cancel", key="compare_cancel", icon=":material/stop:"):
-            cancel_comparison(jobs(), run)
-            st.rerun(scope="app")
-
-
-def _not_done(status: JobStatus) -> None:
-    if status.state == "failed":
-        st.error(f"The simulation failed: {status.message}")
-    else:
-        st.warning(
-            f"The comparison was {status.state} after {status.done} of {status.total} plan-days; run it "
-            "again to finish it (days already simulated are kept)."
-        )
 
 
 @st.cache_resource(max_entries=8, show_spinner="Putting the comparison together")

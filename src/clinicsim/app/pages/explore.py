@@ -1,8 +1,9 @@
 """Explore: sweep one or two settings, open a sweep's or an optimization's store, see access over weeks and the work
 between visits, and calibrate a scenario to the clinic's own EHR export.
 
-Each run is a job on the server's worker processes (``clinicsim.app.explore`` says what each does), keyed by what
-its result depends on; the tab's jobs are remembered in its workspace, so a reload finds them, running or done.
+Each run is a job on the server's worker processes (``clinicsim.app.stores`` and ``analyses`` say what each does),
+keyed by what its result depends on; the tab's jobs are remembered in its workspace, so a reload finds them,
+running or done.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import matplotlib.pyplot as plt
 import streamlit as st
 
 from clinicsim.app import analyses, stores
-from clinicsim.app.pages.common import figure
+from clinicsim.app.pages.common import figure, finished
 from clinicsim.app.state import data_root, jobs, workspace
 from clinicsim.app.workspace import MAX_EXPORT_UPLOAD_BYTES, UploadError, Workspace
 from clinicsim.experiment import DEFAULT_SEED
@@ -57,30 +58,9 @@ def _started(name: str, key: str) -> None:
     stores.remember(workspace(), name, key)
 
 
-@st.fragment(run_every=0.5)
-def _progress(name: str, key: str, unit: str) -> None:
-    status = jobs().status(key)
-    if status.state not in ("queued", "running"):
-        st.rerun(scope="app")
-    with st.container(key=f"explore_{name}_progress"):
-        text = f"{status.done:,} of {status.total:,} {unit}" if status.total else "Starting…"
-        st.progress(status.fraction, text=text)
-        if st.button("Cancel", key=f"explore_{name}_cancel", icon=":material/stop:"):
-            jobs().cancel(key)
-            st.rerun(scope="app")
-
-
 def _finished(name: str, key: str, unit: str) -> bool:
     """Whether job ``key`` is done; otherwise its progress (and Cancel) or why it stopped."""
-    status = jobs().status(key)
-    if status.state in ("queued", "running"):
-        _progress(name, key, unit)
-    elif status.state == "failed":
-        st.error(f"The run failed: {status.message}")
-    elif status.state in ("cancelled", "interrupted"):
-        why = "was cancelled" if status.state == "cancelled" else "was stopped when the app restarted"
-        st.warning(f"The run {why} after {status.done:,} of {status.total:,} {unit}; run it again to finish it.")
-    return status.state == "done"
+    return finished(f"explore_{name}", lambda: jobs().status(key), lambda: jobs().cancel(key), unit)
 
 
 def _plan_choice(ws: Workspace, base: Scenario, key: str) -> tuple[Scenario, Path] | None:
