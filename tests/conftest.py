@@ -3,6 +3,7 @@ nbmake are marked ``notebook`` and ``slow``, so ``pytest -m "not slow"`` is the 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,15 @@ import clinicsim
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
+
+
+@pytest.fixture(autouse=True)
+def _main_module_kept():
+    """Put ``__main__`` back after each test: Streamlit's AppTest leaves its temporary script there, and a process
+    spawned later (a Dask nanny's worker) would try to run that deleted file and fail to start."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 def make_small_clinic(**overrides) -> dict:
