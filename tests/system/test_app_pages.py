@@ -160,3 +160,12 @@ def test_variants_are_shown_side_by_side():
     ]
     assert table.loc["clinic.exam_rooms"].tolist() == ["8", "8", "10"]
     assert table.loc["templates.fm_20.slot_min"].tolist() == ["20.0", "15.0", "20.0"]
+
+
+def test_a_variant_is_renamed_and_keeps_its_changes():
+    app = with_variant(open_app(), 15)
+    app.text_input(key="plan_rename:15_minute_slots").input("Shorter slots").run()
+    assert not app.exception, app.exception
+    assert app.selectbox(key="plan_variant").value == "Shorter slots"
+    assert app.selectbox(key="plan_variant").options == ["Shorter slots"]
+    assert app.number_input(key=SLOT.format("shorter_slots")).value == 15

@@ -10,6 +10,7 @@ with the same validation as the command line, and may name no file outside that 
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -117,12 +118,12 @@ class Workspace:
 
     # variants ---------------------------------------------------------------------------------------------
     def variants(self) -> dict[str, Variant]:
-        """The variants by name, in the order they were made."""
+        """The variants by name, in the order of their names (an edit does not move one)."""
         found = []
         for path in self.variants_folder.glob("*.yaml"):
             document = parse_yaml(read_text(path), str(path))
-            found.append((path.stat().st_mtime_ns, Variant(str(document["name"]), path, changes_of(document))))
-        return {variant.name: variant for _, variant in sorted(found, key=lambda item: item[0])}
+            found.append(Variant(str(document["name"]), path, changes_of(document)))
+        return {variant.name: variant for variant in sorted(found, key=lambda v: v.name.casefold())}
 
     def save_variant(self, name: str, changes: Mapping[str, Any], *, replaces: str | None = None) -> Variant:
         """Write variant ``name`` with ``changes`` to the base (its file says only what differs); ``ScenarioError``
@@ -166,9 +167,7 @@ class Workspace:
         yaml.version = (1, 2)
         document = yaml.load(variant.path.read_text())
         document["extends"] = base_path.name
-        from io import StringIO
-
-        buffer = StringIO()
+        buffer = io.StringIO()
         yaml.dump(document, buffer)
         comment = f"# {name}: a plan made in clinicsim app. Put it next to {base_path.name}, then e.g.\n"
         usage = f"#   clinicsim compare {base_path.name} {variant.path.name}\n"

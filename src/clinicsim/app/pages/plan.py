@@ -58,16 +58,21 @@ def _choose_variant() -> str | None:
                 for problem in error.problems:
                     show_problem(problem)
             else:
-                st.session_state["plan_variant"] = new.strip()
-                st.rerun()
+                _show_next(new)
     if not variants:
         with left:
             st.info("No variant yet: name one and add it.")
         return None
     with left:
-        if st.session_state.get("plan_variant") not in variants:
-            st.session_state["plan_variant"] = variants[-1]
+        chosen = st.session_state.pop("plan_variant_next", st.session_state.get("plan_variant"))
+        st.session_state["plan_variant"] = chosen if chosen in variants else variants[-1]
         return st.selectbox("Variant", variants, key="plan_variant")
+
+
+def _show_next(name: str) -> None:
+    """Show variant ``name`` once the page is drawn again (the variant chooser is already drawn in this run)."""
+    st.session_state["plan_variant_next"] = name.strip()
+    st.rerun()
 
 
 def _side_by_side(base: Scenario) -> None:
@@ -89,7 +94,17 @@ def _variant_header(name: str, base: Scenario, scenario: Scenario) -> None:
         else:
             st.markdown(f"**{name}** is the base as it is: change a setting below.")
         show_warnings(scenario)
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3, vertical_alignment="bottom")
+    with middle:
+        new_name = st.text_input("Rename to", value=name, key=f"plan_rename:{slug(name)}")
+        if new_name.strip() and new_name.strip() != name:
+            try:
+                ws.save_variant(new_name, ws.variants()[name].changes, replaces=name)
+            except ScenarioError as error:
+                for problem in error.problems:
+                    show_problem(problem)
+            else:
+                _show_next(new_name)
     with left:
         st.download_button(
             "Download the variant file",
