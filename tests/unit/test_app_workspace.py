@@ -121,3 +121,12 @@ def test_an_uploaded_scenario_may_extend_a_file_uploaded_with_it(workspace):
     assert workspace.choose_base(path).clinic.exam_rooms == 9
     workspace.save_variant("Plan B", {"clinic.exam_rooms": 10})
     assert workspace.variant_scenario("Plan B").clinic.exam_rooms == 10
+
+
+def test_an_uploaded_scenario_extending_a_file_not_uploaded_asks_for_it_without_naming_server_folders(workspace):
+    path = workspace.save_upload("plan.yaml", b"extends: family_medicine.yaml\nname: Mine\n")
+    with pytest.raises(ScenarioError) as caught:
+        workspace.choose_base(path)
+    [problem] = caught.value.problems
+    assert problem.message == "family_medicine.yaml was not uploaded with this file: upload it too"
+    assert (problem.line, problem.field) == (1, "extends")  # the page shows these three, not the file's path

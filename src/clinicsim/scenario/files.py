@@ -56,6 +56,14 @@ def confined_to(folder: Path) -> Iterator[None]:
         _CONFINED_TO.reset(token)
 
 
+def _missing(path: Path, what: str) -> str:
+    """Why a file named by a scenario is not there: its path, or, for uploaded files, to upload it too (the
+    machine's folders are none of a browser's business)."""
+    if _CONFINED_TO.get() is not None:
+        return f"{path.name} was not uploaded with this file: upload it too"
+    return f"no {what} at {path}"
+
+
 def _check_allowed(path: Path, source: str | Path, line: int | None, field: str) -> None:
     """ScenarioError if ``path`` is outside the folder files are confined to (see ``confined_to``)."""
     folder = _CONFINED_TO.get()
@@ -328,7 +336,7 @@ def _layers(text: str, source: str, directory: Path, seen: tuple[Path, ...] = ()
             source, [Problem(line=line, field="extends", message=f"{base} extends this file again: a loop")]
         )
     if not path.is_file():
-        raise ScenarioError(source, [Problem(line=line, field="extends", message=f"no scenario file at {path}")])
+        raise ScenarioError(source, [Problem(line=line, field="extends", message=_missing(path, "scenario file"))])
     if len(seen) >= limits.MAX_EXTENDS:
         _fail(source, f"a chain of more than {limits.MAX_EXTENDS} extends: bases", line, "extends")
     return layers + _layers(_read(path), str(path), path.parent, (*seen, path))
@@ -482,7 +490,7 @@ def read_csv_rows(
     """
     _check_allowed(path, source, line, field)
     if not path.is_file():
-        _fail(source, f"no CSV file at {path}", line, field)
+        _fail(source, _missing(path, "CSV file"), line, field)
     rows = list(csv.reader(_read(path).removeprefix("\ufeff").splitlines()))  # a spreadsheet's byte-order mark
     header = [cell.strip() for cell in rows[0]] if rows else []
     if set(columns) - set(header) or set(header) - {*columns, *optional} or len(set(header)) != len(header):
