@@ -125,3 +125,14 @@ def test_a_worker_that_dies_leaves_its_job_interrupted_and_the_next_job_a_new_po
         assert wait(pool, "after").state == "done"
     finally:
         pool.shutdown()
+
+
+def test_a_job_two_tabs_want_stops_only_when_both_cancel(jobs):
+    key = job_key("shared", 1)
+    jobs.submit(key, count_to, owner="tab a", n=300, pause=0.02)
+    jobs.submit(key, count_to, owner="tab b", n=300, pause=0.02)
+    jobs.cancel(key, owner="tab a")
+    time.sleep(0.3)
+    assert jobs.status(key).state in ("queued", "running")  # tab b still waits for it
+    jobs.cancel(key, owner="tab b")
+    assert wait(jobs, key).state == "cancelled"

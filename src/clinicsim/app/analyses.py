@@ -57,9 +57,9 @@ def simulate_access_view(
 
 def start_access(jobs: Jobs, scenario: Scenario, *, weeks: int, warm_up: int, replications: int, seed: int) -> str:
     """Submit the access runs of ``scenario`` (it needs an ``access:`` section); their key."""
-    options = {"weeks": weeks, "warm_up": warm_up, "replications": replications, "seed": seed}
-    key = access_key(scenario, **options)
-    jobs.submit(key, simulate_access_view, scenario=scenario.model_dump(mode="json"), **options)
+    key = access_key(scenario, weeks=weeks, warm_up=warm_up, replications=replications, seed=seed)
+    jobs.submit(key, simulate_access_view, scenario=scenario.model_dump(mode="json"), weeks=weeks, warm_up=warm_up,
+                replications=replications, seed=seed)  # fmt: skip
     return key
 
 

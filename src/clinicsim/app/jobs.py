@@ -76,15 +76,18 @@ class Jobs:
         self._workers = workers
         self._pool: ProcessPoolExecutor | None = None
         self._live: dict[str, Future] = {}
+        self._owners: dict[str, set[str]] = {}
         self._lock = Lock()
 
     def path(self, key: str) -> Path:
         """The folder of job ``key`` (its results are files in it)."""
         return self.folder / key
 
-    def submit(self, key: str, task: Task, **arguments: Any) -> JobStatus:
-        """Start job ``key`` unless it is done or running; a failed, cancelled or interrupted one starts over."""
+    def submit(self, key: str, task: Task, *, owner: str = "", **arguments: Any) -> JobStatus:
+        """Start job ``key`` unless it is done or running; a failed, cancelled or interrupted one starts over.
+        ``owner`` (a browser tab's workspace) is one of those who want it: see ``cancel``."""
         with self._lock:
+            self._owners.setdefault(key, set()).add(owner)
             status = self.status(key)
             if status.state in ("done", "queued", "running"):
                 return status
@@ -119,14 +122,20 @@ class Jobs:
         done, total = _read_progress(folder)
         return JobStatus("running" if (folder / _PROGRESS).exists() else "queued", done, total)
 
-    def cancel(self, key: str) -> None:
-        """Ask job ``key`` to stop at its next progress report (a queued job stops before it starts)."""
-        if self.status(key).state in ("queued", "running"):
-            (self.path(key) / _CANCEL).touch()
+    def cancel(self, key: str, *, owner: str = "") -> None:
+        """``owner`` no longer wants job ``key``; once nobody does, ask it to stop at its next progress report (a
+        queued job stops before it starts). So one tab's Cancel does not stop the days another tab is waiting
+        for (a baseline both compare against)."""
+        with self._lock:
+            owners = self._owners.get(key, set())
+            owners.discard(owner)
+            if not owners and self.status(key).state in ("queued", "running"):
+                (self.path(key) / _CANCEL).touch()
 
     def shutdown(self) -> None:
         """Stop the worker processes (running jobs are cancelled)."""
         for key in list(self._live):
+            self._owners.pop(key, None)
             self.cancel(key)
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)

@@ -55,11 +55,14 @@ class ComparisonRun:
         return self.plans[0][0]
 
 
-def start_comparison(jobs: Jobs, plans: Mapping[str, Scenario], *, days: int, seed: int) -> ComparisonRun:
-    """Submit each plan's days (the first plan is the baseline); plans already simulated are not run again."""
+def start_comparison(
+    jobs: Jobs, plans: Mapping[str, Scenario], *, days: int, seed: int, owner: str = ""
+) -> ComparisonRun:
+    """Submit each plan's days (the first plan is the baseline) for ``owner`` (a tab); plans already simulated are
+    not run again."""
     run = ComparisonRun(tuple((name, plan_key(s, days, seed)) for name, s in plans.items()), days, seed)
     for (_, key), scenario in zip(run.plans, plans.values()):
-        jobs.submit(key, simulate_plan, scenario=scenario.model_dump(mode="json"), days=days, seed=seed)
+        jobs.submit(key, simulate_plan, owner=owner, scenario=scenario.model_dump(mode="json"), days=days, seed=seed)
     return run
 
 
@@ -75,10 +78,10 @@ def comparison_status(jobs: Jobs, run: ComparisonRun) -> JobStatus:
     return JobStatus("done", total, total)
 
 
-def cancel_comparison(jobs: Jobs, run: ComparisonRun) -> None:
-    """Ask every plan's job of the comparison to stop."""
+def cancel_comparison(jobs: Jobs, run: ComparisonRun, *, owner: str = "") -> None:
+    """``owner`` gives up the comparison: each plan's job stops unless another tab still wants it."""
     for _, key in run.plans:
-        jobs.cancel(key)
+        jobs.cancel(key, owner=owner)
 
 
 def load_comparison(jobs: Jobs, run: ComparisonRun) -> Comparison:

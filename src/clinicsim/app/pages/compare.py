@@ -47,7 +47,10 @@ def page() -> None:
         st.info("Add a variant on **Change the plan**, then compare it with the base here.")
         return
     if finished(
-        "compare", lambda: comparison_status(jobs(), run), lambda: cancel_comparison(jobs(), run), "plan-days simulated"
+        "compare",
+        lambda: comparison_status(jobs(), run),
+        lambda: cancel_comparison(jobs(), run, owner=workspace().id),
+        "plan-days simulated",
     ):
         _results(run)
 
@@ -77,7 +80,7 @@ def _form(base: Scenario) -> ComparisonRun | None:
         except ScenarioError as error:
             st.error(str(error))
             return None
-        run = start_comparison(jobs(), scenarios, days=int(days), seed=int(seed))
+        run = start_comparison(jobs(), scenarios, days=int(days), seed=int(seed), owner=ws.id)
         (ws.folder / RUN_FILE).write_text(json.dumps({"plans": run.plans, "days": run.days, "seed": run.seed}))
     return _last_run()
 
