@@ -164,7 +164,7 @@ def test_a_second_tab_has_its_own_workspace_and_a_reload_keeps_the_results(page,
     assert words(read_verdict(page)) == words(verdict)
 
 
-def test_a_long_comparison_shows_its_progress_and_stops_on_cancel(page, shots):
+def test_a_long_comparison_shows_its_progress_survives_a_reload_and_stops_on_cancel(page, shots):
     choose_family_medicine(page)
     add_variant_with_15_minute_slots(page)
     page.get_by_role("link", name="Compare").click()
@@ -175,6 +175,8 @@ def test_a_long_comparison_shows_its_progress_and_stops_on_cancel(page, shots):
     progress = by_key(page, "compare_progress")
     progress.get_by_text("plan-days simulated").wait_for()
     shots(page, "5_progress")
+    page.reload()  # the run goes on in the server: the reloaded page finds it where it is
+    by_key(page, "compare_progress").get_by_text("plan-days simulated").wait_for()
     page.get_by_role("button", name="Cancel").click()
     page.get_by_text("The run was cancelled").wait_for()
     assert not by_key(page, "compare_verdict").count()
