@@ -67,7 +67,7 @@ def table(frame: pd.DataFrame) -> None:
     min"), shares as percentages, other numbers to one decimal."""
     import pandas as pd
 
-    frame = frame.reset_index() if frame.index.name else frame
+    frame = frame.reset_index() if any(name is not None for name in frame.index.names) else frame
     config: dict[str, Any] = {}
     for column in frame.columns:
         label = str(column).replace("_", " ")

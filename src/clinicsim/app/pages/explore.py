@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import streamlit as st
 
 from clinicsim.app import analyses, stores
-from clinicsim.app.pages.common import figure, finished
+from clinicsim.app.pages.common import figure, finished, table
 from clinicsim.app.state import data_root, jobs, workspace
 from clinicsim.app.workspace import MAX_EXPORT_UPLOAD_BYTES, UploadError, Workspace
 from clinicsim.experiment import DEFAULT_SEED
@@ -216,9 +216,9 @@ def _show_store(path: Path, prefix: str) -> None:
             st.markdown(f"- {sentence}")
     if view.finalists is not None:
         st.subheader("Finalists")
-        st.dataframe(view.finalists, hide_index=True, key=f"{prefix}_finalists")
+        table(view.finalists)
     st.subheader("Plans")
-    st.dataframe(view.table(list(dict.fromkeys([kpi, kpi_x, kpi_y]))), hide_index=True, key=f"{prefix}_table")
+    table(view.table(list(dict.fromkeys([kpi, kpi_x, kpi_y]))))
     for title, what, kpis in (
         ("Main effects", "main effects", (kpi,)),
         ("Two factors together", "heatmap", (kpi,)),
@@ -323,7 +323,7 @@ def _access(scenario: Scenario, seed: int) -> None:
     key = _job("access")
     if key is None or not _finished("access", key, "runs"):
         return
-    st.dataframe(analyses.access_table(_results("access", key)), key="explore_access_table")
+    table(analyses.access_table(_results("access", key)))
     _figures("access", key)
 
 
@@ -335,7 +335,7 @@ def _work(scenario: Scenario, seed: int) -> None:
     if key is None or not _finished("work", key, "days"):
         return
     st.markdown("**Minutes of work per day, by stream and who did it**")
-    st.dataframe(analyses.work_table(_results("work", key)), key="explore_work_table")
+    table(analyses.work_table(_results("work", key)))
     _figures("work", key)
 
 
