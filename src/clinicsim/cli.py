@@ -674,7 +674,7 @@ def app(host: str, port: int, data: str | None, scenarios: str | None, workers: 
     import os
 
     try:
-        from clinicsim.app.server import is_local, serve
+        from clinicsim.app.server import is_local, port_free, serve
         from clinicsim.app.state import data_root
     except ImportError as error:  # streamlit is an optional extra
         _fail(f"the app needs Streamlit: pip install 'clinicsim[app]' ({error})")
@@ -684,6 +684,8 @@ def app(host: str, port: int, data: str | None, scenarios: str | None, workers: 
             "put it behind your group's sign-on (see the README) rather than exposing it as it is",
             err=True,
         )
+    if not port_free(host, port):
+        _fail(f"port {port} on {host} is in use (another clinicsim app?): choose another with --port")
     folder = Path(data) if data else data_root()
     click.echo(f"clinicsim app: http://{'localhost' if host == '127.0.0.1' else host}:{port}  (data in {folder})")
     serve(

@@ -18,19 +18,29 @@ def served(monkeypatch):
     return calls
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def test_it_listens_on_localhost_and_prints_its_address(served, tmp_path):
-    run = CliRunner().invoke(main, ["app", "--data", str(tmp_path), "--workers", "1"])
+    port = free_port()
+    run = CliRunner().invoke(main, ["app", "--port", str(port), "--data", str(tmp_path), "--workers", "1"])
     assert run.exit_code == 0, run.output
-    assert "http://localhost:8501" in run.output and "warning" not in run.output
+    assert f"http://localhost:{port}" in run.output and "warning" not in run.output
     [options] = served
     assert options["host"] == "127.0.0.1" and options["workers"] == 1 and options["data"] == tmp_path
 
 
 def test_listening_elsewhere_needs_the_flag_and_warns(served, tmp_path):
-    run = CliRunner().invoke(main, ["app", "--host", "0.0.0.0", "--port", "9000", "--data", str(tmp_path)])
+    port = free_port()
+    run = CliRunner().invoke(main, ["app", "--host", "0.0.0.0", "--port", str(port), "--data", str(tmp_path)])
     assert run.exit_code == 0
     assert "warning: listening on 0.0.0.0" in run.output and "sign-on" in run.output
-    assert served[0]["host"] == "0.0.0.0" and served[0]["port"] == 9000
+    assert served[0]["host"] == "0.0.0.0" and served[0]["port"] == port
 
 
 @pytest.mark.parametrize(
@@ -53,3 +63,14 @@ def test_streamlit_is_set_to_stay_local_headless_and_private():
     assert settings["server_address"] == "127.0.0.1" and settings["server_headless"] is True
     assert settings["browser_gatherUsageStats"] is False and settings["server_enableXsrfProtection"] is True
     assert settings["server_maxUploadSize"] == server.MAX_UPLOAD_MB
+
+
+def test_a_port_in_use_is_said_with_exit_status_2(served, tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = CliRunner().invoke(main, ["app", "--port", str(port), "--data", str(tmp_path)])
+    assert run.exit_code == 2 and f"port {port} on 127.0.0.1 is in use" in run.output and not served
