@@ -73,6 +73,7 @@ def test_access_and_work_say_what_the_plan_lacks(data):
     assert not app.exception and app.button(key="explore_access_run") is not None
 
 
+@pytest.mark.slow  # a few seconds: runs simulations in worker processes
 def test_a_small_sweep_runs_as_a_job_and_shows_its_plans(data):
     app = _app(_with_base(data))
     app.selectbox(key="explore_factor_2").set_value("Exam rooms").run()
@@ -104,6 +105,7 @@ def _until(app: AppTest, drawn, seconds: float = 90) -> AppTest:
     return app
 
 
+@pytest.mark.slow  # a few seconds: runs simulations in worker processes
 def test_the_work_between_visits_and_the_booking_weeks_are_drawn_once_simulated(data):
     app = _app(_with_base(data, ROOT / "scenarios" / "family_medicine_inbox.yaml"))
     app.number_input(key="explore_work_days").set_value(2)

@@ -111,6 +111,7 @@ def test_an_edit_is_kept_as_the_variant_file_and_a_bad_one_is_shown_at_its_contr
     assert clinicsim.load_scenario(files[0]).templates["fm_20"].slot_min == 15
 
 
+@pytest.mark.slow  # a few seconds: runs simulations in worker processes
 def test_the_comparison_is_clinicsim_compare_on_the_same_days_and_seed():
     app = compared(with_variant(open_app()))
     verdict = text(app)
@@ -126,6 +127,7 @@ def test_the_comparison_is_clinicsim_compare_on_the_same_days_and_seed():
     assert {b.label for b in app.get("download_button")} >= {"Download report.html", "Download the CSVs (zip)"}
 
 
+@pytest.mark.slow  # a few seconds: runs simulations in worker processes
 def test_a_tab_finds_its_workspace_and_last_comparison_again_and_a_new_tab_starts_afresh():
     first = compared(with_variant(open_app()))
     workspace_id = first.query_params["w"]
@@ -143,6 +145,7 @@ def expected_verdict(slot_min: int, days: int = 3):
     return verdict
 
 
+@pytest.mark.slow  # a few seconds: runs simulations in worker processes
 def test_two_tabs_comparing_at_once_each_get_their_own_results():
     shorter, longer = started(with_variant(open_app(), 15)), started(with_variant(open_app(), 25))
     finished(shorter), finished(longer)

@@ -147,6 +147,7 @@ def test_an_optimization_store_is_recognised_with_its_finalists(tmp_path):
     assert isinstance(view.pareto_figure(*view.default_pareto), matplotlib.figure.Figure)
 
 
+@pytest.mark.slow  # a few seconds: runs simulations in worker processes
 def test_an_export_is_calibrated_into_a_report_and_a_scenario_file(tmp_path):
     export = tmp_path / "visits.csv"
     lines = (SCENARIOS / "calibration" / "family_medicine_visits.csv").read_text().splitlines()

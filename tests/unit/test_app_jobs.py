@@ -113,6 +113,7 @@ def die(folder: Path, progress) -> None:
     os._exit(1)
 
 
+@pytest.mark.slow  # a few seconds: runs simulations in worker processes
 def test_a_worker_that_dies_leaves_its_job_interrupted_and_the_next_job_a_new_pool(tmp_path):
     pool = Jobs(tmp_path, workers=1)
     try:
