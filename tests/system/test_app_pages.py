@@ -172,3 +172,17 @@ def test_a_variant_is_renamed_and_keeps_its_changes():
     assert app.selectbox(key="plan_variant").value == "Shorter slots"
     assert app.selectbox(key="plan_variant").options == ["Shorter slots"]
     assert app.number_input(key=SLOT.format("shorter_slots")).value == 15
+
+
+@pytest.mark.slow  # about a second per scenario
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_bundled_scenario_gets_its_summary_and_every_control_drawn(path):
+    app = open_app()
+    app.selectbox(key="start_bundled").set_value(path.name).run()
+    app.button(key="start_use").click().run()
+    assert not app.exception, app.exception
+    go(app, "plan")
+    app.text_input(key="plan_new_name").input("Plan B").run()
+    app.button(key="plan_add").click().run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]  # the base as it is: nothing to complain about
