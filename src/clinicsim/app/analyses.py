@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from clinicsim.app.jobs import Jobs, Progress, job_key, write_pickle
+from clinicsim.app.jobs import Jobs, Progress, job_key, read_pickle, write_pickle
 from clinicsim.app.runs import RESULTS_FILE, plan_key, simulate_plan
 from clinicsim.app.stores import figure_of
 from clinicsim.scenario import Scenario
@@ -64,7 +63,7 @@ def start_access(jobs: Jobs, scenario: Scenario, *, weeks: int, warm_up: int, re
 
 
 def load_access(folder: Path) -> AccessResults:
-    return pickle.loads((folder / ACCESS_FILE).read_bytes())  # noqa: S301 (written by this app's own job)
+    return read_pickle(folder / ACCESS_FILE)
 
 
 def access_table(results: AccessResults) -> pd.DataFrame:
@@ -93,7 +92,7 @@ def start_work_days(jobs: Jobs, scenario: Scenario, *, days: int, seed: int) -> 
 
 
 def load_days(folder: Path) -> Results:
-    return pickle.loads((folder / RESULTS_FILE).read_bytes())  # noqa: S301 (written by this app's own job)
+    return read_pickle(folder / RESULTS_FILE)
 
 
 def work_figures(results: Results) -> list[tuple[str, Figure]]:

@@ -176,6 +176,11 @@ def write_pickle(path: Path, value: Any) -> None:
     os.replace(partial, path)
 
 
+def read_pickle(path: Path) -> Any:
+    """A job's result kept by ``write_pickle`` (only ever this app's own files)."""
+    return pickle.loads(path.read_bytes())  # noqa: S301 (written by this app's own job)
+
+
 def _write(path: Path, text: str) -> None:
     """Write a small file whole (a reader never sees half of it)."""
     partial = path.with_name(path.name + ".partial")

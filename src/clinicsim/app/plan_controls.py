@@ -363,16 +363,21 @@ def _access_controls(scenario: Scenario) -> Iterator[Control]:
             )
 
 
+def settings_changed(base: Scenario, variant: Scenario) -> list[tuple[str, str, str]]:
+    """(dotted path, base's value, variant's value) of each setting the variant changes; its name and description
+    are not settings."""
+    from clinicsim.reports.comparison import scenario_diff
+
+    return [row for row in scenario_diff(base, variant) if row[0] not in ("name", "description")]
+
+
 def side_by_side(base: Scenario, variants: Mapping[str, Scenario]) -> pd.DataFrame:
     """Every setting some variant changes (rows, dotted paths), as the base and each variant have it (columns),
     values as a scenario file writes them; a variant's name is not a setting."""
-    from clinicsim.reports.comparison import scenario_diff
-
     rows: dict[str, dict[str, str]] = {}
     for name, scenario in variants.items():
-        for path, before, after in scenario_diff(base, scenario):
-            if path not in ("name", "description"):
-                rows.setdefault(path, {"base": before})[name] = after
+        for path, before, after in settings_changed(base, scenario):
+            rows.setdefault(path, {"base": before})[name] = after
     table = pd.DataFrame.from_dict(rows, orient="index", columns=["base", *variants]).sort_index()
     for name in variants:  # a variant that leaves the setting as the base has it
         table[name] = table[name].where(table[name].notna(), table["base"])

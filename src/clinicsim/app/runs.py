@@ -8,13 +8,12 @@ worker processes, and the comparison is the one ``clinicsim.compare`` gives for 
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from clinicsim.app.jobs import Jobs, JobStatus, Progress, job_key, write_pickle
+from clinicsim.app.jobs import Jobs, JobStatus, Progress, job_key, read_pickle, write_pickle
 from clinicsim.comparison import Comparison
 from clinicsim.experiment import Results, simulate
 from clinicsim.scenario import Scenario
@@ -88,7 +87,7 @@ def load_comparison(jobs: Jobs, run: ComparisonRun) -> Comparison:
     """The finished comparison (every plan's job done), as ``clinicsim.compare`` makes it."""
     results: dict[str, Results] = {}
     for name, key in run.plans:
-        results[name] = pickle.loads((jobs.path(key) / RESULTS_FILE).read_bytes())
+        results[name] = read_pickle(jobs.path(key) / RESULTS_FILE)
     return Comparison(results=results, baseline=run.baseline, crn=True, seed=run.seed)
 
 
@@ -99,7 +98,7 @@ def write_comparison_report(
     figures (``figures.pickle``: the report's, drawn once, for the page too)."""
     from clinicsim.reports.comparison import figures, write_report
 
-    results = {name: pickle.loads((Path(path) / RESULTS_FILE).read_bytes()) for name, path in plan_folders}
+    results = {name: read_pickle(Path(path) / RESULTS_FILE) for name, path in plan_folders}
     comparison = Comparison(results=results, baseline=plan_folders[0][0], crn=True, seed=seed)
     progress(0, 2)
     drawn = figures(comparison)
@@ -111,7 +110,7 @@ def write_comparison_report(
 
 def load_figures(jobs: Jobs, report_key: str) -> list[Figure]:
     """The figures of a finished report job (title, caption, PNG)."""
-    return pickle.loads((jobs.path(report_key) / FIGURES_FILE).read_bytes())
+    return read_pickle(jobs.path(report_key) / FIGURES_FILE)
 
 
 def start_report(jobs: Jobs, run: ComparisonRun) -> str:

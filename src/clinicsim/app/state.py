@@ -64,6 +64,11 @@ def workspace() -> Workspace:
 @st.cache_resource
 def warm_up() -> threading.Thread:
     """Import ``WARM_UP`` in the background, once per server (call it after the first screen is drawn)."""
-    thread = threading.Thread(target=lambda: [importlib.import_module(m) for m in WARM_UP], daemon=True)
+    thread = threading.Thread(target=_import_all, args=(WARM_UP,), daemon=True)
     thread.start()
     return thread
+
+
+def _import_all(modules: tuple[str, ...]) -> None:
+    for module in modules:
+        importlib.import_module(module)

@@ -119,11 +119,16 @@ class Workspace:
     # variants ---------------------------------------------------------------------------------------------
     def variants(self) -> dict[str, Variant]:
         """The variants by name, in the order of their names (an edit does not move one)."""
-        found = []
-        for path in self.variants_folder.glob("*.yaml"):
-            document = parse_yaml(read_text(path), str(path))
-            found.append(Variant(str(document["name"]), path, changes_of(document)))
+        found = [_read_variant(path) for path in self.variants_folder.glob("*.yaml")]
         return {variant.name: variant for variant in sorted(found, key=lambda v: v.name.casefold())}
+
+    def variant(self, name: str) -> Variant:
+        """Variant ``name``, read from its own file (its name says which); ``KeyError`` if there is none."""
+        path = self.variants_folder / f"{slug(name)}.yaml"
+        found = _read_variant(path) if path.exists() else None
+        if found is None or found.name != name:
+            raise KeyError(name)
+        return found
 
     def save_variant(self, name: str, changes: Mapping[str, Any], *, replaces: str | None = None) -> Variant:
         """Write variant ``name`` with ``changes`` to the base (its file says only what differs); ``ScenarioError``
@@ -136,7 +141,7 @@ class Workspace:
         if not name or name == base.name:
             raise ScenarioError("variant", [Problem(None, "name", "give the variant a name of its own")])
         path = self.variants_folder / f"{slug(name)}.yaml"
-        old = self.variants().get(replaces or name)
+        old = self._variant_or_none(replaces or name)
         if path.exists() and (old is None or old.path != path):
             raise ScenarioError("variant", [Problem(None, "name", f"a variant named like {name!r} exists")])
         text = variant_yaml(base, os.path.relpath(base_path, path.parent), dict(changes), name=name)
@@ -146,13 +151,19 @@ class Workspace:
         return Variant(name, path, dict(changes))
 
     def delete_variant(self, name: str) -> None:
-        variant = self.variants().get(name)
+        variant = self._variant_or_none(name)
         if variant is not None:
             variant.path.unlink()
 
+    def _variant_or_none(self, name: str) -> Variant | None:
+        try:
+            return self.variant(name)
+        except KeyError:
+            return None
+
     def variant_scenario(self, name: str) -> Scenario:
         """The variant's scenario, read from its file as the command line would."""
-        variant = self.variants()[name]
+        variant = self.variant(name)
         base_path = self.base_path
         if base_path is not None and base_path.is_relative_to(self.uploads.resolve()):
             with confined_to(self.folder):
@@ -161,7 +172,7 @@ class Workspace:
 
     def download_text(self, name: str) -> str:
         """The variant's file as it is downloaded: ``extends:`` names the base's file, to sit next to it."""
-        variant, base_path = self.variants()[name], self.base_path
+        variant, base_path = self.variant(name), self.base_path
         assert base_path is not None
         yaml = YAML(typ="rt")
         yaml.version = (1, 2)
@@ -172,3 +183,8 @@ class Workspace:
         comment = f"# {name}: a plan made in clinicsim app. Put it next to {base_path.name}, then e.g.\n"
         usage = f"#   clinicsim compare {base_path.name} {variant.path.name}\n"
         return comment + usage + buffer.getvalue()
+
+
+def _read_variant(path: Path) -> Variant:
+    document = parse_yaml(read_text(path), str(path))
+    return Variant(str(document["name"]), path, changes_of(document))

@@ -14,10 +14,9 @@ import pandas as pd
 import streamlit as st
 
 from clinicsim.app.pages.common import base_or_stop, show_problem, show_warnings
-from clinicsim.app.plan_controls import RULES, SECTIONS, Control, change, controls, side_by_side
+from clinicsim.app.plan_controls import RULES, SECTIONS, Control, change, controls, settings_changed, side_by_side
 from clinicsim.app.state import workspace
 from clinicsim.app.workspace import slug
-from clinicsim.reports.comparison import scenario_diff
 from clinicsim.scenario import Scenario
 from clinicsim.scenario.problems import Problem, ScenarioError
 
@@ -86,7 +85,7 @@ def _side_by_side(base: Scenario) -> None:
 
 def _variant_header(name: str, base: Scenario, scenario: Scenario) -> None:
     ws = workspace()
-    changed = [row for row in scenario_diff(base, scenario) if row[0] not in ("name", "description")]
+    changed = settings_changed(base, scenario)
     with st.container(key="plan_changes"):
         if changed:
             st.markdown(f"**{name}** changes {len(changed)} setting{'s' if len(changed) != 1 else ''} of the base:")
@@ -99,7 +98,7 @@ def _variant_header(name: str, base: Scenario, scenario: Scenario) -> None:
         new_name = st.text_input("Rename to", value=name, key=f"plan_rename:{slug(name)}")
         if new_name.strip() and new_name.strip() != name:
             try:
-                ws.save_variant(new_name, ws.variants()[name].changes, replaces=name)
+                ws.save_variant(new_name, ws.variant(name).changes, replaces=name)
             except ScenarioError as error:
                 for problem in error.problems:
                     show_problem(problem)
@@ -155,7 +154,7 @@ def _differs(control: Control, value: Any) -> bool:
 def _apply(variant: str, control: Control, value: Any, problems: list[Problem]) -> None:
     """Keep the edit if the variant stays valid; else show why under the control."""
     ws = workspace()
-    changes = {**ws.variants()[variant].changes, **change(control, value)}
+    changes = {**ws.variant(variant).changes, **change(control, value)}
     problems[:] = [p for p in problems if not _concerns(p, control)]
     try:
         ws.save_variant(variant, changes)
